@@ -1,0 +1,29 @@
+//! Command-line front end. Each role lives in its own submodule; `run` maps their errors to exit codes.
+
+use clap::{Parser, Subcommand};
+
+pub mod results;
+
+/// saylau: end-to-end verifiable elections.
+#[derive(Parser, Debug)]
+#[command(name = "saylau", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Seats for party lists from plain counts (threshold, Hare quota, largest remainders).
+    Seats(results::SeatsArgs),
+    /// Winner or runoff of a majoritarian contest from plain counts.
+    Winner(results::WinnerArgs),
+}
+
+/// Runs one command and returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Seats(args) => results::seats(args),
+        Command::Winner(args) => results::winner(args),
+    }
+}
