@@ -1,1 +1,15 @@
-//! saylau
+//! saylau: end-to-end verifiable elections.
+//!
+//! Exponential ElGamal on ristretto255, zero-knowledge ballot proofs in batchable form,
+//! threshold decryption, and a verifier anyone can run on the published record.
+//! The protocol is specified in `protocol-spec/`; code that implements a step names its section.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod batch;
+pub mod elgamal;
+pub mod error;
+pub mod group;
+pub mod proofs;
+pub mod transcript;

@@ -1,0 +1,248 @@
+//! The group ristretto255, its canonical encodings, and the generators saylau uses.
+//!
+//! Spec: `protocol-spec/encoding.md` §1–§3.
+//!
+//! A [`GroupElement`] carries both the canonical 32-byte encoding and the decoded point, so a
+//! verifier decompresses every point exactly once and hashes the bytes it was given.
+
+use crate::error::DecodeError;
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha3::Sha3_512;
+use std::sync::OnceLock;
+
+/// The standard ristretto255 basepoint `G`.
+pub const G: RistrettoPoint = RISTRETTO_BASEPOINT_POINT;
+
+/// The label from which the Pedersen generator `H` is derived (spec `encoding.md` §3).
+pub const H_LABEL: &[u8] = b"saylau/v1/generator/H";
+
+/// Derives a generator from a public label by hash-to-group (SHA3-512, then the ristretto
+/// "from uniform bytes" map). Nobody knows its discrete log relative to `G`.
+///
+/// Spec: `encoding.md` §3.
+pub fn derive_generator(label: &[u8]) -> RistrettoPoint {
+    RistrettoPoint::hash_from_bytes::<Sha3_512>(label)
+}
+
+/// The Pedersen generator `H = derive_generator("saylau/v1/generator/H")`, computed once.
+pub fn pedersen_h() -> &'static RistrettoPoint {
+    static H: OnceLock<RistrettoPoint> = OnceLock::new();
+    H.get_or_init(|| derive_generator(H_LABEL))
+}
+
+/// A decoded ristretto255 point together with its canonical encoding.
+///
+/// Equality compares encodings (ristretto encodings are canonical, so this is point equality).
+#[derive(Clone, Copy)]
+pub struct GroupElement {
+    bytes: CompressedRistretto,
+    point: RistrettoPoint,
+}
+
+impl GroupElement {
+    /// Wraps a point, computing its encoding.
+    pub fn from_point(point: RistrettoPoint) -> Self {
+        Self {
+            bytes: point.compress(),
+            point,
+        }
+    }
+
+    /// Decodes 32 bytes, rejecting non-canonical encodings. The identity is accepted.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let array: [u8; 32] = bytes.try_into().map_err(|_| DecodeError::Length {
+            expected: 32,
+            found: bytes.len(),
+        })?;
+        let bytes = CompressedRistretto(array);
+        let point = bytes.decompress().ok_or(DecodeError::NonCanonicalPoint)?;
+        Ok(Self { bytes, point })
+    }
+
+    /// Decodes 32 bytes, rejecting non-canonical encodings and the identity.
+    pub fn decode_non_identity(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let element = Self::decode(bytes)?;
+        element.require_non_identity()?;
+        Ok(element)
+    }
+
+    /// Fails if this is the identity point.
+    pub fn require_non_identity(&self) -> Result<(), DecodeError> {
+        if self.point.is_identity() {
+            Err(DecodeError::IdentityPoint)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The decoded point.
+    pub fn point(&self) -> &RistrettoPoint {
+        &self.point
+    }
+
+    /// The canonical encoding.
+    pub fn compressed(&self) -> &CompressedRistretto {
+        &self.bytes
+    }
+
+    /// The canonical encoding as bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.bytes.as_bytes()
+    }
+
+    /// True for the identity point.
+    pub fn is_identity(&self) -> bool {
+        self.point.is_identity()
+    }
+}
+
+impl PartialEq for GroupElement {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+impl Eq for GroupElement {}
+
+impl std::fmt::Debug for GroupElement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GroupElement({})", hex::encode(self.bytes.as_bytes()))
+    }
+}
+
+impl From<RistrettoPoint> for GroupElement {
+    fn from(point: RistrettoPoint) -> Self {
+        Self::from_point(point)
+    }
+}
+
+impl Serialize for GroupElement {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(self.bytes.as_bytes()))
+    }
+}
+
+impl<'de> Deserialize<'de> for GroupElement {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let bytes = deserializer.deserialize_str(Hex32Visitor)?;
+        GroupElement::decode(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Decodes exactly 64 lower-case hex characters.
+pub fn decode_hex32(text: &str) -> Result<[u8; 32], DecodeError> {
+    if text.len() != 64 {
+        return Err(DecodeError::Length {
+            expected: 32,
+            found: text.len() / 2,
+        });
+    }
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(DecodeError::Hex);
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out).map_err(|_| DecodeError::Hex)?;
+    Ok(out)
+}
+
+/// Reads a JSON string of 64 lower-case hex characters without allocating.
+struct Hex32Visitor;
+
+impl<'de> serde::de::Visitor<'de> for Hex32Visitor {
+    type Value = [u8; 32];
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("64 lower-case hex characters")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<[u8; 32], E> {
+        decode_hex32(text).map_err(E::custom)
+    }
+}
+
+/// Decodes a scalar, rejecting values not reduced mod ℓ.
+pub fn decode_scalar(bytes: [u8; 32]) -> Result<Scalar, DecodeError> {
+    Option::from(Scalar::from_canonical_bytes(bytes)).ok_or(DecodeError::NonCanonicalScalar)
+}
+
+/// Serde for scalars as canonical lower-case hex. Use with `#[serde(with = "scalar_hex")]`.
+pub mod scalar_hex {
+    use super::*;
+
+    /// Writes the canonical encoding as hex.
+    pub fn serialize<S: Serializer>(scalar: &Scalar, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(scalar.as_bytes()))
+    }
+
+    /// Reads hex, rejecting non-canonical scalars.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error> {
+        let bytes = deserializer.deserialize_str(Hex32Visitor)?;
+        decode_scalar(bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde for vectors of scalars as hex strings.
+pub mod scalar_vec_hex {
+    use super::*;
+    use serde::ser::SerializeSeq;
+
+    /// Writes each scalar as hex.
+    pub fn serialize<S: Serializer>(scalars: &[Scalar], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(scalars.len()))?;
+        for scalar in scalars {
+            seq.serialize_element(&hex::encode(scalar.as_bytes()))?;
+        }
+        seq.end()
+    }
+
+    /// Reads hex strings, rejecting non-canonical scalars.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Scalar>, D::Error> {
+        struct ScalarHex(Scalar);
+        impl<'de> Deserialize<'de> for ScalarHex {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                super::scalar_hex::deserialize(d).map(ScalarHex)
+            }
+        }
+        let scalars = Vec::<ScalarHex>::deserialize(deserializer)?;
+        Ok(scalars.into_iter().map(|s| s.0).collect())
+    }
+}
+
+/// Serde for 32-byte hashes as lower-case hex.
+pub mod hash_hex {
+    use super::*;
+
+    /// Writes the hash as hex.
+    pub fn serialize<S: Serializer>(hash: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(hash))
+    }
+
+    /// Reads exactly 64 lower-case hex characters.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 32], D::Error> {
+        deserializer.deserialize_str(Hex32Visitor)
+    }
+}
+
+/// Serde for byte strings as lower-case hex.
+pub mod bytes_hex {
+    use super::*;
+
+    /// Writes the bytes as hex.
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(bytes))
+    }
+
+    /// Reads lower-case hex of any even length.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(serde::de::Error::custom(DecodeError::Hex));
+        }
+        hex::decode(text.as_bytes()).map_err(|_| serde::de::Error::custom(DecodeError::Hex))
+    }
+}

@@ -1,0 +1,134 @@
+//! Chaum–Pedersen proof of equal discrete logs: `A = x·G` and `C − s·G = x·B`.
+//!
+//! Spec: `protocol-spec/proofs.md` §3. Two uses:
+//! - correct decryption: `B` is the tally's `α`, `A` the trustee's verification key, `C` the
+//!   decryption share, `s = 0`;
+//! - "this ciphertext encrypts exactly `s`": `B` is the election key `K`, `A = α`, `C = β`.
+
+use crate::batch::{Base, EquationSink};
+use crate::elgamal::Secret;
+use crate::error::ProofError;
+use crate::group::{scalar_hex, GroupElement};
+use crate::proofs::check_alone;
+use crate::transcript::Transcript;
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::scalar::Scalar;
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+
+/// Domain-separation label of this proof kind.
+pub const LABEL: &[u8] = b"chaum-pedersen";
+
+/// The statement `A = x·G ∧ C − shift·G = x·B`.
+#[derive(Clone, Copy, Debug)]
+pub struct EqualityStatement<'a> {
+    /// The second base `B`.
+    pub base: &'a GroupElement,
+    /// True when `B` is the election key (merged into the shared `K` term of a batch).
+    pub base_is_key: bool,
+    /// `A = x·G`.
+    pub a: &'a GroupElement,
+    /// `C`, with `C − shift·G = x·B`.
+    pub c: &'a GroupElement,
+    /// The shift `s` (the claimed plaintext when proving what a ciphertext encrypts).
+    pub shift: u64,
+}
+
+impl EqualityStatement<'_> {
+    fn base_term(&self) -> Base<'_> {
+        if self.base_is_key {
+            Base::Key
+        } else {
+            Base::Point(self.base.point())
+        }
+    }
+
+    fn challenge(
+        &self,
+        transcript: &mut Transcript,
+        commit_g: &GroupElement,
+        commit_b: &GroupElement,
+    ) -> Scalar {
+        // proofs.md §3.2
+        transcript.start_proof(LABEL);
+        transcript.append_element(b"base", self.base);
+        transcript.append_element(b"A", self.a);
+        transcript.append_element(b"C", self.c);
+        transcript.append_u64(b"shift", self.shift);
+        transcript.append_element(b"commit-G", commit_g);
+        transcript.append_element(b"commit-B", commit_b);
+        transcript.challenge_scalar(b"challenge")
+    }
+}
+
+/// A Chaum–Pedersen proof `(a_G, a_B, v)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EqualityProof {
+    /// `a_G = u·G`.
+    pub commit_g: GroupElement,
+    /// `a_B = u·B`.
+    pub commit_b: GroupElement,
+    /// `v = u + c·x`.
+    #[serde(with = "scalar_hex")]
+    pub response: Scalar,
+}
+
+impl EqualityProof {
+    /// Proves the statement with witness `x`. Refuses if `x` does not satisfy it.
+    pub fn prove<R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        statement: &EqualityStatement<'_>,
+        x: &Secret,
+        rng: &mut R,
+    ) -> Result<Self, ProofError> {
+        let shifted =
+            statement.c.point() - &Scalar::from(statement.shift) * RISTRETTO_BASEPOINT_TABLE;
+        if x.public_element() != *statement.a || x.expose() * statement.base.point() != shifted {
+            return Err(ProofError::FalseStatement);
+        }
+        let u = Secret::random(rng);
+        let commit_g = u.public_element();
+        let commit_b = GroupElement::from_point(u.expose() * statement.base.point());
+        let c = statement.challenge(transcript, &commit_g, &commit_b);
+        Ok(Self {
+            commit_g,
+            commit_b,
+            response: u.expose() + c * x.expose(),
+        })
+    }
+
+    /// Emits `v·G − a_G − c·A = 0` and `v·B − a_B − c·C + c·s·G = 0`. Spec `proofs.md` §3.3.
+    pub fn equations(
+        &self,
+        transcript: &mut Transcript,
+        statement: &EqualityStatement<'_>,
+        sink: &mut dyn EquationSink,
+    ) -> Result<(), ProofError> {
+        if self.commit_g.is_identity() || self.commit_b.is_identity() {
+            return Err(ProofError::IdentityCommitment);
+        }
+        let c = statement.challenge(transcript, &self.commit_g, &self.commit_b);
+        let w1 = sink.weight();
+        let w2 = sink.weight();
+        sink.add(
+            w1 * self.response + w2 * c * Scalar::from(statement.shift),
+            Base::G,
+        );
+        sink.add(-w1, Base::Point(self.commit_g.point()));
+        sink.add(-(w1 * c), Base::Point(statement.a.point()));
+        sink.add(w2 * self.response, statement.base_term());
+        sink.add(-w2, Base::Point(self.commit_b.point()));
+        sink.add(-(w2 * c), Base::Point(statement.c.point()));
+        Ok(())
+    }
+
+    /// Verifies this proof on its own.
+    pub fn verify(
+        &self,
+        transcript: &mut Transcript,
+        statement: &EqualityStatement<'_>,
+    ) -> Result<(), ProofError> {
+        let key = statement.base_is_key.then(|| *statement.base.point());
+        check_alone(key, |sink| self.equations(transcript, statement, sink))
+    }
+}

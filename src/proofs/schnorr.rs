@@ -1,0 +1,88 @@
+//! Schnorr proof of knowledge of a discrete log: `X = x·G`.
+//!
+//! Spec: `protocol-spec/proofs.md` §2. Used for trustees' proofs of possession and for
+//! credential signatures (the caller binds the signed message into the transcript first).
+
+use crate::batch::{Base, EquationSink};
+use crate::elgamal::Secret;
+use crate::error::ProofError;
+use crate::group::{scalar_hex, GroupElement};
+use crate::proofs::check_alone;
+use crate::transcript::Transcript;
+use curve25519_dalek::scalar::Scalar;
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+
+/// Domain-separation label of this proof kind.
+pub const LABEL: &[u8] = b"schnorr";
+
+/// A Schnorr proof `(a, v)` with `v·G = a + c·X`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchnorrProof {
+    /// The commitment `a = u·G`.
+    pub commitment: GroupElement,
+    /// The response `v = u + c·x`.
+    #[serde(with = "scalar_hex")]
+    pub response: Scalar,
+}
+
+fn challenge(
+    transcript: &mut Transcript,
+    public: &GroupElement,
+    commitment: &GroupElement,
+) -> Scalar {
+    // proofs.md §2.2: label, statement, commitment, challenge.
+    transcript.start_proof(LABEL);
+    transcript.append_element(b"public", public);
+    transcript.append_element(b"commitment", commitment);
+    transcript.challenge_scalar(b"challenge")
+}
+
+impl SchnorrProof {
+    /// Proves knowledge of `secret` with `public = secret·G`.
+    pub fn prove<R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        public: &GroupElement,
+        secret: &Secret,
+        rng: &mut R,
+    ) -> Result<Self, ProofError> {
+        if secret.public_element() != *public {
+            return Err(ProofError::FalseStatement);
+        }
+        let nonce = Secret::random(rng);
+        let commitment = nonce.public_element();
+        let c = challenge(transcript, public, &commitment);
+        let response = nonce.expose() + c * secret.expose();
+        Ok(Self {
+            commitment,
+            response,
+        })
+    }
+
+    /// Emits the equation `v·G − a − c·X = 0`. Spec `proofs.md` §2.3.
+    pub fn equations(
+        &self,
+        transcript: &mut Transcript,
+        public: &GroupElement,
+        sink: &mut dyn EquationSink,
+    ) -> Result<(), ProofError> {
+        if self.commitment.is_identity() {
+            return Err(ProofError::IdentityCommitment);
+        }
+        let c = challenge(transcript, public, &self.commitment);
+        let w = sink.weight();
+        sink.add(w * self.response, Base::G);
+        sink.add(-w, Base::Point(self.commitment.point()));
+        sink.add(-(w * c), Base::Point(public.point()));
+        Ok(())
+    }
+
+    /// Verifies this proof on its own.
+    pub fn verify(
+        &self,
+        transcript: &mut Transcript,
+        public: &GroupElement,
+    ) -> Result<(), ProofError> {
+        check_alone(None, |sink| self.equations(transcript, public, sink))
+    }
+}

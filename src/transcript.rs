@@ -1,0 +1,62 @@
+//! Fiat–Shamir transcripts: a thin layer over `merlin` with saylau's labels.
+//!
+//! Spec: `protocol-spec/transcript.md`. Every transcript starts with the protocol label and the
+//! election fingerprint; callers then bind the context (credential, contest and option position,
+//! trustee index) and each proof binds its own statement and commitments before the challenge.
+
+use crate::group::GroupElement;
+use curve25519_dalek::scalar::Scalar;
+
+/// The merlin protocol label of every saylau transcript (spec `transcript.md` §1).
+pub const PROTOCOL_LABEL: &[u8] = b"saylau/v1";
+
+/// A Fiat–Shamir transcript bound to one election.
+#[derive(Clone)]
+pub struct Transcript(merlin::Transcript);
+
+impl Transcript {
+    /// A transcript for the election (or, before an election exists, a caller-chosen context)
+    /// with this 32-byte fingerprint. Spec `transcript.md` §1.
+    pub fn new(election_fingerprint: &[u8; 32]) -> Self {
+        let mut transcript = merlin::Transcript::new(PROTOCOL_LABEL);
+        transcript.append_message(b"election", election_fingerprint);
+        Self(transcript)
+    }
+
+    /// Starts a proof: binds the proof kind's domain-separation label.
+    pub fn start_proof(&mut self, proof_label: &'static [u8]) {
+        self.0.append_message(b"proof", proof_label);
+    }
+
+    /// Binds a labelled group element (its canonical encoding).
+    pub fn append_element(&mut self, label: &'static [u8], element: &GroupElement) {
+        self.0.append_message(label, element.as_bytes());
+    }
+
+    /// Binds a labelled scalar (its canonical encoding).
+    pub fn append_scalar(&mut self, label: &'static [u8], scalar: &Scalar) {
+        self.0.append_message(label, scalar.as_bytes());
+    }
+
+    /// Binds a labelled integer (8 bytes, little-endian).
+    pub fn append_u64(&mut self, label: &'static [u8], value: u64) {
+        self.0.append_u64(label, value);
+    }
+
+    /// Binds labelled bytes.
+    pub fn append_bytes(&mut self, label: &'static [u8], bytes: &[u8]) {
+        self.0.append_message(label, bytes);
+    }
+
+    /// Draws a challenge: 64 transcript bytes reduced wide modulo ℓ (spec `transcript.md` §2).
+    pub fn challenge_scalar(&mut self, label: &'static [u8]) -> Scalar {
+        let mut wide = [0u8; 64];
+        self.0.challenge_bytes(label, &mut wide);
+        Scalar::from_bytes_mod_order_wide(&wide)
+    }
+
+    /// The underlying merlin transcript, for the bulletproofs crate.
+    pub(crate) fn merlin_mut(&mut self) -> &mut merlin::Transcript {
+        &mut self.0
+    }
+}
