@@ -7,9 +7,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod ballot;
 pub mod batch;
+pub mod digest;
 pub mod elgamal;
 pub mod error;
 pub mod group;
+pub mod manifest;
 pub mod proofs;
 pub mod transcript;

@@ -1,0 +1,563 @@
+//! Ballots: encryption, validity proofs, credential signature, canonical bytes, and Benaloh
+//! challenges.
+//!
+//! Spec: `protocol-spec/ballot.md`. Each option is encrypted and proved in range; each contest's
+//! total is proved within the contest's limits; the whole ballot is signed with the voter's
+//! credential, and every proof binds the election fingerprint and the credential, so a copied
+//! ballot cannot be replayed under another credential.
+
+use crate::batch::EquationSink;
+use crate::digest::{tagged_hash, Hash};
+use crate::elgamal::{Ciphertext, CiphertextSum, EncryptionKey, PublicKey, Secret};
+use crate::error::ProofError;
+use crate::group::{scalar_vec_hex, GroupElement};
+use crate::manifest::{Limits, Manifest};
+use crate::proofs::{DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof};
+use crate::transcript::Transcript;
+use curve25519_dalek::scalar::Scalar;
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Which proof a range claim uses: disjunctive for fewer than 64 values, bulletproofs above
+/// (spec `ballot.md` §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofKind {
+    /// The value is fixed: a Chaum–Pedersen proof.
+    Exact,
+    /// A disjunctive proof with one branch per value.
+    Disjunctive,
+    /// A bulletproof range proof.
+    Bulletproof,
+}
+
+impl ProofKind {
+    /// The proof kind for the claim `low..=high`.
+    pub fn for_range(low: u64, high: u64) -> Self {
+        if low == high {
+            ProofKind::Exact
+        } else if high - low < crate::proofs::disjunctive::MAX_BRANCHES {
+            ProofKind::Disjunctive
+        } else {
+            ProofKind::Bulletproof
+        }
+    }
+}
+
+/// A proof that a ciphertext's plaintext lies in a range; the manifest fixes which kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueProof {
+    /// The plaintext equals the single allowed value.
+    Exact(EqualityProof),
+    /// The plaintext is one of a few values.
+    Disjunctive(DisjunctiveProof),
+    /// The plaintext lies in a large range.
+    Bulletproof(RangeProof),
+}
+
+impl ValueProof {
+    fn kind(&self) -> ProofKind {
+        match self {
+            ValueProof::Exact(_) => ProofKind::Exact,
+            ValueProof::Disjunctive(_) => ProofKind::Disjunctive,
+            ValueProof::Bulletproof(_) => ProofKind::Bulletproof,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn prove<R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        low: u64,
+        high: u64,
+        m: u64,
+        nonce: &Secret,
+        rng: &mut R,
+    ) -> Result<Self, ProofError> {
+        Ok(match ProofKind::for_range(low, high) {
+            ProofKind::Exact => {
+                let statement = exact_statement(key.public_key(), ciphertext, low);
+                ValueProof::Exact(EqualityProof::prove(transcript, &statement, nonce, rng)?)
+            }
+            ProofKind::Disjunctive => ValueProof::Disjunctive(DisjunctiveProof::prove(
+                transcript, key, ciphertext, low, high, m, nonce, rng,
+            )?),
+            ProofKind::Bulletproof => ValueProof::Bulletproof(RangeProof::prove(
+                transcript, key, ciphertext, low, high, m, nonce, rng,
+            )?),
+        })
+    }
+
+    /// Emits the proof's equations for the claim `low..=high` about `ciphertext`.
+    pub fn equations(
+        &self,
+        transcript: &mut Transcript,
+        key: &PublicKey,
+        ciphertext: &Ciphertext,
+        low: u64,
+        high: u64,
+        sink: &mut dyn EquationSink,
+    ) -> Result<(), ProofError> {
+        if self.kind() != ProofKind::for_range(low, high) {
+            return Err(ProofError::Shape("proof kind does not match the manifest's limits"));
+        }
+        match self {
+            ValueProof::Exact(proof) => {
+                let statement = exact_statement(key, ciphertext, low);
+                proof.equations(transcript, &statement, sink)
+            }
+            ValueProof::Disjunctive(proof) => proof.equations(transcript, key, ciphertext, low, high, sink),
+            ValueProof::Bulletproof(proof) => proof.equations(transcript, key, ciphertext, low, high, sink),
+        }
+    }
+}
+
+fn exact_statement<'a>(key: &'a PublicKey, ciphertext: &'a Ciphertext, value: u64) -> EqualityStatement<'a> {
+    EqualityStatement {
+        base: key.element(),
+        base_is_key: true,
+        a: &ciphertext.alpha,
+        c: &ciphertext.beta,
+        shift: value,
+    }
+}
+
+/// One encrypted option and its range proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptedOption {
+    /// The encryption of the option's value (0/1, or a score).
+    pub ciphertext: Ciphertext,
+    /// Proof that the value is in `0..=option_max`.
+    pub proof: ValueProof,
+}
+
+/// One contest of a ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptedContest {
+    /// One entry per manifest option, in order.
+    pub options: Vec<EncryptedOption>,
+    /// Proof that the sum of the options is in `total_min..=total_max`.
+    pub total_proof: ValueProof,
+}
+
+/// The encrypted choices of one voter, before the credential signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BallotBody {
+    /// The voter's public credential.
+    pub credential: GroupElement,
+    /// One entry per manifest contest, in order.
+    pub contests: Vec<EncryptedContest>,
+}
+
+/// A cast ballot: the body and the credential's signature over its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballot {
+    /// The encrypted choices.
+    #[serde(flatten)]
+    pub body: BallotBody,
+    /// Schnorr signature by the credential over the ballot hash (spec `ballot.md` §5).
+    pub signature: SchnorrProof,
+}
+
+/// Where a ballot is invalid: the contest and option (or the total) and the failure.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum BallotError {
+    /// The ballot's shape does not match the manifest.
+    #[error("ballot shape: {0}")]
+    Shape(String),
+    /// An option's ciphertext has `α` = identity (its nonce is zero: the vote would be public).
+    #[error("contest {contest} option {option}: ciphertext alpha is the identity")]
+    IdentityAlpha {
+        /// Contest index.
+        contest: usize,
+        /// Option index.
+        option: usize,
+    },
+    /// An option's range proof fails.
+    #[error("contest {contest} option {option}: range proof: {error}")]
+    OptionProof {
+        /// Contest index.
+        contest: usize,
+        /// Option index.
+        option: usize,
+        /// Why.
+        error: ProofError,
+    },
+    /// A contest's total proof fails.
+    #[error("contest {contest}: selection-limit proof: {error}")]
+    TotalProof {
+        /// Contest index.
+        contest: usize,
+        /// Why.
+        error: ProofError,
+    },
+    /// The credential signature fails.
+    #[error("credential signature: {0}")]
+    Signature(ProofError),
+    /// The proofs do not hold together (found by a ballot-level check of all equations).
+    #[error("ballot proofs: {0}")]
+    Equations(ProofError),
+    /// The choices given to the encryptor break the manifest's limits.
+    #[error("invalid choices: {0}")]
+    InvalidChoices(String),
+}
+
+/// The statement context shared by all proofs of one ballot (spec `ballot.md` §3).
+fn ballot_transcript(fingerprint: &Hash, credential: &GroupElement) -> Transcript {
+    let mut transcript = Transcript::new(fingerprint);
+    transcript.append_element(b"credential", credential);
+    transcript
+}
+
+fn option_transcript(base: &Transcript, contest: usize, option: usize) -> Transcript {
+    let mut transcript = base.clone();
+    transcript.append_u64(b"contest", contest as u64);
+    transcript.append_u64(b"option", option as u64);
+    transcript
+}
+
+fn total_transcript(base: &Transcript, contest: usize, options: usize) -> Transcript {
+    let mut transcript = base.clone();
+    transcript.append_u64(b"contest", contest as u64);
+    transcript.append_u64(b"total-of", options as u64);
+    transcript
+}
+
+fn signature_transcript(base: &Transcript, ballot_hash: &Hash) -> Transcript {
+    let mut transcript = base.clone();
+    transcript.append_bytes(b"ballot-hash", ballot_hash);
+    transcript
+}
+
+/// The nonces and plaintexts of an encrypted ballot, kept by the device until the voter casts
+/// (then destroyed) or challenges (then published as a [`ChallengedBallot`]).
+///
+/// # Security
+/// Whoever holds these learns the vote. Zeroized on drop; `Debug` is redacted.
+pub struct BallotSecrets {
+    plaintexts: Vec<Vec<u64>>,
+    nonces: Vec<Vec<Secret>>,
+}
+
+impl Drop for BallotSecrets {
+    fn drop(&mut self) {
+        for contest in &mut self.plaintexts {
+            zeroize::Zeroize::zeroize(contest);
+        }
+    }
+}
+
+impl std::fmt::Debug for BallotSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BallotSecrets(<redacted>)")
+    }
+}
+
+/// A challenged (spoiled) ballot with its nonces and plaintexts revealed. Never counted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengedBallot {
+    /// The ballot as the device produced it.
+    pub body: BallotBody,
+    /// The plaintexts the device claims it encrypted.
+    pub plaintexts: Vec<Vec<u64>>,
+    /// The nonces, one per option.
+    pub nonces: Vec<NonceList>,
+}
+
+/// The nonces of one contest, as hex scalars.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NonceList(#[serde(with = "scalar_vec_hex")] pub Vec<Scalar>);
+
+/// Checks that `choices` fit the manifest (shape and limits).
+pub fn check_choices(manifest: &Manifest, choices: &[Vec<u64>]) -> Result<(), BallotError> {
+    if choices.len() != manifest.contests.len() {
+        return Err(BallotError::InvalidChoices(format!(
+            "{} contests given, the manifest has {}",
+            choices.len(),
+            manifest.contests.len()
+        )));
+    }
+    for (c, (contest, values)) in manifest.contests.iter().zip(choices).enumerate() {
+        let limits = contest.kind.limits();
+        if values.len() != contest.options.len() {
+            return Err(BallotError::InvalidChoices(format!("contest {c}: {} values for {} options", values.len(), contest.options.len())));
+        }
+        let total = values.iter().try_fold(0u64, |sum, &v| sum.checked_add(v));
+        let within = |v: u64| v <= limits.option_max;
+        match total {
+            Some(total) if values.iter().all(|&v| within(v)) && (limits.total_min..=limits.total_max).contains(&total) => {}
+            _ => return Err(BallotError::InvalidChoices(format!("contest {c} ({}): values {values:?} break its limits", contest.id))),
+        }
+    }
+    Ok(())
+}
+
+impl BallotBody {
+    /// Encrypts `choices` (one value per option per contest) for the voter with public
+    /// credential `credential`, with all proofs. Spec `ballot.md` §4.
+    pub fn encrypt<R: RngCore + CryptoRng>(
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &EncryptionKey,
+        credential: &GroupElement,
+        choices: &[Vec<u64>],
+        rng: &mut R,
+    ) -> Result<(Self, BallotSecrets), BallotError> {
+        check_choices(manifest, choices)?;
+        let base = ballot_transcript(fingerprint, credential);
+        let mut contests = Vec::with_capacity(choices.len());
+        let mut nonces = Vec::with_capacity(choices.len());
+        for (c, (contest, values)) in manifest.contests.iter().zip(choices).enumerate() {
+            let limits = contest.kind.limits();
+            let mut options = Vec::with_capacity(values.len());
+            let mut contest_nonces = Vec::with_capacity(values.len());
+            let mut sum = CiphertextSum::default();
+            let mut nonce_sum = Scalar::ZERO;
+            for (o, &m) in values.iter().enumerate() {
+                let (ciphertext, nonce) = key.encrypt(m, rng);
+                let proof = ValueProof::prove(&mut option_transcript(&base, c, o), key, &ciphertext, 0, limits.option_max, m, &nonce, rng)
+                    .map_err(|error| BallotError::OptionProof { contest: c, option: o, error })?;
+                sum.add(&ciphertext);
+                nonce_sum += nonce.expose();
+                options.push(EncryptedOption { ciphertext, proof });
+                contest_nonces.push(nonce);
+            }
+            let total: u64 = values.iter().sum();
+            let nonce_sum = Secret::from_scalar(nonce_sum);
+            let total_proof = ValueProof::prove(
+                &mut total_transcript(&base, c, values.len()),
+                key,
+                &sum.finish(),
+                limits.total_min,
+                limits.total_max,
+                total,
+                &nonce_sum,
+                rng,
+            )
+            .map_err(|error| BallotError::TotalProof { contest: c, error })?;
+            contests.push(EncryptedContest { options, total_proof });
+            nonces.push(contest_nonces);
+        }
+        let body = BallotBody { credential: *credential, contests };
+        Ok((body, BallotSecrets { plaintexts: choices.to_vec(), nonces }))
+    }
+
+    /// The ballot hash the device shows before the voter casts or challenges (spec `ballot.md` §6).
+    pub fn hash(&self) -> Hash {
+        let mut bytes = Vec::with_capacity(self.encoded_len());
+        self.encode(&mut bytes);
+        tagged_hash("saylau/v1/ballot-hash", &[&bytes])
+    }
+
+    /// Signs the body with the credential secret, making a castable ballot.
+    pub fn sign<R: RngCore + CryptoRng>(self, fingerprint: &Hash, credential_secret: &Secret, rng: &mut R) -> Result<Ballot, BallotError> {
+        let base = ballot_transcript(fingerprint, &self.credential);
+        let hash = self.hash();
+        let signature = SchnorrProof::prove(&mut signature_transcript(&base, &hash), &self.credential, credential_secret, rng)
+            .map_err(BallotError::Signature)?;
+        Ok(Ballot { body: self, signature })
+    }
+
+    /// Publishes the secrets of a challenged ballot. The ballot must never be cast afterwards.
+    pub fn challenge(self, secrets: BallotSecrets) -> ChallengedBallot {
+        ChallengedBallot {
+            body: self,
+            plaintexts: secrets.plaintexts.clone(),
+            nonces: secrets
+                .nonces
+                .iter()
+                .map(|contest| NonceList(contest.iter().map(|n| *n.expose()).collect()))
+                .collect(),
+        }
+    }
+
+    /// Checks the shape against the manifest and emits every option and total proof's
+    /// equations. Spec `ballot.md` §7 (verifier checks V5–V7).
+    pub fn equations(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey, sink: &mut dyn EquationSink) -> Result<(), BallotError> {
+        if self.contests.len() != manifest.contests.len() {
+            return Err(BallotError::Shape(format!("{} contests, the manifest has {}", self.contests.len(), manifest.contests.len())));
+        }
+        let base = ballot_transcript(fingerprint, &self.credential);
+        for (c, (contest, encrypted)) in manifest.contests.iter().zip(&self.contests).enumerate() {
+            if encrypted.options.len() != contest.options.len() {
+                return Err(BallotError::Shape(format!("contest {c}: {} options, the manifest has {}", encrypted.options.len(), contest.options.len())));
+            }
+            let Limits { option_max, total_min, total_max } = contest.kind.limits();
+            let mut sum = CiphertextSum::default();
+            for (o, option) in encrypted.options.iter().enumerate() {
+                if option.ciphertext.has_identity_alpha() {
+                    return Err(BallotError::IdentityAlpha { contest: c, option: o });
+                }
+                option
+                    .proof
+                    .equations(&mut option_transcript(&base, c, o), key, &option.ciphertext, 0, option_max, sink)
+                    .map_err(|error| BallotError::OptionProof { contest: c, option: o, error })?;
+                sum.add(&option.ciphertext);
+            }
+            encrypted
+                .total_proof
+                .equations(&mut total_transcript(&base, c, encrypted.options.len()), key, &sum.finish(), total_min, total_max, sink)
+                .map_err(|error| BallotError::TotalProof { contest: c, error })?;
+        }
+        Ok(())
+    }
+}
+
+impl Ballot {
+    /// Emits the equations of every proof and of the signature. `body_hash` is `self.body.hash()`,
+    /// passed in so callers that already computed it do not hash twice.
+    pub fn equations(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey, body_hash: &Hash, sink: &mut dyn EquationSink) -> Result<(), BallotError> {
+        self.body.equations(manifest, fingerprint, key, sink)?;
+        let base = ballot_transcript(fingerprint, &self.body.credential);
+        self.signature
+            .equations(&mut signature_transcript(&base, body_hash), &self.body.credential, sink)
+            .map_err(BallotError::Signature)
+    }
+
+    /// Verifies the whole ballot on its own (one multiscalar multiplication for the ballot).
+    pub fn verify(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey) -> Result<(), BallotError> {
+        let hash = self.body.hash();
+        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 256);
+        self.equations(manifest, fingerprint, key, &hash, &mut batch)?;
+        if batch.holds() {
+            Ok(())
+        } else {
+            Err(BallotError::Equations(ProofError::EquationsFail))
+        }
+    }
+
+    /// The canonical bytes of the whole ballot (body, then signature). Spec `encoding.md` §4.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.body.encoded_len() + 64);
+        self.body.encode(&mut bytes);
+        self.signature.encode(&mut bytes);
+        bytes
+    }
+}
+
+impl ChallengedBallot {
+    /// Re-encrypts the revealed plaintexts with the revealed nonces and checks they give the
+    /// published ciphertexts, that the plaintexts respect the manifest, and that the proofs
+    /// verify (spec `ballot.md` §8, verifier check V12).
+    pub fn check(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey) -> Result<(), BallotError> {
+        check_choices(manifest, &self.plaintexts)?;
+        if self.nonces.len() != self.plaintexts.len() {
+            return Err(BallotError::Shape("nonce list does not match the contests".into()));
+        }
+        let encryption = EncryptionKey::new(*key);
+        for (c, (contest, (values, nonces))) in self.body.contests.iter().zip(self.plaintexts.iter().zip(&self.nonces)).enumerate() {
+            if nonces.0.len() != values.len() || contest.options.len() != values.len() {
+                return Err(BallotError::Shape(format!("contest {c}: nonce count does not match the options")));
+            }
+            for (o, ((option, &m), nonce)) in contest.options.iter().zip(values).zip(&nonces.0).enumerate() {
+                let nonce = Secret::from_scalar(*nonce);
+                if encryption.encrypt_with_nonce(m, &nonce) != option.ciphertext {
+                    return Err(BallotError::Shape(format!("contest {c} option {o}: the device's ciphertext does not encrypt the revealed choice")));
+                }
+            }
+        }
+        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 256);
+        self.body.equations(manifest, fingerprint, key, &mut batch)?;
+        if batch.holds() {
+            Ok(())
+        } else {
+            Err(BallotError::Equations(ProofError::EquationsFail))
+        }
+    }
+}
+
+/// Canonical binary encoding (spec `encoding.md` §4): points and scalars as 32 bytes, counts
+/// and integers as 8-byte little-endian, enum variants as one tag byte, byte strings with an
+/// 8-byte length prefix.
+trait Encode {
+    fn encode(&self, out: &mut Vec<u8>);
+}
+
+fn encode_len(len: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&(len as u64).to_le_bytes());
+}
+
+impl Encode for GroupElement {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+impl Encode for Scalar {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+impl Encode for Ciphertext {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.alpha.encode(out);
+        self.beta.encode(out);
+    }
+}
+
+impl Encode for SchnorrProof {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.commitment.encode(out);
+        self.response.encode(out);
+    }
+}
+
+impl Encode for ValueProof {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            ValueProof::Exact(proof) => {
+                out.push(1);
+                proof.commit_g.encode(out);
+                proof.commit_b.encode(out);
+                proof.response.encode(out);
+            }
+            ValueProof::Disjunctive(proof) => {
+                out.push(2);
+                encode_len(proof.branches.len(), out);
+                for branch in &proof.branches {
+                    branch.a.encode(out);
+                    branch.b.encode(out);
+                    branch.challenge.encode(out);
+                    branch.response.encode(out);
+                }
+            }
+            ValueProof::Bulletproof(proof) => {
+                out.push(3);
+                proof.commitment.encode(out);
+                let tie = &proof.tie;
+                for element in [&tie.commit_r, &tie.commit_m, &tie.commit_s] {
+                    element.encode(out);
+                }
+                for scalar in [&tie.response_r, &tie.response_m, &tie.response_s] {
+                    scalar.encode(out);
+                }
+                encode_len(proof.bulletproof.len(), out);
+                out.extend_from_slice(&proof.bulletproof);
+            }
+        }
+    }
+}
+
+impl BallotBody {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.credential.encode(out);
+        encode_len(self.contests.len(), out);
+        for contest in &self.contests {
+            encode_len(contest.options.len(), out);
+            for option in &contest.options {
+                option.ciphertext.encode(out);
+                option.proof.encode(out);
+            }
+            contest.total_proof.encode(out);
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        // A close upper estimate for the default ballot; only sizes the buffer.
+        64 + self.contests.iter().map(|c| 300 + c.options.len() * 330).sum::<usize>()
+    }
+}
