@@ -126,6 +126,7 @@ fn exact_statement<'a>(key: &'a PublicKey, ciphertext: &'a Ciphertext, value: u6
 
 /// One encrypted option and its range proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptedOption {
     /// The encryption of the option's value (0/1, or a score).
     pub ciphertext: Ciphertext,
@@ -135,6 +136,7 @@ pub struct EncryptedOption {
 
 /// One contest of a ballot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptedContest {
     /// One entry per manifest option, in order.
     pub options: Vec<EncryptedOption>,
@@ -144,6 +146,7 @@ pub struct EncryptedContest {
 
 /// The encrypted choices of one voter, before the credential signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BallotBody {
     /// The voter's public credential.
     pub credential: GroupElement,
@@ -153,9 +156,9 @@ pub struct BallotBody {
 
 /// A cast ballot: the body and the credential's signature over its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ballot {
     /// The encrypted choices.
-    #[serde(flatten)]
     pub body: BallotBody,
     /// Schnorr signature by the credential over the ballot hash (spec `ballot.md` §5).
     pub signature: SchnorrProof,
@@ -257,6 +260,7 @@ impl std::fmt::Debug for BallotSecrets {
 
 /// A challenged (spoiled) ballot with its nonces and plaintexts revealed. Never counted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChallengedBallot {
     /// The ballot as the device produced it.
     pub body: BallotBody,

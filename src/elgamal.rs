@@ -120,6 +120,7 @@ impl EncryptionKey {
 
 /// An exponential-ElGamal ciphertext.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ciphertext {
     /// `α = r·G`.
     pub alpha: GroupElement,
@@ -178,6 +179,12 @@ impl CiphertextSum {
     pub fn add(&mut self, ciphertext: &Ciphertext) {
         self.alpha += ciphertext.alpha.point();
         self.beta += ciphertext.beta.point();
+    }
+
+    /// Subtracts one ciphertext (a superseded ballot).
+    pub fn subtract(&mut self, ciphertext: &Ciphertext) {
+        self.alpha -= ciphertext.alpha.point();
+        self.beta -= ciphertext.beta.point();
     }
 
     /// Adds another partial sum.

@@ -15,4 +15,5 @@ pub mod error;
 pub mod group;
 pub mod manifest;
 pub mod proofs;
+pub mod record;
 pub mod transcript;

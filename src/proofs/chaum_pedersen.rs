@@ -63,6 +63,7 @@ impl EqualityStatement<'_> {
 
 /// A Chaum–Pedersen proof `(a_G, a_B, v)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EqualityProof {
     /// `a_G = u·G`.
     pub commit_g: GroupElement,

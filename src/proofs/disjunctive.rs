@@ -24,6 +24,7 @@ pub const MAX_BRANCHES: u64 = 64;
 
 /// One branch `j` (value `low + j`): commitments and its share of the challenge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Branch {
     /// `a_j`, with `v_j·G = a_j + c_j·α`.
     pub a: GroupElement,
@@ -39,6 +40,7 @@ pub struct Branch {
 
 /// A proof that a ciphertext encrypts one of `low..=high`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DisjunctiveProof {
     /// One branch per value, in increasing order of value.
     pub branches: Vec<Branch>,

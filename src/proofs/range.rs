@@ -25,6 +25,7 @@ pub const LABEL: &[u8] = b"bulletproof-range";
 /// The Sigma protocol tying the Pedersen commitment to the ciphertext: knowledge of `(m, r, s)`
 /// with `α = r·G`, `β = m·G + r·K`, `C = m·G + s·H`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TieProof {
     /// `t_r = u_r·G`.
     pub commit_r: GroupElement,
@@ -45,6 +46,7 @@ pub struct TieProof {
 
 /// A range proof for an ElGamal ciphertext.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RangeProof {
     /// The Pedersen commitment `C = m·G + s·H`.
     pub commitment: GroupElement,

@@ -18,6 +18,7 @@ pub const LABEL: &[u8] = b"schnorr";
 
 /// A Schnorr proof `(a, v)` with `v·G = a + c·X`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SchnorrProof {
     /// The commitment `a = u·G`.
     pub commitment: GroupElement,

@@ -1,0 +1,358 @@
+//! An election on its record: the published context (manifest, ceremony, credentials,
+//! fingerprint), the ballot box that accepts ballots onto the board, and the encrypted tally.
+//!
+//! Spec: `protocol-spec/record.md` §3 (fingerprint), `board.md` (casting, tracking codes,
+//! revoting), `tally.md` §1 (which ballots are summed).
+
+use crate::ballot::{Ballot, BallotError, ChallengedBallot};
+use crate::ceremony::CeremonyRecord;
+use crate::digest::Hash;
+use crate::elgamal::{CiphertextSum, PublicKey};
+use crate::manifest::Manifest;
+use crate::record::{self, BallotLine, ChallengedLine, CredentialList, ElectionInfo, LinesReader, LinesWriter, RecordError};
+use crate::tally::EncryptedTally;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use thiserror::Error;
+
+/// Why an election could not be opened or published.
+#[derive(Debug, Error)]
+pub enum ElectionError {
+    /// A record file could not be read or written.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The manifest breaks its rules.
+    #[error("manifest.json: {0}")]
+    Manifest(String),
+    /// `election.json` does not match the files it hashes.
+    #[error("election.json: {0}")]
+    Mismatch(String),
+}
+
+/// The published context of one election.
+#[derive(Clone, Debug)]
+pub struct Election {
+    /// The election definition.
+    pub manifest: Manifest,
+    /// The key ceremony's public transcript.
+    pub ceremony: CeremonyRecord,
+    /// The eligible voters' public credentials.
+    pub credentials: CredentialList,
+    /// The fingerprint and its inputs.
+    pub info: ElectionInfo,
+}
+
+impl Election {
+    /// The fingerprint every proof binds.
+    pub fn fingerprint(&self) -> &Hash {
+        &self.info.fingerprint
+    }
+
+    /// The joint election key.
+    pub fn key(&self) -> &PublicKey {
+        &self.info.joint_key
+    }
+
+    /// Writes `manifest.json`, `ceremony.json`, `credentials.json` and `election.json` into a
+    /// new record directory, opening the election.
+    pub fn publish(dir: &Path, manifest: Manifest, ceremony: CeremonyRecord, credentials: CredentialList) -> Result<Self, ElectionError> {
+        let problems = manifest.check();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(ElectionError::Manifest(list.join("; ")));
+        }
+        std::fs::create_dir_all(dir).map_err(|error| RecordError::Io { file: dir.display().to_string(), error })?;
+        let manifest_bytes = record::write_json(dir, record::MANIFEST, &manifest)?;
+        let ceremony_bytes = record::write_json(dir, record::CEREMONY, &ceremony)?;
+        let credentials_bytes = record::write_json(dir, record::CREDENTIALS, &credentials)?;
+        let info = ElectionInfo::new(
+            Manifest::hash_bytes(&manifest_bytes),
+            record::file_hash(&ceremony_bytes),
+            record::file_hash(&credentials_bytes),
+            ceremony.joint_key,
+        );
+        record::write_json(dir, record::ELECTION, &info)?;
+        Ok(Self { manifest, ceremony, credentials, info })
+    }
+
+    /// Reads the election's context from a record, checking that `election.json` matches the
+    /// files it hashes. (The verifier re-checks all of it and more; this is the strict loader
+    /// for the board and the trustees.)
+    pub fn open(dir: &Path) -> Result<Self, ElectionError> {
+        let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
+        let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
+        let (credentials, credentials_bytes): (CredentialList, _) = record::read_json(dir, record::CREDENTIALS)?;
+        let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;
+        let expected = ElectionInfo::new(
+            Manifest::hash_bytes(&manifest_bytes),
+            record::file_hash(&ceremony_bytes),
+            record::file_hash(&credentials_bytes),
+            ceremony.joint_key,
+        );
+        if expected != info {
+            return Err(ElectionError::Mismatch("its hashes, key or fingerprint do not match manifest.json, ceremony.json and credentials.json".into()));
+        }
+        Ok(Self { manifest, ceremony, credentials, info })
+    }
+}
+
+/// A voter's receipt for a cast ballot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// Position on the board (1-based line of `ballots.jsonl`).
+    pub position: u64,
+    /// The ballot hash the device showed.
+    pub ballot_hash: Hash,
+    /// The tracking code: the ballot's link in the board's hash chain.
+    pub tracking_code: Hash,
+}
+
+/// Why the board refused a ballot. Nothing is written for a refused ballot.
+#[derive(Debug, Error)]
+pub enum CastError {
+    /// The credential is not on the list of eligible voters.
+    #[error("ballot {ballot_hash}: credential {credential} is not listed")]
+    UnlistedCredential {
+        /// Hex ballot hash.
+        ballot_hash: String,
+        /// Hex credential.
+        credential: String,
+    },
+    /// The same ballot is already on the board (or was challenged).
+    #[error("ballot {0}: already on the board or challenged")]
+    Duplicate(String),
+    /// A proof or the signature fails.
+    #[error("ballot {ballot_hash}: {error}")]
+    Invalid {
+        /// Hex ballot hash.
+        ballot_hash: String,
+        /// Which proof failed.
+        error: BallotError,
+    },
+    /// The record could not be written.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+/// The board's ballot box: accepts valid ballots from listed credentials, chains tracking codes,
+/// and appends each accepted ballot to `ballots.jsonl` before answering.
+pub struct BallotBox<'e> {
+    election: &'e Election,
+    listed: HashSet<[u8; 32]>,
+    seen: HashSet<Hash>,
+    last_code: Hash,
+    position: u64,
+    ballots: LinesWriter,
+    challenged: LinesWriter,
+    sync_every_ballot: bool,
+}
+
+impl<'e> BallotBox<'e> {
+    /// Opens the ballot box of a record, resuming after any ballots already on it.
+    pub fn open(dir: &Path, election: &'e Election) -> Result<Self, RecordError> {
+        let listed = election.credentials.credentials.iter().map(|c| *c.as_bytes()).collect();
+        let mut seen = HashSet::new();
+        let mut last_code = *election.fingerprint();
+        let mut position = 0;
+        if let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? {
+            while let Some((_, line)) = reader.next_json::<BallotLine>()? {
+                seen.insert(line.ballot_hash);
+                last_code = line.tracking_code;
+                position += 1;
+            }
+        }
+        if let Some(mut reader) = LinesReader::open(dir, record::CHALLENGED, true)? {
+            while let Some((_, line)) = reader.next_json::<ChallengedLine>()? {
+                seen.insert(line.ballot_hash);
+            }
+        }
+        Ok(Self {
+            election,
+            listed,
+            seen,
+            last_code,
+            position,
+            ballots: LinesWriter::append(dir, record::BALLOTS)?,
+            challenged: LinesWriter::append(dir, record::CHALLENGED)?,
+            sync_every_ballot: false,
+        })
+    }
+
+    /// Waits for the disk after every accepted ballot (a live board; the demo syncs at the end).
+    pub fn sync_every_ballot(&mut self, sync: bool) {
+        self.sync_every_ballot = sync;
+    }
+
+    /// Checks a ballot without changing the board: credential listed, proofs and signature
+    /// valid. Returns its ballot hash. Safe to run in parallel.
+    pub fn check(&self, ballot: &Ballot) -> Result<Hash, CastError> {
+        let ballot_hash = ballot.body.hash();
+        if !self.listed.contains(ballot.body.credential.as_bytes()) {
+            return Err(CastError::UnlistedCredential {
+                ballot_hash: hex::encode(ballot_hash),
+                credential: hex::encode(ballot.body.credential.as_bytes()),
+            });
+        }
+        let election = self.election;
+        ballot
+            .verify(&election.manifest, election.fingerprint(), election.key())
+            .map_err(|error| CastError::Invalid { ballot_hash: hex::encode(ballot_hash), error })?;
+        Ok(ballot_hash)
+    }
+
+    /// Appends a ballot that passed [`check`](Self::check) (its hash given), refusing duplicates.
+    pub fn append_checked(&mut self, ballot: Ballot, ballot_hash: Hash) -> Result<Receipt, CastError> {
+        if self.seen.contains(&ballot_hash) {
+            return Err(CastError::Duplicate(hex::encode(ballot_hash)));
+        }
+        let tracking_code = record::tracking_code(&self.last_code, &ballot.to_bytes());
+        let line = BallotLine { tracking_code, ballot_hash, ballot };
+        self.ballots.push(&line, self.sync_every_ballot)?;
+        self.seen.insert(ballot_hash);
+        self.last_code = tracking_code;
+        self.position += 1;
+        Ok(Receipt { position: self.position, ballot_hash, tracking_code })
+    }
+
+    /// Checks and casts one ballot.
+    pub fn cast(&mut self, ballot: Ballot) -> Result<Receipt, CastError> {
+        let hash = self.check(&ballot)?;
+        self.append_checked(ballot, hash)
+    }
+
+    /// Publishes a challenged ballot. Its hash can never be cast afterwards.
+    pub fn publish_challenge(&mut self, challenged: ChallengedBallot) -> Result<Hash, CastError> {
+        let ballot_hash = challenged.body.hash();
+        if self.seen.contains(&ballot_hash) {
+            return Err(CastError::Duplicate(hex::encode(ballot_hash)));
+        }
+        self.challenged.push(&ChallengedLine { ballot_hash, challenged }, self.sync_every_ballot)?;
+        self.seen.insert(ballot_hash);
+        Ok(ballot_hash)
+    }
+
+    /// Waits until every accepted ballot is on disk.
+    pub fn sync(&mut self) -> Result<(), RecordError> {
+        self.ballots.sync()?;
+        self.challenged.sync()
+    }
+}
+
+/// Sums the ballots that count: the last ballot of each credential (spec `tally.md` §1).
+///
+/// Feed every ballot in board order with [`add`](Self::add); revotes are rare, so the sum
+/// first includes every ballot and [`finish`](Self::finish) subtracts the superseded ones in a
+/// second pass over only their lines.
+pub struct TallyAccumulator {
+    sums: Vec<Vec<CiphertextSum>>,
+    latest: HashMap<[u8; 32], u64>,
+    superseded: u64,
+}
+
+impl TallyAccumulator {
+    /// An empty accumulator shaped like the manifest.
+    pub fn new(manifest: &Manifest) -> Self {
+        Self {
+            sums: manifest.contests.iter().map(|c| vec![CiphertextSum::default(); c.options.len()]).collect(),
+            latest: HashMap::new(),
+            superseded: 0,
+        }
+    }
+
+    /// Adds the ballot on `line` (1-based) of `ballots.jsonl`. The ballot's shape must already
+    /// have been checked against the manifest.
+    pub fn add(&mut self, line: u64, ballot: &Ballot) {
+        self.add_ciphertexts(ballot, false);
+        if self.latest.insert(*ballot.body.credential.as_bytes(), line).is_some() {
+            self.superseded += 1;
+        }
+    }
+
+    fn add_ciphertexts(&mut self, ballot: &Ballot, subtract: bool) {
+        for (sums, contest) in self.sums.iter_mut().zip(&ballot.body.contests) {
+            for (sum, option) in sums.iter_mut().zip(&contest.options) {
+                if subtract {
+                    sum.subtract(&option.ciphertext);
+                } else {
+                    sum.add(&option.ciphertext);
+                }
+            }
+        }
+    }
+
+    /// Merges another accumulator that saw later lines (for parallel chunks in board order).
+    pub fn merge_later(&mut self, later: TallyAccumulator) {
+        for (mine, theirs) in self.sums.iter_mut().zip(&later.sums) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                a.merge(b);
+            }
+        }
+        self.superseded += later.superseded;
+        for (credential, line) in later.latest {
+            if self.latest.insert(credential, line).is_some() {
+                self.superseded += 1;
+            }
+        }
+    }
+
+    /// Number of distinct credentials that cast a ballot.
+    pub fn participants(&self) -> u64 {
+        self.latest.len() as u64
+    }
+
+    /// Subtracts superseded ballots (re-reading only their lines) and returns the tally.
+    pub fn finish(mut self, dir: &Path) -> Result<EncryptedTally, RecordError> {
+        if self.superseded > 0 {
+            let mut reader = LinesReader::open(dir, record::BALLOTS, false)?
+                .ok_or_else(|| RecordError::Io { file: record::BALLOTS.into(), error: std::io::ErrorKind::NotFound.into() })?;
+            loop {
+                let Some((line, bytes)) = reader.next_line()? else { break };
+                // Only superseded lines are decoded; a line is superseded when its credential's
+                // latest line is later. The credential is read from the decoded ballot.
+                let credential = credential_of_line(bytes);
+                let is_latest = credential.and_then(|c| self.latest.get(&c)).map(|&latest| latest == line);
+                if is_latest == Some(true) {
+                    continue;
+                }
+                let decoded: BallotLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
+                if self.latest.get(decoded.ballot.body.credential.as_bytes()) != Some(&line) {
+                    self.add_ciphertexts(&decoded.ballot, true);
+                }
+            }
+        }
+        Ok(EncryptedTally {
+            participants: self.participants(),
+            contests: self.sums.iter().map(|sums| sums.iter().map(CiphertextSum::finish).collect()).collect(),
+        })
+    }
+}
+
+/// Finds `"credential":"<hex>"` in a ballot line without decoding the whole line.
+fn credential_of_line(bytes: &[u8]) -> Option<[u8; 32]> {
+    const KEY: &[u8] = b"\"credential\":\"";
+    let start = bytes.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let hex_text = std::str::from_utf8(bytes.get(start..start + 64)?).ok()?;
+    crate::group::decode_hex32(hex_text).ok()
+}
+
+/// Computes the encrypted tally of a record's ballots (used by trustees before decrypting:
+/// they never decrypt a tally they did not recompute). Checks each ballot's shape.
+pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, ElectionError> {
+    let mut accumulator = TallyAccumulator::new(&election.manifest);
+    if let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? {
+        while let Some((line, ballot_line)) = reader.next_json::<BallotLine>()? {
+            let shape_ok = ballot_line.ballot.body.contests.len() == election.manifest.contests.len()
+                && ballot_line.ballot.body.contests.iter().zip(&election.manifest.contests).all(|(b, c)| b.options.len() == c.options.len());
+            if !shape_ok {
+                return Err(ElectionError::Record(RecordError::Malformed {
+                    file: record::BALLOTS.into(),
+                    line: Some(line),
+                    path: "ballot.contests".into(),
+                    message: "shape does not match the manifest".into(),
+                }));
+            }
+            accumulator.add(line, &ballot_line.ballot);
+        }
+    }
+    Ok(accumulator.finish(dir)?)
+}

@@ -1,0 +1,463 @@
+//! The election record: a directory of JSON and JSON-lines files anyone can read, chained into
+//! one root hash.
+//!
+//! Spec: `protocol-spec/record.md`. Files are written atomically (temporary file, then rename),
+//! and ballots are appended one line at a time and flushed, so accepted data is never lost.
+
+use crate::ballot::{Ballot, ChallengedBallot};
+use crate::digest::{tagged_hash, Hash};
+use crate::elgamal::PublicKey;
+use crate::group::{hash_hex, GroupElement};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// `manifest.json`: the election definition.
+pub const MANIFEST: &str = "manifest.json";
+/// `ceremony.json`: the key ceremony's public transcript.
+pub const CEREMONY: &str = "ceremony.json";
+/// `credentials.json`: the public credentials of eligible voters.
+pub const CREDENTIALS: &str = "credentials.json";
+/// `election.json`: the election fingerprint and what it hashes.
+pub const ELECTION: &str = "election.json";
+/// `ballots.jsonl`: cast ballots, one per line, in board order.
+pub const BALLOTS: &str = "ballots.jsonl";
+/// `challenged.jsonl`: challenged (spoiled) ballots with revealed nonces.
+pub const CHALLENGED: &str = "challenged.jsonl";
+/// `tally.json`: the encrypted tally.
+pub const TALLY: &str = "tally.json";
+/// `decryption/`: one decryption share per participating trustee, `trustee-<i>.json`.
+pub const DECRYPTION_DIR: &str = "decryption";
+/// `results.json`: counts and outcomes.
+pub const RESULTS: &str = "results.json";
+/// `record.json`: the hash of every file and the record root.
+pub const INDEX: &str = "record.json";
+
+/// Largest JSON file read whole (the ballot file is streamed line by line instead).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+/// Largest single line of a JSON-lines file.
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+
+/// A problem reading or writing the record, naming the file (and line, and JSON field).
+#[derive(Debug, Error)]
+pub enum RecordError {
+    /// The file is missing or unreadable.
+    #[error("{file}: {error}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// The file's content does not decode.
+    #[error("{file}{}: field `{path}`: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Malformed {
+        /// The file.
+        file: String,
+        /// The 1-based line for JSON-lines files.
+        line: Option<u64>,
+        /// The JSON path of the culprit field (`.` for the whole document).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file is larger than the reader accepts.
+    #[error("{file}: larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+impl RecordError {
+    fn io(file: &str, error: std::io::Error) -> Self {
+        RecordError::Io { file: file.to_string(), error }
+    }
+}
+
+/// The SHA3 hash of a record file's bytes (spec `record.md` §2).
+pub fn file_hash(bytes: &[u8]) -> Hash {
+    tagged_hash("saylau/v1/file", &[bytes])
+}
+
+/// Decodes JSON, naming the culprit field on failure.
+pub fn decode_json<T: DeserializeOwned>(file: &str, line: Option<u64>, bytes: &[u8]) -> Result<T, RecordError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| RecordError::Malformed {
+        file: file.to_string(),
+        line,
+        path: error.path().to_string(),
+        message: error.inner().to_string(),
+    })?;
+    deserializer.end().map_err(|error| RecordError::Malformed {
+        file: file.to_string(),
+        line,
+        path: ".".into(),
+        message: error.to_string(),
+    })?;
+    Ok(value)
+}
+
+/// Reads a whole file, refusing files over [`MAX_FILE_BYTES`].
+pub fn read_file(dir: &Path, name: &str) -> Result<Vec<u8>, RecordError> {
+    let path = dir.join(name);
+    let metadata = fs::metadata(&path).map_err(|e| RecordError::io(name, e))?;
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(RecordError::TooLarge { file: name.into(), limit: MAX_FILE_BYTES });
+    }
+    fs::read(&path).map_err(|e| RecordError::io(name, e))
+}
+
+/// Reads and decodes a JSON file; returns the value and the file's bytes.
+pub fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<(T, Vec<u8>), RecordError> {
+    let bytes = read_file(dir, name)?;
+    Ok((decode_json(name, None, &bytes)?, bytes))
+}
+
+/// Writes a value as pretty JSON, atomically; returns the bytes written.
+pub fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<Vec<u8>, RecordError> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| RecordError::io(name, std::io::Error::other(e)))?;
+    bytes.push(b'\n');
+    write_atomically(dir, name, &bytes)?;
+    Ok(bytes)
+}
+
+/// Writes bytes to `dir/name` through a temporary file and a rename.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), RecordError> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| RecordError::io(name, e))?;
+    }
+    let temporary = temporary_path(&path);
+    let mut file = fs::File::create(&temporary).map_err(|e| RecordError::io(name, e))?;
+    file.write_all(bytes).and_then(|_| file.sync_all()).map_err(|e| RecordError::io(name, e))?;
+    fs::rename(&temporary, &path).map_err(|e| RecordError::io(name, e))
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// `credentials.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialList {
+    /// Public credentials `X = x·G` of the eligible voters, in registration order.
+    pub credentials: Vec<GroupElement>,
+}
+
+/// `election.json`: the election fingerprint and its inputs (spec `record.md` §3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionInfo {
+    /// Format version, 1.
+    pub version: u32,
+    /// Hash of `manifest.json`.
+    #[serde(with = "hash_hex")]
+    pub manifest_hash: Hash,
+    /// Hash of `ceremony.json`.
+    #[serde(with = "hash_hex")]
+    pub ceremony_hash: Hash,
+    /// Hash of `credentials.json`.
+    #[serde(with = "hash_hex")]
+    pub credentials_hash: Hash,
+    /// The joint election key `K`.
+    pub joint_key: PublicKey,
+    /// The fingerprint every proof binds.
+    #[serde(with = "hash_hex")]
+    pub fingerprint: Hash,
+}
+
+impl ElectionInfo {
+    /// Computes the fingerprint from its inputs (spec `record.md` §3).
+    pub fn new(manifest_hash: Hash, ceremony_hash: Hash, credentials_hash: Hash, joint_key: PublicKey) -> Self {
+        let fingerprint = election_fingerprint(&manifest_hash, &ceremony_hash, &credentials_hash, &joint_key);
+        Self { version: 1, manifest_hash, ceremony_hash, credentials_hash, joint_key, fingerprint }
+    }
+}
+
+/// `fingerprint = H("saylau/v1/election", manifest_hash, ceremony_hash, credentials_hash, K)`.
+pub fn election_fingerprint(manifest_hash: &Hash, ceremony_hash: &Hash, credentials_hash: &Hash, joint_key: &PublicKey) -> Hash {
+    tagged_hash(
+        "saylau/v1/election",
+        &[manifest_hash, ceremony_hash, credentials_hash, joint_key.element().as_bytes()],
+    )
+}
+
+/// The tracking code of a cast ballot: `H("saylau/v1/tracking", previous, ballot bytes)`, with
+/// the election fingerprint as the first `previous` (spec `board.md` §2).
+pub fn tracking_code(previous: &Hash, ballot_bytes: &[u8]) -> Hash {
+    tagged_hash("saylau/v1/tracking", &[previous, ballot_bytes])
+}
+
+/// One line of `ballots.jsonl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotLine {
+    /// The voter's receipt: this ballot's link in the board's hash chain.
+    #[serde(with = "hash_hex")]
+    pub tracking_code: Hash,
+    /// The ballot hash the device showed before casting.
+    #[serde(with = "hash_hex")]
+    pub ballot_hash: Hash,
+    /// The ballot.
+    pub ballot: Ballot,
+}
+
+/// One line of `challenged.jsonl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengedLine {
+    /// The ballot hash the device showed before the voter challenged.
+    #[serde(with = "hash_hex")]
+    pub ballot_hash: Hash,
+    /// The ballot and its revealed secrets.
+    pub challenged: ChallengedBallot,
+}
+
+/// Reads a JSON-lines file one bounded line at a time.
+pub struct LinesReader<R> {
+    reader: R,
+    file: String,
+    line: u64,
+    buffer: Vec<u8>,
+}
+
+impl LinesReader<std::io::BufReader<fs::File>> {
+    /// Opens `dir/name`; a missing file reads as empty when `optional`.
+    pub fn open(dir: &Path, name: &str, optional: bool) -> Result<Option<Self>, RecordError> {
+        match fs::File::open(dir.join(name)) {
+            Ok(file) => Ok(Some(Self::new(std::io::BufReader::with_capacity(1 << 20, file), name))),
+            Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(RecordError::io(name, e)),
+        }
+    }
+}
+
+impl<R: BufRead> LinesReader<R> {
+    /// Wraps a reader; `file` names it in errors.
+    pub fn new(reader: R, file: &str) -> Self {
+        Self { reader, file: file.to_string(), line: 0, buffer: Vec::new() }
+    }
+
+    /// The next non-empty line with its 1-based number, or `None` at the end.
+    pub fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, RecordError> {
+        loop {
+            self.buffer.clear();
+            let limit = MAX_LINE_BYTES as u64 + 1;
+            let read = std::io::Read::take(&mut self.reader, limit)
+                .read_until(b'\n', &mut self.buffer)
+                .map_err(|e| RecordError::io(&self.file, e))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            if self.buffer.len() > MAX_LINE_BYTES {
+                return Err(RecordError::Malformed {
+                    file: self.file.clone(),
+                    line: Some(self.line),
+                    path: ".".into(),
+                    message: format!("line longer than {MAX_LINE_BYTES} bytes"),
+                });
+            }
+            if self.buffer.last() != Some(&b'\n') {
+                return Err(RecordError::Malformed {
+                    file: self.file.clone(),
+                    line: Some(self.line),
+                    path: ".".into(),
+                    message: "truncated: the last line has no newline".into(),
+                });
+            }
+            if self.buffer.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some((self.line, &self.buffer)));
+        }
+    }
+
+    /// The next line decoded as `T`.
+    pub fn next_json<T: DeserializeOwned>(&mut self) -> Result<Option<(u64, T)>, RecordError> {
+        let file = self.file.clone();
+        match self.next_line()? {
+            None => Ok(None),
+            Some((line, bytes)) => Ok(Some((line, decode_json(&file, Some(line), bytes)?))),
+        }
+    }
+}
+
+/// An append-only JSON-lines writer that flushes every line to disk before returning.
+pub struct LinesWriter {
+    file: fs::File,
+    name: String,
+}
+
+impl LinesWriter {
+    /// Opens `dir/name` for appending, creating it.
+    pub fn append(dir: &Path, name: &str) -> Result<Self, RecordError> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(name))
+            .map_err(|e| RecordError::io(name, e))?;
+        Ok(Self { file, name: name.to_string() })
+    }
+
+    /// Appends one value as a line and flushes it to the OS; `sync` also waits for the disk.
+    pub fn push<T: Serialize>(&mut self, value: &T, sync: bool) -> Result<(), RecordError> {
+        let mut line = serde_json::to_vec(value).map_err(|e| RecordError::io(&self.name, std::io::Error::other(e)))?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(|e| RecordError::io(&self.name, e))?;
+        if sync {
+            self.file.sync_data().map_err(|e| RecordError::io(&self.name, e))?;
+        }
+        Ok(())
+    }
+
+    /// Waits until every appended line is on disk.
+    pub fn sync(&mut self) -> Result<(), RecordError> {
+        self.file.sync_data().map_err(|e| RecordError::io(&self.name, e))
+    }
+}
+
+/// `record.json`: each file's hash, chained into the record root (spec `record.md` §4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordIndex {
+    /// The files, in chain order.
+    pub files: Vec<FileEntry>,
+    /// The root: the last link of the chain.
+    #[serde(with = "hash_hex")]
+    pub root: Hash,
+}
+
+/// One file of the record index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// Path relative to the record directory, `/`-separated.
+    pub name: String,
+    /// [`file_hash`] of its bytes.
+    #[serde(with = "hash_hex")]
+    pub hash: Hash,
+}
+
+/// The files the record root covers, in chain order: the fixed files, then every
+/// `decryption/trustee-<i>.json` in increasing `i` (spec `record.md` §4).
+pub fn indexed_files(dir: &Path) -> Result<Vec<String>, RecordError> {
+    let mut names: Vec<String> = [MANIFEST, CEREMONY, CREDENTIALS, ELECTION, BALLOTS, CHALLENGED, TALLY]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    names.extend(decryption_files(dir)?.into_iter().map(|(_, name)| name));
+    names.push(RESULTS.to_string());
+    Ok(names)
+}
+
+/// The decryption share files present, as `(trustee index, relative name)`, sorted by index.
+pub fn decryption_files(dir: &Path) -> Result<Vec<(u32, String)>, RecordError> {
+    let mut found = Vec::new();
+    let entries = match fs::read_dir(dir.join(DECRYPTION_DIR)) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(RecordError::io(DECRYPTION_DIR, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| RecordError::io(DECRYPTION_DIR, e))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let index = name
+            .strip_prefix("trustee-")
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .and_then(|digits| digits.parse::<u32>().ok())
+            .filter(|i| name == decryption_file_name(*i).trim_start_matches("decryption/"));
+        if let Some(index) = index {
+            found.push((index, format!("{DECRYPTION_DIR}/{name}")));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// `decryption/trustee-<i>.json`.
+pub fn decryption_file_name(index: u32) -> String {
+    format!("{DECRYPTION_DIR}/trustee-{index}.json")
+}
+
+/// Streams a file through the file hash without holding it in memory.
+pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
+    use sha3::{Digest, Sha3_256};
+    let path = dir.join(name);
+    let length = fs::metadata(&path).map_err(|e| RecordError::io(name, e))?.len();
+    // Same bytes as tagged_hash("saylau/v1/file", [content]), fed incrementally.
+    let tag = b"saylau/v1/file";
+    let mut hasher = Sha3_256::new();
+    hasher.update((tag.len() as u64).to_le_bytes());
+    hasher.update(tag);
+    hasher.update(length.to_le_bytes());
+    let mut file = fs::File::open(&path).map_err(|e| RecordError::io(name, e))?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let read = std::io::Read::read(&mut file, &mut buffer).map_err(|e| RecordError::io(name, e))?;
+        if read == 0 {
+            break;
+        }
+        total += read as u64;
+        hasher.update(&buffer[..read]);
+    }
+    if total != length {
+        return Err(RecordError::io(name, std::io::Error::other("file changed while being hashed")));
+    }
+    Ok(hasher.finalize().into())
+}
+
+impl RecordIndex {
+    /// Hashes the record's files and chains them (spec `record.md` §4):
+    /// `root₀ = H("saylau/v1/record")`, `rootᵢ = H("saylau/v1/record-link", rootᵢ₋₁, nameᵢ, hashᵢ)`.
+    pub fn compute(dir: &Path) -> Result<Self, RecordError> {
+        let mut root = tagged_hash("saylau/v1/record", &[]);
+        let mut files = Vec::new();
+        for name in indexed_files(dir)? {
+            let hash = hash_file(dir, &name)?;
+            root = tagged_hash("saylau/v1/record-link", &[&root, name.as_bytes(), &hash]);
+            files.push(FileEntry { name, hash });
+        }
+        Ok(Self { files, root })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streamed_file_hash_matches_tagged_hash() {
+        let dir = std::env::temp_dir().join(format!("saylau-record-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let bytes = b"{\"a\": 1}\n".repeat(1000);
+        fs::write(dir.join("x.json"), &bytes).unwrap();
+        assert_eq!(hash_file(&dir, "x.json").unwrap(), file_hash(&bytes));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lines_reader_rejects_truncation_and_names_line() {
+        let data = b"{\"credentials\":[]}\n\n{\"credentials\":[]}".to_vec();
+        let mut reader = LinesReader::new(std::io::Cursor::new(data), "x.jsonl");
+        assert!(reader.next_json::<CredentialList>().unwrap().is_some());
+        let error = reader.next_json::<CredentialList>().unwrap_err();
+        assert!(error.to_string().contains("line 3"), "{error}");
+    }
+
+    #[test]
+    fn malformed_json_names_field() {
+        let error = decode_json::<CredentialList>("credentials.json", None, b"{\"credentials\":[\"zz\"]}").unwrap_err();
+        assert!(error.to_string().contains("credentials[0]"), "{error}");
+    }
+}
