@@ -58,7 +58,7 @@ const SEATS_PER_LINE: u64 = 60;
 const TITLE_HEIGHT: u64 = 44;
 const CONTEST_TITLE: u64 = 34;
 const CONTEST_GAP: u64 = 16;
-const LABEL_CHARS: usize = 38;
+const LABEL_CHARS: usize = 32;
 const FONT: &str = "DejaVu Sans, Noto Sans, Arial, sans-serif";
 const ACCENT: &str = "#1f5f99";
 const PLAIN: &str = "#a7b8c8";
@@ -67,7 +67,7 @@ const INK: &str = "#1a1a1a";
 /// Renders the chart as a complete SVG document (UTF-8, with an XML declaration).
 ///
 /// `title` heads the whole chart. Every string is escaped; characters XML 1.0 forbids (control
-/// characters other than tab, newline and carriage return) become U+FFFD. Labels longer than 38
+/// characters other than tab, newline and carriage return) become U+FFFD. Labels longer than 32
 /// characters are shortened with "…" on the page and kept whole in a `<title>` tooltip.
 pub fn results_svg(title: &str, contests: &[ChartContest]) -> String {
     let mut body = String::new();
@@ -117,7 +117,7 @@ fn contest_svg(out: &mut String, contest: &ChartContest, mut y: u64) -> u64 {
         };
         let _ = writeln!(
             out,
-            "<text x=\"{LABEL_RIGHT}\" y=\"{ly}\" font-size=\"14\" text-anchor=\"end\">{tooltip}{label}</text>\n\
+            "<text x=\"{LABEL_RIGHT}\" y=\"{ly}\" font-size=\"13\" text-anchor=\"end\">{tooltip}{label}</text>\n\
              <rect x=\"{BAR_LEFT}\" y=\"{y}\" width=\"{width}\" height=\"{BAR_HEIGHT}\" fill=\"{colour}\"/>\n\
              <text x=\"{vx}\" y=\"{ly}\" font-size=\"13\">{votes}</text>",
             ly = y + 14,

@@ -1061,3 +1061,136 @@ mod cli {
         refused(&out, "cannot read");
     }
 }
+
+// ----- the results chart -----------------------------------------------------------------------
+
+mod chart {
+    use saylau::svg::{results_svg, ChartBar, ChartContest};
+
+    fn bar(label: &str, votes: u64, seats: Option<u64>, highlight: bool) -> ChartBar {
+        ChartBar {
+            label: label.to_owned(),
+            votes,
+            seats,
+            highlight,
+        }
+    }
+
+    fn sample() -> Vec<ChartContest> {
+        vec![
+            ChartContest {
+                title: "Президент сайлауы".to_owned(),
+                bars: vec![
+                    bar("Тоқаев <Q&A> \"ʼ\"", 6_456_392, None, true),
+                    bar("Жиенбаева", 270_615, None, false),
+                    bar("Барлығына қарсы", 460_484, None, false),
+                ],
+            },
+            ChartContest {
+                title: "Мәжіліс — партиялық тізімдер".to_owned(),
+                bars: vec![
+                    bar("«AMANAT»", 3_431_510, Some(40), true),
+                    bar("«Ауыл»", 693_938, Some(8), true),
+                    bar(
+                        "A very long party name that will certainly not fit the label column",
+                        1,
+                        Some(0),
+                        false,
+                    ),
+                ],
+            },
+            ChartContest {
+                title: "Empty".to_owned(),
+                bars: vec![],
+            },
+        ]
+    }
+
+    /// Checks that tags nest and close, that attribute values are quoted, and that every `&`
+    /// starts one of the five XML entities. Enough to catch unescaped text.
+    fn assert_well_formed(svg: &str) {
+        let body = svg
+            .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+            .unwrap();
+        let mut stack: Vec<&str> = Vec::new();
+        let mut rest = body;
+        while let Some(start) = rest.find('<') {
+            let text = &rest[..start];
+            assert!(!text.contains('>'), "stray > in {text:?}");
+            check_entities(text);
+            let end = rest[start..].find('>').unwrap() + start;
+            let tag = &rest[start + 1..end];
+            assert!(!tag.contains('<'), "< inside tag {tag:?}");
+            if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(stack.pop(), Some(name), "mismatched </{name}>");
+            } else {
+                let name = tag.split_whitespace().next().unwrap().trim_end_matches('/');
+                assert_eq!(
+                    tag.matches('"').count() % 2,
+                    0,
+                    "unbalanced quotes in {tag:?}"
+                );
+                check_entities(tag);
+                if !tag.ends_with('/') {
+                    stack.push(name);
+                }
+            }
+            rest = &rest[end + 1..];
+        }
+        assert!(stack.is_empty(), "unclosed {stack:?}");
+        assert_eq!(rest.trim(), "");
+    }
+
+    fn check_entities(text: &str) {
+        for (i, _) in text.match_indices('&') {
+            let tail = &text[i..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| tail.starts_with(e)),
+                "bare & in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn chart_is_well_formed_and_has_every_label() {
+        let svg = results_svg("Сайлау 2023 & <test>", &sample());
+        assert_well_formed(&svg);
+        assert!(svg.contains("Сайлау 2023 &amp; &lt;test&gt;"));
+        assert!(svg.contains("Тоқаев &lt;Q&amp;A&gt; &quot;ʼ&quot;"));
+        for label in [
+            "Президент сайлауы",
+            "Жиенбаева",
+            "Барлығына қарсы",
+            "«AMANAT»",
+            "«Ауыл»",
+        ] {
+            assert!(svg.contains(label), "{label}");
+        }
+        assert!(svg.contains("A very long party name that wil…"));
+        assert!(svg.contains("<title>A very long party name that will certainly not fit"));
+        assert!(svg.contains("font-family=\"DejaVu Sans"));
+        assert!(svg.contains("6\u{202f}456\u{202f}392"));
+        // 40 + 8 seat squares, 5 by 5.
+        assert_eq!(svg.matches("width=\"5\" height=\"5\"").count(), 48);
+        // Deterministic.
+        assert_eq!(svg, results_svg("Сайлау 2023 & <test>", &sample()));
+    }
+
+    #[test]
+    fn chart_survives_hostile_text() {
+        let contests = vec![ChartContest {
+            title: "]]><script>alert(1)</script>\u{0}\u{1b}".to_owned(),
+            bars: vec![
+                bar("</text><text>", u64::MAX, Some(300), true),
+                bar("'", 0, None, false),
+            ],
+        }];
+        let svg = results_svg("<!-- -->", &contests);
+        assert_well_formed(&svg);
+        assert!(!svg.contains("<script"));
+        assert!(!svg.contains('\u{0}'));
+        assert!(svg.contains("\u{fffd}\u{fffd}"));
+    }
+}
