@@ -9,11 +9,18 @@
 
 pub mod ballot;
 pub mod batch;
+pub mod ceremony;
 pub mod digest;
+pub mod election;
 pub mod elgamal;
 pub mod error;
 pub mod group;
 pub mod manifest;
 pub mod proofs;
 pub mod record;
+pub mod results;
+pub mod rules;
+pub mod svg;
+pub mod tally;
 pub mod transcript;
+pub mod verify;
