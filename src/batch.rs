@@ -21,8 +21,9 @@ pub enum Base<'a> {
     G,
     /// The Pedersen generator `H` (spec `encoding.md` §3).
     H,
-    /// The election public key `K` of this batch.
-    Key,
+    /// An election public key. Merged into one term when it is the batch's key; any other
+    /// key is kept as its own term, so a wrong key can never be checked as the right one.
+    Key(&'a RistrettoPoint),
     /// Any other point (a commitment, a ciphertext half, a trustee key).
     Point(&'a RistrettoPoint),
 }
@@ -51,9 +52,9 @@ pub struct EquationBatch {
 }
 
 impl EquationBatch {
-    /// An empty batch for equations whose `Key` base is `key` (`None` when no equation may use
-    /// it: a `Key` term then makes the batch fail). Its weights come from a ChaCha20 stream
-    /// seeded by the operating system now, after the proofs to be checked are fixed.
+    /// An empty batch that merges the terms of the election key `key` (if given). Its weights
+    /// come from a ChaCha20 stream seeded by the operating system now, after the proofs to be
+    /// checked are fixed.
     pub fn new(key: Option<RistrettoPoint>) -> Self {
         Self::with_capacity(key, 0)
     }
@@ -85,12 +86,7 @@ impl EquationBatch {
 
     /// True when the weighted sum of all equations is the identity. Spec `batch.md` §2.
     pub fn holds(&self) -> bool {
-        let key = match self.key {
-            Some(key) => key,
-            // Fail closed: a `Key` term without a key cannot be checked.
-            None if self.k != Scalar::ZERO => return false,
-            None => G,
-        };
+        let key = self.key.unwrap_or(G);
         let shared = [self.g, self.h, self.k];
         let shared_points = [G, *pedersen_h(), key];
         let sum = RistrettoPoint::vartime_multiscalar_mul(
@@ -125,8 +121,8 @@ impl EquationSink for EquationBatch {
         match base {
             Base::G => self.g += coefficient,
             Base::H => self.h += coefficient,
-            Base::Key => self.k += coefficient,
-            Base::Point(point) => {
+            Base::Key(key) if Some(*key) == self.key => self.k += coefficient,
+            Base::Key(point) | Base::Point(point) => {
                 self.scalars.push(coefficient);
                 self.points.push(*point);
             }

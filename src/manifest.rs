@@ -4,6 +4,7 @@
 //! SHA3 over the file's bytes exactly as published (§4), so no canonical-JSON rules are needed.
 
 use crate::digest::{tagged_hash, Hash};
+use crate::rules::{MajoritarianRule, ProportionalRule, ReferendumRule, Rule};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,6 +47,9 @@ pub struct Contest {
     pub kind: ContestKind,
     /// Options (candidates, parties, yes/no), in registration order.
     pub options: Vec<ContestOption>,
+    /// How the counts become the outcome (spec `rules.md`); none publishes counts only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
 }
 
 /// The kinds of contest and their selection rules (spec `manifest.md` §2).
@@ -240,6 +244,26 @@ impl Manifest {
                 }
                 _ => {}
             }
+            match (&contest.rule, contest.kind) {
+                (None, _)
+                | (Some(Rule::Majoritarian(_)), ContestKind::SingleChoice)
+                | (Some(Rule::Proportional(_)), ContestKind::PartyList)
+                | (Some(Rule::Referendum(_)), ContestKind::Referendum) => {}
+                (Some(_), kind) => problem(
+                    format!("{at}.rule"),
+                    format!("this rule does not apply to a {kind:?} contest (majoritarian: single_choice, proportional: party_list, referendum: referendum)"),
+                ),
+            }
+            let rule_problem = match &contest.rule {
+                Some(Rule::Majoritarian(rule)) => rule.majority().err(),
+                Some(Rule::Proportional(rule)) if rule.seats == 0 => Some(crate::rules::RulesError::ZeroSeats),
+                Some(Rule::Proportional(rule)) => rule.threshold().err(),
+                Some(Rule::Referendum(rule)) => rule.turnout().and_then(|_| rule.approval()).err(),
+                None => None,
+            };
+            if let Some(error) = rule_problem {
+                problem(format!("{at}.rule"), error.to_string());
+            }
         }
         problems
     }
@@ -292,12 +316,14 @@ impl Manifest {
                     title: labels("Президент сайлауы", "Выборы Президента", "Presidential election"),
                     kind: ContestKind::SingleChoice,
                     options: president,
+                    rule: Some(Rule::Majoritarian(MajoritarianRule::default())),
                 },
                 Contest {
                     id: "mazhilis".into(),
                     title: labels("Мәжіліс: партиялық тізімдер", "Мажилис: партийные списки", "Mazhilis: party lists"),
                     kind: ContestKind::PartyList,
                     options: parties.iter().map(|(id, kk, ru, en)| option(id, kk, ru, en)).collect(),
+                    rule: Some(Rule::Proportional(ProportionalRule { seats: 29, threshold_percent: "5".into() })),
                 },
                 Contest {
                     id: "referendum".into(),
@@ -308,6 +334,8 @@ impl Manifest {
                     ),
                     kind: ContestKind::Referendum,
                     options: vec![option("yes", "Иә", "Да", "Yes"), option("no", "Жоқ", "Нет", "No")],
+                    // 0: the registered voters are the listed credentials (spec rules.md §4).
+                    rule: Some(Rule::Referendum(ReferendumRule::new(0))),
                 },
             ],
         }

@@ -612,13 +612,13 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
             return;
         }
     };
-    crate::results::check_results(&results, context_view(context), tally, &shares, &valid, &mut |id, culprit, detail| {
-        report.fail(id, culprit, detail)
-    });
+    let view = crate::results::ResultsContext {
+        manifest: &context.manifest,
+        fingerprint: &context.fingerprint,
+        ceremony: &context.ceremony,
+        eligible: context.listed.len() as u64,
+    };
+    crate::results::check_results(&results, view, tally, &shares, &valid, &mut |id, culprit, detail| report.fail(id, culprit, detail));
     report.item(14, 1);
     report.item(15, results.contests.len() as u64);
-}
-
-fn context_view(context: &Context) -> crate::results::ResultsContext<'_> {
-    crate::results::ResultsContext { manifest: &context.manifest, fingerprint: &context.fingerprint, ceremony: &context.ceremony }
 }

@@ -37,7 +37,7 @@ pub struct EqualityStatement<'a> {
 impl EqualityStatement<'_> {
     fn base_term(&self) -> Base<'_> {
         if self.base_is_key {
-            Base::Key
+            Base::Key(self.base.point())
         } else {
             Base::Point(self.base.point())
         }

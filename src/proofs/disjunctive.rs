@@ -169,7 +169,7 @@ impl DisjunctiveProof {
             sink.add(-w2, Base::Point(branch.b.point()));
         }
         sink.add(g, Base::G);
-        sink.add(k, Base::Key);
+        sink.add(k, Base::Key(key.point()));
         sink.add(alpha, Base::Point(ciphertext.alpha.point()));
         sink.add(beta, Base::Point(ciphertext.beta.point()));
         Ok(())

@@ -227,7 +227,7 @@ impl RangeProof {
 
         let (w1, w2, w3) = (sink.weight(), sink.weight(), sink.weight());
         sink.add(w1 * tie.response_r + (w2 + w3) * tie.response_m, Base::G);
-        sink.add(w2 * tie.response_r, Base::Key);
+        sink.add(w2 * tie.response_r, Base::Key(key.point()));
         sink.add(w3 * tie.response_s, Base::H);
         sink.add(-w1, Base::Point(tie.commit_r.point()));
         sink.add(-w2, Base::Point(tie.commit_m.point()));

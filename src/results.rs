@@ -1,0 +1,163 @@
+//! Results: counts from the combined decryption shares, and outcomes by the manifest's rules.
+//! Published as `results.json`; the verifier re-derives both (checks 14 and 15).
+//!
+//! Spec: `protocol-spec/tally.md` §5 (counts), `rules.md` (outcomes), `verifier.md` §2.
+
+use crate::ceremony::{lagrange_at_zero, CeremonyRecord};
+use crate::digest::Hash;
+use crate::elgamal::encode_plaintext;
+use crate::manifest::Manifest;
+use crate::rules::{Outcome, ReferendumRule, Rule, RulesError};
+use crate::tally::{DecryptionShare, EncryptedTally};
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::traits::VartimeMultiscalarMul;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// `results.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Results {
+    /// Voters who took part: distinct credentials with a counted ballot.
+    pub participants: u64,
+    /// Eligible voters: listed credentials.
+    pub eligible: u64,
+    /// The `t` trustees whose shares were combined, in increasing order.
+    pub trustees_used: Vec<u32>,
+    /// Published shares that failed their proofs and were skipped.
+    pub rejected_shares: Vec<RejectedShare>,
+    /// One entry per manifest contest, in order.
+    pub contests: Vec<ContestResult>,
+}
+
+/// A decryption share that was skipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedShare {
+    /// The trustee.
+    pub trustee: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// The counts and outcome of one contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContestResult {
+    /// The contest id.
+    pub id: String,
+    /// One count per option, in manifest order.
+    pub counts: Vec<u64>,
+    /// The outcome by the contest's rule, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+/// Applies each contest's rule to its counts (spec `rules.md` §1). "Against all" is passed to
+/// the rule separately; a referendum rule with `registered_voters = 0` uses `eligible`.
+pub fn outcomes(manifest: &Manifest, participants: u64, eligible: u64, counts: &[Vec<u64>]) -> Result<Vec<Option<Outcome>>, (usize, RulesError)> {
+    manifest
+        .contests
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(c, (contest, counts))| {
+            let Some(rule) = &contest.rule else { return Ok(None) };
+            let rule = match rule {
+                Rule::Referendum(r) if r.registered_voters == 0 => Rule::Referendum(ReferendumRule { registered_voters: eligible, ..r.clone() }),
+                other => other.clone(),
+            };
+            let mut against_all = None;
+            let mut named = Vec::with_capacity(counts.len());
+            for (option, &count) in contest.options.iter().zip(counts) {
+                if option.against_all {
+                    against_all = Some(count);
+                } else {
+                    named.push((manifest.label(&option.label).to_string(), count));
+                }
+            }
+            rule.apply(participants, &named, against_all).map(Some).map_err(|e| (c, e))
+        })
+        .collect()
+}
+
+/// What [`check_results`] needs from the verified record.
+pub struct ResultsContext<'a> {
+    /// The manifest.
+    pub manifest: &'a Manifest,
+    /// The election fingerprint.
+    pub fingerprint: &'a Hash,
+    /// The ceremony (threshold).
+    pub ceremony: &'a CeremonyRecord,
+    /// Number of listed credentials.
+    pub eligible: u64,
+}
+
+/// Verifier checks 14 (counts) and 15 (outcomes). `valid` maps each trustee whose share passed
+/// check 13 to its position in `shares`. Reports failures through `fail(check, culprit, detail)`.
+pub fn check_results(
+    results: &Results,
+    context: ResultsContext<'_>,
+    tally: &EncryptedTally,
+    shares: &[DecryptionShare],
+    valid: &HashMap<u32, usize>,
+    fail: &mut dyn FnMut(u32, String, String),
+) {
+    let manifest = context.manifest;
+    if results.participants != tally.participants {
+        fail(14, "results.json: participants".into(), "differs from the tally".into());
+    }
+    if results.eligible != context.eligible {
+        fail(14, "results.json: eligible".into(), "differs from the number of listed credentials".into());
+    }
+    let threshold = context.ceremony.threshold as usize;
+    let used = &results.trustees_used;
+    if used.len() != threshold || used.windows(2).any(|w| w[0] >= w[1]) {
+        fail(14, "results.json: trustees_used".into(), format!("must list exactly t = {threshold} distinct trustees in increasing order"));
+        return;
+    }
+    if let Some(bad) = used.iter().find(|i| !valid.contains_key(i)) {
+        fail(14, format!("results.json: trustees_used (trustee {bad})"), "this trustee has no valid decryption share".into());
+        return;
+    }
+    let Ok(lambdas) = lagrange_at_zero(used) else {
+        fail(14, "results.json: trustees_used".into(), "indices do not give Lagrange coefficients".into());
+        return;
+    };
+    if results.contests.len() != manifest.contests.len() {
+        fail(14, "results.json: contests".into(), "shape differs from the manifest".into());
+        return;
+    }
+    let used_shares: Vec<&DecryptionShare> = used.iter().filter_map(|i| valid.get(i).map(|&p| &shares[p])).collect();
+    let mut shapes_ok = true;
+    for (c, (contest, result)) in manifest.contests.iter().zip(&results.contests).enumerate() {
+        if result.id != contest.id || result.counts.len() != contest.options.len() {
+            fail(14, format!("results.json: contests[{c}]"), "id or number of counts differs from the manifest".into());
+            shapes_ok = false;
+            continue;
+        }
+        for (o, &count) in result.counts.iter().enumerate() {
+            // Spec tally.md §5: β − Σ λᵢ·Mᵢ must equal count·G.
+            let ciphertext = &tally.contests[c][o];
+            let partials = used_shares.iter().map(|s| s.contests[c][o].share.point());
+            let combined = RistrettoPoint::vartime_multiscalar_mul(lambdas.iter(), partials);
+            if ciphertext.beta.point() - combined != encode_plaintext(count) {
+                fail(14, format!("results.json: contests[{c}].counts[{o}] ({})", contest.options[o].id), "not the decryption of the tally".into());
+            }
+        }
+    }
+    if !shapes_ok {
+        return;
+    }
+    let counts: Vec<Vec<u64>> = results.contests.iter().map(|r| r.counts.clone()).collect();
+    match outcomes(manifest, results.participants, results.eligible, &counts) {
+        Err((c, error)) => fail(15, format!("results.json: contests[{c}].outcome"), format!("the rule cannot be applied: {error}")),
+        Ok(expected) => {
+            for (c, (expected, result)) in expected.iter().zip(&results.contests).enumerate() {
+                if expected != &result.outcome {
+                    fail(15, format!("results.json: contests[{c}].outcome ({})", result.id), "differs from the outcome the rule gives for these counts".into());
+                }
+            }
+        }
+    }
+}
