@@ -323,7 +323,7 @@ impl Manifest {
                     title: labels("Мәжіліс: партиялық тізімдер", "Мажилис: партийные списки", "Mazhilis: party lists"),
                     kind: ContestKind::PartyList,
                     options: parties.iter().map(|(id, kk, ru, en)| option(id, kk, ru, en)).collect(),
-                    rule: Some(Rule::Proportional(ProportionalRule { seats: 29, threshold_percent: "5".into() })),
+                    rule: Some(Rule::Proportional(ProportionalRule { seats: 69, threshold_percent: "5".into() })),
                 },
                 Contest {
                     id: "referendum".into(),

@@ -53,8 +53,9 @@ pub struct ContestResult {
     pub outcome: Option<Outcome>,
 }
 
-/// Applies each contest's rule to its counts (spec `rules.md` §1). "Against all" is passed to
-/// the rule separately; a referendum rule with `registered_voters = 0` uses `eligible`.
+/// Applies each contest's rule to its counts (spec `rules.md` §1). Options are named by their
+/// ids; "against all" is passed to the rule separately; a referendum rule with
+/// `registered_voters = 0` uses `eligible`.
 pub fn outcomes(manifest: &Manifest, participants: u64, eligible: u64, counts: &[Vec<u64>]) -> Result<Vec<Option<Outcome>>, (usize, RulesError)> {
     manifest
         .contests
@@ -73,7 +74,7 @@ pub fn outcomes(manifest: &Manifest, participants: u64, eligible: u64, counts: &
                 if option.against_all {
                     against_all = Some(count);
                 } else {
-                    named.push((manifest.label(&option.label).to_string(), count));
+                    named.push((option.id.clone(), count));
                 }
             }
             rule.apply(participants, &named, against_all).map(Some).map_err(|e| (c, e))
@@ -160,4 +161,40 @@ pub fn check_results(
             }
         }
     }
+}
+
+/// The results as an SVG bar chart, labelled in `language` (or the manifest's first language).
+pub fn chart(manifest: &Manifest, results: &Results, language: Option<&str>) -> String {
+    use crate::svg::{results_svg, ChartBar, ChartContest};
+    let contests: Vec<ChartContest> = manifest
+        .contests
+        .iter()
+        .zip(&results.contests)
+        .map(|(contest, result)| {
+            let seats = match &result.outcome {
+                Some(Outcome::Proportional(outcome)) => Some(outcome),
+                _ => None,
+            };
+            let winners: Vec<&str> = match &result.outcome {
+                Some(Outcome::Majoritarian(outcome)) => outcome.winner().into_iter().chain(outcome.runoff().into_iter().flatten()).collect(),
+                _ => Vec::new(),
+            };
+            let bars = contest
+                .options
+                .iter()
+                .zip(&result.counts)
+                .map(|(option, &votes)| {
+                    let party_seats = seats.and_then(|s| s.seats_of(&option.id)).map(u64::from);
+                    ChartBar {
+                        label: manifest.label_in(&option.label, language).to_string(),
+                        votes,
+                        seats: party_seats,
+                        highlight: winners.contains(&option.id.as_str()) || party_seats.is_some_and(|s| s > 0),
+                    }
+                })
+                .collect();
+            ChartContest { title: manifest.label_in(&contest.title, language).to_string(), bars }
+        })
+        .collect();
+    results_svg(manifest.label_in(&manifest.title, language), &contests)
 }

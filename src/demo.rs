@@ -1,0 +1,443 @@
+//! A whole election in one process: the main job of `saylau demo`.
+//!
+//! Every step goes through the same types and files as a real election: the ceremony through
+//! its rounds, ballots through the ballot box, decryption through trustee shares written to the
+//! record, so a demo record is verified exactly like a real one.
+
+use crate::ballot::BallotBody;
+use crate::ceremony::{run_in_process, CeremonyRecord, KeyShare};
+use crate::digest::{tagged_hash, Hash};
+use crate::election::{tally_record, BallotBox, CastError, Election, ElectionError};
+use crate::elgamal::{EncryptionKey, Secret};
+use crate::group::GroupElement;
+use crate::manifest::{ContestKind, Manifest};
+use crate::record::{self, CredentialList, RecordError, RecordIndex};
+use crate::results::{self, ContestResult, RejectedShare, Results};
+use crate::tally::{self, DecryptionShare, EncryptedTally};
+use rand::Rng;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{OsRng, RngCore, SeedableRng};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// What `saylau demo` runs.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    /// Registered voters (each gets a credential; most of them vote).
+    pub voters: u64,
+    /// Trustees `n`.
+    pub trustees: u32,
+    /// Threshold `t`.
+    pub threshold: u32,
+    /// Trustees who do not take part in decryption (the highest indices).
+    pub absent: u32,
+    /// Seed for a reproducible run; `None` draws one from the operating system.
+    pub seed: Option<u64>,
+    /// The record directory.
+    pub out: PathBuf,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+/// Why the demo stopped.
+#[derive(Debug, Error)]
+pub enum DemoError {
+    /// Bad options.
+    #[error("{0}")]
+    Options(String),
+    /// Reading or writing the record.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// Opening the election.
+    #[error(transparent)]
+    Election(#[from] ElectionError),
+    /// The key ceremony failed.
+    #[error("key ceremony: {0}")]
+    Ceremony(#[from] crate::ceremony::CeremonyError),
+    /// The board refused a simulated ballot (a bug: honest ballots must be accepted).
+    #[error("board refused a ballot: {0}")]
+    Cast(#[from] CastError),
+    /// Encrypting a ballot failed.
+    #[error("ballot: {0}")]
+    Ballot(#[from] crate::ballot::BallotError),
+    /// Decryption failed.
+    #[error("decryption: {0}")]
+    Tally(#[from] crate::tally::TallyError),
+    /// The published tally differs from the board (a trustee refuses to decrypt it).
+    #[error("trustee {0} refuses to decrypt: tally.json is not the sum of the board's ballots")]
+    TallyMismatch(u32),
+    /// A rule could not be applied.
+    #[error("contest {0}: {1}")]
+    Rules(usize, crate::rules::RulesError),
+}
+
+/// What happened on the board during the demo.
+#[derive(Clone, Debug, Default)]
+pub struct CastSummary {
+    /// Ballots accepted.
+    pub cast: u64,
+    /// Ballots challenged (spoiled) and published.
+    pub challenged: u64,
+    /// Voters who cast more than once (only their last ballot counts).
+    pub revoted: u64,
+    /// Registered voters who did not vote.
+    pub abstained: u64,
+}
+
+/// The demo's result.
+#[derive(Clone, Debug)]
+pub struct DemoOutcome {
+    /// The record directory.
+    pub dir: PathBuf,
+    /// The seed used.
+    pub seed: u64,
+    /// The board summary.
+    pub cast: CastSummary,
+    /// The published results.
+    pub results: Results,
+    /// The record root hash.
+    pub root: Hash,
+    /// The manifest, for display.
+    pub manifest: Manifest,
+}
+
+/// Record files the demo may replace in an existing output directory.
+const OWNED: &[&str] = &[
+    record::MANIFEST,
+    record::CEREMONY,
+    record::CREDENTIALS,
+    record::ELECTION,
+    record::BALLOTS,
+    record::CHALLENGED,
+    record::TALLY,
+    record::DECRYPTION_DIR,
+    record::RESULTS,
+    record::INDEX,
+    "results.svg",
+];
+
+/// Empties `dir` of a previous record, refusing if it holds anything else.
+fn prepare_output(dir: &Path) -> Result<(), DemoError> {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        if let Some(foreign) = names.iter().find(|n| !OWNED.contains(&n.as_str())) {
+            return Err(DemoError::Options(format!(
+                "{} already holds {foreign:?}, which is not part of an election record; choose another --out",
+                dir.display()
+            )));
+        }
+        for name in names {
+            let path = dir.join(&name);
+            let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            removed.map_err(|error| RecordError::Io { file: name, error })?;
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|error| RecordError::Io { file: dir.display().to_string(), error })?;
+    Ok(())
+}
+
+fn trustee_names(n: u32) -> Vec<String> {
+    (1..=n).map(|i| format!("Commission member {i}")).collect()
+}
+
+/// Runs the whole election and writes its record.
+pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
+    if config.voters == 0 {
+        return Err(DemoError::Options("--voters must be at least 1".into()));
+    }
+    if config.threshold == 0 || config.threshold > config.trustees {
+        return Err(DemoError::Options(format!("--threshold must be between 1 and --trustees ({})", config.trustees)));
+    }
+    if config.absent > config.trustees - config.threshold {
+        return Err(DemoError::Options(format!(
+            "--absent {} leaves fewer than t = {} trustees to decrypt",
+            config.absent, config.threshold
+        )));
+    }
+    let seed = config.seed.unwrap_or_else(|| OsRng.next_u64());
+    let mut rng = ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo", &[&seed.to_le_bytes()]));
+    prepare_output(&config.out)?;
+    let dir = config.out.as_path();
+
+    // 1. The commission publishes the manifest and runs the key ceremony.
+    let manifest = Manifest::example();
+    let manifest_bytes = record::write_json(dir, record::MANIFEST, &manifest)?;
+    let manifest_hash = Manifest::hash_bytes(&manifest_bytes);
+    let (ceremony, key_shares) = run_in_process(&manifest_hash, &trustee_names(config.trustees), config.threshold, &mut rng)?;
+    record::write_json(dir, record::CEREMONY, &ceremony)?;
+
+    // 2. The registrar issues credentials and the election opens.
+    let voters = register_voters(config.voters, &mut rng);
+    let election = open_election(dir, voters.iter().map(|v| v.public).collect())?;
+
+    // 3. Voting.
+    let cast = cast_simulated(dir, &election, &voters, seed, config.progress)?;
+
+    // 4. Tally and decryption by the trustees present.
+    publish_tally(dir, &election)?;
+    let present: Vec<&KeyShare> = key_shares.iter().filter(|k| k.index() <= config.trustees - config.absent).collect();
+    for key_share in present {
+        trustee_decrypt(dir, &election, key_share, &mut rng)?;
+    }
+    let results = finish_tally(dir, &election)?;
+    let root = RecordIndex::compute(dir).map(|index| index.root)?;
+    Ok(DemoOutcome { dir: dir.to_path_buf(), seed, cast, results, root, manifest })
+}
+
+/// A simulated voter: a credential and whether and how they vote.
+pub struct SimulatedVoter {
+    /// The credential secret (held by the voter).
+    pub secret: Secret,
+    /// The public credential (on the list).
+    pub public: GroupElement,
+}
+
+/// Issues `count` credentials.
+pub fn register_voters<R: RngCore + rand_core::CryptoRng>(count: u64, rng: &mut R) -> Vec<SimulatedVoter> {
+    (0..count)
+        .map(|_| {
+            let secret = Secret::random(rng);
+            let public = secret.public_element();
+            SimulatedVoter { secret, public }
+        })
+        .collect()
+}
+
+/// Publishes the credential list and `election.json` next to an existing `manifest.json` and
+/// `ceremony.json`, opening the election for voting.
+pub fn open_election(dir: &Path, credentials: Vec<GroupElement>) -> Result<Election, DemoError> {
+    let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
+    let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
+    if ceremony.manifest_hash != Manifest::hash_bytes(&manifest_bytes) {
+        return Err(DemoError::Options("ceremony.json was run for another manifest.json".into()));
+    }
+    ceremony.verify()?;
+    let list = CredentialList { credentials };
+    let credentials_bytes = record::write_json(dir, record::CREDENTIALS, &list)?;
+    let info = record::ElectionInfo::new(
+        Manifest::hash_bytes(&manifest_bytes),
+        record::file_hash(&ceremony_bytes),
+        record::file_hash(&credentials_bytes),
+        ceremony.joint_key,
+    );
+    record::write_json(dir, record::ELECTION, &info)?;
+    Ok(Election { manifest, ceremony, credentials: list, info })
+}
+
+/// Popularity weights of the demo's simulated electorate, per contest kind.
+fn weights(kind: ContestKind, options: usize, contest: usize) -> Vec<u32> {
+    match (kind, contest) {
+        (ContestKind::SingleChoice, _) => [38, 24, 14, 9, 6, 4, 5].iter().copied().chain(std::iter::repeat(3)).take(options).collect(),
+        (ContestKind::PartyList, _) => [45, 12, 9, 8, 7, 6, 3].iter().copied().chain(std::iter::repeat(2)).take(options).collect(),
+        (ContestKind::Referendum, _) => vec![62, 38],
+        _ => vec![1; options],
+    }
+}
+
+/// A simulated voter's choices: one value per option, within the manifest's limits.
+pub fn simulated_choices<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Vec<u64>> {
+    manifest
+        .contests
+        .iter()
+        .enumerate()
+        .map(|(c, contest)| {
+            let n = contest.options.len();
+            let mut values = vec![0u64; n];
+            match contest.kind {
+                ContestKind::Approval { min, max } => {
+                    let picks = rng.gen_range(min..=max) as usize;
+                    let mut order: Vec<usize> = (0..n).collect();
+                    for i in 0..picks {
+                        let j = rng.gen_range(i..n);
+                        order.swap(i, j);
+                        values[order[i]] = 1;
+                    }
+                }
+                ContestKind::Score { max_score, max_total } => {
+                    let mut left = max_total;
+                    for value in values.iter_mut() {
+                        let v = rng.gen_range(0..=max_score.min(left));
+                        *value = v;
+                        left -= v;
+                    }
+                }
+                kind => {
+                    let weights = weights(kind, n, c);
+                    let total: u32 = weights.iter().sum();
+                    let mut pick = rng.gen_range(0..total);
+                    let chosen = weights.iter().position(|&w| {
+                        let hit = pick < w;
+                        pick = pick.saturating_sub(w);
+                        hit
+                    });
+                    values[chosen.unwrap_or(0)] = 1;
+                }
+            }
+            values
+        })
+        .collect()
+}
+
+/// What one simulated voter does at the booth.
+enum Action {
+    Challenge(crate::ballot::ChallengedBallot),
+    Cast(crate::ballot::Ballot),
+}
+
+/// Simulates the voters: 8% abstain, 2% challenge their device once before casting, 3% vote
+/// again later (only the last ballot counts). Ballots are encrypted in parallel and cast in
+/// order through the ballot box, which checks each one.
+pub fn cast_simulated(dir: &Path, election: &Election, voters: &[SimulatedVoter], seed: u64, progress: bool) -> Result<CastSummary, DemoError> {
+    let key = EncryptionKey::new(*election.key());
+    let mut board = BallotBox::open(dir, election)?;
+    let bar = progress.then(|| progress_bar(voters.len() as u64, "voting"));
+    let mut summary = CastSummary::default();
+    let mut revotes = Vec::new();
+    const CHUNK: usize = 256;
+    for (chunk_index, chunk) in voters.chunks(CHUNK).enumerate() {
+        let actions: Vec<Result<(Vec<Action>, bool, bool), DemoError>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, voter)| {
+                let index = (chunk_index * CHUNK + i) as u64;
+                let mut rng = ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-voter", &[&seed.to_le_bytes(), &index.to_le_bytes()]));
+                let roll = rng.gen_range(0..100u32);
+                let mut actions = Vec::new();
+                if roll < 8 {
+                    return Ok((actions, false, false));
+                }
+                let challenges = roll < 10;
+                let revotes = (10..13).contains(&roll);
+                if challenges {
+                    let choices = simulated_choices(&election.manifest, &mut rng);
+                    let (body, secrets) = BallotBody::encrypt(&election.manifest, election.fingerprint(), &key, &voter.public, &choices, &mut rng)?;
+                    actions.push(Action::Challenge(body.challenge(secrets)));
+                }
+                let choices = simulated_choices(&election.manifest, &mut rng);
+                let (body, _secrets) = BallotBody::encrypt(&election.manifest, election.fingerprint(), &key, &voter.public, &choices, &mut rng)?;
+                actions.push(Action::Cast(body.sign(election.fingerprint(), &voter.secret, &mut rng)?));
+                Ok((actions, true, revotes))
+            })
+            .collect();
+        let mut to_cast = Vec::new();
+        for (i, result) in actions.into_iter().enumerate() {
+            let (actions, voted, revote) = result?;
+            if !voted {
+                summary.abstained += 1;
+            }
+            if revote {
+                revotes.push(chunk_index * CHUNK + i);
+            }
+            for action in actions {
+                match action {
+                    Action::Challenge(challenged) => {
+                        board.publish_challenge(challenged)?;
+                        summary.challenged += 1;
+                    }
+                    Action::Cast(ballot) => to_cast.push(ballot),
+                }
+            }
+        }
+        cast_all(&mut board, to_cast, &mut summary)?;
+        if let Some(bar) = &bar {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    // Late revotes, after everyone else: the board keeps both, the tally counts the last.
+    let late: Vec<Result<crate::ballot::Ballot, DemoError>> = revotes
+        .par_iter()
+        .map(|&index| {
+            let voter = &voters[index];
+            let mut rng = ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-revote", &[&seed.to_le_bytes(), &(index as u64).to_le_bytes()]));
+            let choices = simulated_choices(&election.manifest, &mut rng);
+            let (body, _secrets) = BallotBody::encrypt(&election.manifest, election.fingerprint(), &key, &voter.public, &choices, &mut rng)?;
+            Ok(body.sign(election.fingerprint(), &voter.secret, &mut rng)?)
+        })
+        .collect();
+    let late = late.into_iter().collect::<Result<Vec<_>, _>>()?;
+    summary.revoted = late.len() as u64;
+    cast_all(&mut board, late, &mut summary)?;
+    board.sync()?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(summary)
+}
+
+fn cast_all(board: &mut BallotBox<'_>, ballots: Vec<crate::ballot::Ballot>, summary: &mut CastSummary) -> Result<(), DemoError> {
+    let checked: Vec<Result<Hash, CastError>> = ballots.par_iter().map(|ballot| board.check(ballot)).collect();
+    for (ballot, hash) in ballots.into_iter().zip(checked) {
+        board.append_checked(ballot, hash?)?;
+        summary.cast += 1;
+    }
+    Ok(())
+}
+
+/// A progress bar in saylau's style.
+pub fn progress_bar(length: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(length);
+    let template = format!("{what:>10} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}}");
+    bar.set_style(indicatif::ProgressStyle::with_template(&template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()).progress_chars("=> "));
+    bar
+}
+
+/// Computes the encrypted tally from the board and publishes `tally.json`.
+pub fn publish_tally(dir: &Path, election: &Election) -> Result<EncryptedTally, DemoError> {
+    let tally = tally_record(dir, election)?;
+    record::write_json(dir, record::TALLY, &tally)?;
+    Ok(tally)
+}
+
+/// One trustee's decryption: recompute the tally from the board, refuse unless it equals
+/// `tally.json`, then publish `decryption/trustee-<i>.json` (spec `tally.md` §2).
+pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(dir: &Path, election: &Election, key_share: &KeyShare, rng: &mut R) -> Result<DecryptionShare, DemoError> {
+    let recomputed = tally_record(dir, election)?;
+    let (published, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
+    if recomputed != published {
+        return Err(DemoError::TallyMismatch(key_share.index()));
+    }
+    let share = tally::decrypt_share(election.fingerprint(), key_share, &recomputed, rng)?;
+    record::write_json(dir, &record::decryption_file_name(key_share.index()), &share)?;
+    Ok(share)
+}
+
+/// Combines the published shares, applies the rules, and writes `results.json`,
+/// `results.svg` and `record.json`.
+pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoError> {
+    let (tally, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
+    let mut shares = Vec::new();
+    for (_, name) in record::decryption_files(dir)? {
+        let (share, _): (DecryptionShare, _) = record::read_json(dir, &name)?;
+        shares.push(share);
+    }
+    let bounds: Vec<Vec<u64>> = election
+        .manifest
+        .contests
+        .iter()
+        .map(|c| vec![tally.participants.saturating_mul(c.kind.limits().option_max); c.options.len()])
+        .collect();
+    let decryption = tally::combine(election.fingerprint(), &election.ceremony, &tally, &shares, &bounds)?;
+    let eligible = election.credentials.credentials.len() as u64;
+    let outcomes = results::outcomes(&election.manifest, tally.participants, eligible, &decryption.counts).map_err(|(c, e)| DemoError::Rules(c, e))?;
+    let results = Results {
+        participants: tally.participants,
+        eligible,
+        trustees_used: decryption.used.clone(),
+        rejected_shares: decryption.rejected.iter().map(|(trustee, reason)| RejectedShare { trustee: *trustee, reason: reason.clone() }).collect(),
+        contests: election
+            .manifest
+            .contests
+            .iter()
+            .zip(decryption.counts)
+            .zip(outcomes)
+            .map(|((contest, counts), outcome)| ContestResult { id: contest.id.clone(), counts, outcome })
+            .collect(),
+    };
+    record::write_json(dir, record::RESULTS, &results)?;
+    let svg = results::chart(&election.manifest, &results, None);
+    record::write_atomically(dir, "results.svg", svg.as_bytes())?;
+    let index = RecordIndex::compute(dir)?;
+    record::write_json(dir, record::INDEX, &index)?;
+    Ok(results)
+}
