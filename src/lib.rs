@@ -8,8 +8,10 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod batch;
+pub mod ceremony;
 pub mod elgamal;
 pub mod error;
 pub mod group;
 pub mod proofs;
+pub mod tally;
 pub mod transcript;
