@@ -101,20 +101,30 @@ impl ValueProof {
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
         if self.kind() != ProofKind::for_range(low, high) {
-            return Err(ProofError::Shape("proof kind does not match the manifest's limits"));
+            return Err(ProofError::Shape(
+                "proof kind does not match the manifest's limits",
+            ));
         }
         match self {
             ValueProof::Exact(proof) => {
                 let statement = exact_statement(key, ciphertext, low);
                 proof.equations(transcript, &statement, sink)
             }
-            ValueProof::Disjunctive(proof) => proof.equations(transcript, key, ciphertext, low, high, sink),
-            ValueProof::Bulletproof(proof) => proof.equations(transcript, key, ciphertext, low, high, sink),
+            ValueProof::Disjunctive(proof) => {
+                proof.equations(transcript, key, ciphertext, low, high, sink)
+            }
+            ValueProof::Bulletproof(proof) => {
+                proof.equations(transcript, key, ciphertext, low, high, sink)
+            }
         }
     }
 }
 
-fn exact_statement<'a>(key: &'a PublicKey, ciphertext: &'a Ciphertext, value: u64) -> EqualityStatement<'a> {
+fn exact_statement<'a>(
+    key: &'a PublicKey,
+    ciphertext: &'a Ciphertext,
+    value: u64,
+) -> EqualityStatement<'a> {
     EqualityStatement {
         base: key.element(),
         base_is_key: true,
@@ -287,13 +297,24 @@ pub fn check_choices(manifest: &Manifest, choices: &[Vec<u64>]) -> Result<(), Ba
     for (c, (contest, values)) in manifest.contests.iter().zip(choices).enumerate() {
         let limits = contest.kind.limits();
         if values.len() != contest.options.len() {
-            return Err(BallotError::InvalidChoices(format!("contest {c}: {} values for {} options", values.len(), contest.options.len())));
+            return Err(BallotError::InvalidChoices(format!(
+                "contest {c}: {} values for {} options",
+                values.len(),
+                contest.options.len()
+            )));
         }
         let total = values.iter().try_fold(0u64, |sum, &v| sum.checked_add(v));
         let within = |v: u64| v <= limits.option_max;
         match total {
-            Some(total) if values.iter().all(|&v| within(v)) && (limits.total_min..=limits.total_max).contains(&total) => {}
-            _ => return Err(BallotError::InvalidChoices(format!("contest {c} ({}): values {values:?} break its limits", contest.id))),
+            Some(total)
+                if values.iter().all(|&v| within(v))
+                    && (limits.total_min..=limits.total_max).contains(&total) => {}
+            _ => {
+                return Err(BallotError::InvalidChoices(format!(
+                    "contest {c} ({}): values {values:?} break its limits",
+                    contest.id
+                )))
+            }
         }
     }
     Ok(())
@@ -322,8 +343,21 @@ impl BallotBody {
             let mut nonce_sum = Scalar::ZERO;
             for (o, &m) in values.iter().enumerate() {
                 let (ciphertext, nonce) = key.encrypt(m, rng);
-                let proof = ValueProof::prove(&mut option_transcript(&base, c, o), key, &ciphertext, 0, limits.option_max, m, &nonce, rng)
-                    .map_err(|error| BallotError::OptionProof { contest: c, option: o, error })?;
+                let proof = ValueProof::prove(
+                    &mut option_transcript(&base, c, o),
+                    key,
+                    &ciphertext,
+                    0,
+                    limits.option_max,
+                    m,
+                    &nonce,
+                    rng,
+                )
+                .map_err(|error| BallotError::OptionProof {
+                    contest: c,
+                    option: o,
+                    error,
+                })?;
                 sum.add(&ciphertext);
                 nonce_sum += nonce.expose();
                 options.push(EncryptedOption { ciphertext, proof });
@@ -342,11 +376,23 @@ impl BallotBody {
                 rng,
             )
             .map_err(|error| BallotError::TotalProof { contest: c, error })?;
-            contests.push(EncryptedContest { options, total_proof });
+            contests.push(EncryptedContest {
+                options,
+                total_proof,
+            });
             nonces.push(contest_nonces);
         }
-        let body = BallotBody { credential: *credential, contests };
-        Ok((body, BallotSecrets { plaintexts: choices.to_vec(), nonces }))
+        let body = BallotBody {
+            credential: *credential,
+            contests,
+        };
+        Ok((
+            body,
+            BallotSecrets {
+                plaintexts: choices.to_vec(),
+                nonces,
+            },
+        ))
     }
 
     /// The ballot hash the device shows before the voter casts or challenges (spec `ballot.md` §6).
@@ -357,12 +403,25 @@ impl BallotBody {
     }
 
     /// Signs the body with the credential secret, making a castable ballot.
-    pub fn sign<R: RngCore + CryptoRng>(self, fingerprint: &Hash, credential_secret: &Secret, rng: &mut R) -> Result<Ballot, BallotError> {
+    pub fn sign<R: RngCore + CryptoRng>(
+        self,
+        fingerprint: &Hash,
+        credential_secret: &Secret,
+        rng: &mut R,
+    ) -> Result<Ballot, BallotError> {
         let base = ballot_transcript(fingerprint, &self.credential);
         let hash = self.hash();
-        let signature = SchnorrProof::prove(&mut signature_transcript(&base, &hash), &self.credential, credential_secret, rng)
-            .map_err(BallotError::Signature)?;
-        Ok(Ballot { body: self, signature })
+        let signature = SchnorrProof::prove(
+            &mut signature_transcript(&base, &hash),
+            &self.credential,
+            credential_secret,
+            rng,
+        )
+        .map_err(BallotError::Signature)?;
+        Ok(Ballot {
+            body: self,
+            signature,
+        })
     }
 
     /// Publishes the secrets of a challenged ballot. The ballot must never be cast afterwards.
@@ -380,30 +439,69 @@ impl BallotBody {
 
     /// Checks the shape against the manifest and emits every option and total proof's
     /// equations. Spec `ballot.md` §7 (verifier checks V5–V7).
-    pub fn equations(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey, sink: &mut dyn EquationSink) -> Result<(), BallotError> {
+    pub fn equations(
+        &self,
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &PublicKey,
+        sink: &mut dyn EquationSink,
+    ) -> Result<(), BallotError> {
         if self.contests.len() != manifest.contests.len() {
-            return Err(BallotError::Shape(format!("{} contests, the manifest has {}", self.contests.len(), manifest.contests.len())));
+            return Err(BallotError::Shape(format!(
+                "{} contests, the manifest has {}",
+                self.contests.len(),
+                manifest.contests.len()
+            )));
         }
         let base = ballot_transcript(fingerprint, &self.credential);
         for (c, (contest, encrypted)) in manifest.contests.iter().zip(&self.contests).enumerate() {
             if encrypted.options.len() != contest.options.len() {
-                return Err(BallotError::Shape(format!("contest {c}: {} options, the manifest has {}", encrypted.options.len(), contest.options.len())));
+                return Err(BallotError::Shape(format!(
+                    "contest {c}: {} options, the manifest has {}",
+                    encrypted.options.len(),
+                    contest.options.len()
+                )));
             }
-            let Limits { option_max, total_min, total_max } = contest.kind.limits();
+            let Limits {
+                option_max,
+                total_min,
+                total_max,
+            } = contest.kind.limits();
             let mut sum = CiphertextSum::default();
             for (o, option) in encrypted.options.iter().enumerate() {
                 if option.ciphertext.has_identity_alpha() {
-                    return Err(BallotError::IdentityAlpha { contest: c, option: o });
+                    return Err(BallotError::IdentityAlpha {
+                        contest: c,
+                        option: o,
+                    });
                 }
                 option
                     .proof
-                    .equations(&mut option_transcript(&base, c, o), key, &option.ciphertext, 0, option_max, sink)
-                    .map_err(|error| BallotError::OptionProof { contest: c, option: o, error })?;
+                    .equations(
+                        &mut option_transcript(&base, c, o),
+                        key,
+                        &option.ciphertext,
+                        0,
+                        option_max,
+                        sink,
+                    )
+                    .map_err(|error| BallotError::OptionProof {
+                        contest: c,
+                        option: o,
+                        error,
+                    })?;
                 sum.add(&option.ciphertext);
             }
             encrypted
                 .total_proof
-                .equations(&mut total_transcript(&base, c, encrypted.options.len()), key, &sum.finish(), total_min, total_max, sink)
+                .equations(
+                    &mut total_transcript(&base, c, encrypted.options.len()),
+                    key,
+                    &sum.finish(),
+                    total_min,
+                    total_max,
+                    sink,
+                )
                 .map_err(|error| BallotError::TotalProof { contest: c, error })?;
         }
         Ok(())
@@ -413,16 +511,32 @@ impl BallotBody {
 impl Ballot {
     /// Emits the equations of every proof and of the signature. `body_hash` is `self.body.hash()`,
     /// passed in so callers that already computed it do not hash twice.
-    pub fn equations(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey, body_hash: &Hash, sink: &mut dyn EquationSink) -> Result<(), BallotError> {
+    pub fn equations(
+        &self,
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &PublicKey,
+        body_hash: &Hash,
+        sink: &mut dyn EquationSink,
+    ) -> Result<(), BallotError> {
         self.body.equations(manifest, fingerprint, key, sink)?;
         let base = ballot_transcript(fingerprint, &self.body.credential);
         self.signature
-            .equations(&mut signature_transcript(&base, body_hash), &self.body.credential, sink)
+            .equations(
+                &mut signature_transcript(&base, body_hash),
+                &self.body.credential,
+                sink,
+            )
             .map_err(BallotError::Signature)
     }
 
     /// Verifies the whole ballot on its own (one multiscalar multiplication for the ballot).
-    pub fn verify(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey) -> Result<(), BallotError> {
+    pub fn verify(
+        &self,
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &PublicKey,
+    ) -> Result<(), BallotError> {
         let hash = self.body.hash();
         let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 256);
         self.equations(manifest, fingerprint, key, &hash, &mut batch)?;
@@ -446,17 +560,38 @@ impl ChallengedBallot {
     /// Re-encrypts the revealed plaintexts with the revealed nonces and checks they give the
     /// published ciphertexts, that the plaintexts respect the manifest, and that the proofs
     /// verify (spec `ballot.md` §8, verifier check V12).
-    pub fn check(&self, manifest: &Manifest, fingerprint: &Hash, key: &PublicKey) -> Result<(), BallotError> {
+    pub fn check(
+        &self,
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &PublicKey,
+    ) -> Result<(), BallotError> {
         check_choices(manifest, &self.plaintexts)?;
         if self.nonces.len() != self.plaintexts.len() {
-            return Err(BallotError::Shape("nonce list does not match the contests".into()));
+            return Err(BallotError::Shape(
+                "nonce list does not match the contests".into(),
+            ));
         }
         let encryption = EncryptionKey::new(*key);
-        for (c, (contest, (values, nonces))) in self.body.contests.iter().zip(self.plaintexts.iter().zip(&self.nonces)).enumerate() {
+        for (c, (contest, (values, nonces))) in self
+            .body
+            .contests
+            .iter()
+            .zip(self.plaintexts.iter().zip(&self.nonces))
+            .enumerate()
+        {
             if nonces.0.len() != values.len() || contest.options.len() != values.len() {
-                return Err(BallotError::Shape(format!("contest {c}: nonce count does not match the options")));
+                return Err(BallotError::Shape(format!(
+                    "contest {c}: nonce count does not match the options"
+                )));
             }
-            for (o, ((option, &m), nonce)) in contest.options.iter().zip(values).zip(&nonces.0).enumerate() {
+            for (o, ((option, &m), nonce)) in contest
+                .options
+                .iter()
+                .zip(values)
+                .zip(&nonces.0)
+                .enumerate()
+            {
                 let nonce = Secret::from_scalar(*nonce);
                 if encryption.encrypt_with_nonce(m, &nonce) != option.ciphertext {
                     return Err(BallotError::Shape(format!("contest {c} option {o}: the device's ciphertext does not encrypt the revealed choice")));
@@ -464,7 +599,8 @@ impl ChallengedBallot {
             }
         }
         let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 256);
-        self.body.equations(manifest, fingerprint, key, &mut batch)?;
+        self.body
+            .equations(manifest, fingerprint, key, &mut batch)?;
         if batch.holds() {
             Ok(())
         } else {
@@ -562,6 +698,10 @@ impl BallotBody {
 
     fn encoded_len(&self) -> usize {
         // A close upper estimate for the default ballot; only sizes the buffer.
-        64 + self.contests.iter().map(|c| 300 + c.options.len() * 330).sum::<usize>()
+        64 + self
+            .contests
+            .iter()
+            .map(|c| 300 + c.options.len() * 330)
+            .sum::<usize>()
     }
 }

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod election;
 pub mod results;
 
 /// saylau: end-to-end verifiable elections.
@@ -14,6 +15,13 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run a whole verifiable election on this machine and write its record.
+    Demo(election::DemoArgs),
+    /// Re-verify an election record from its files alone.
+    Verify(election::VerifyArgs),
+    /// Print or check an election manifest.
+    #[command(subcommand)]
+    Manifest(election::ManifestCommand),
     /// Seats for party lists from plain counts (threshold, Hare quota, largest remainders).
     Seats(results::SeatsArgs),
     /// Winner or runoff of a majoritarian contest from plain counts.
@@ -23,6 +31,9 @@ pub enum Command {
 /// Runs one command and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
+        Command::Demo(args) => election::demo(args),
+        Command::Verify(args) => election::verify(args),
+        Command::Manifest(command) => election::manifest(command),
         Command::Seats(args) => results::seats(args),
         Command::Winner(args) => results::winner(args),
     }

@@ -120,7 +120,10 @@ const OWNED: &[&str] = &[
 /// Empties `dir` of a previous record, refusing if it holds anything else.
 fn prepare_output(dir: &Path) -> Result<(), DemoError> {
     if let Ok(entries) = std::fs::read_dir(dir) {
-        let names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        let names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
         if let Some(foreign) = names.iter().find(|n| !OWNED.contains(&n.as_str())) {
             return Err(DemoError::Options(format!(
                 "{} already holds {foreign:?}, which is not part of an election record; choose another --out",
@@ -129,11 +132,18 @@ fn prepare_output(dir: &Path) -> Result<(), DemoError> {
         }
         for name in names {
             let path = dir.join(&name);
-            let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
             removed.map_err(|error| RecordError::Io { file: name, error })?;
         }
     }
-    std::fs::create_dir_all(dir).map_err(|error| RecordError::Io { file: dir.display().to_string(), error })?;
+    std::fs::create_dir_all(dir).map_err(|error| RecordError::Io {
+        file: dir.display().to_string(),
+        error,
+    })?;
     Ok(())
 }
 
@@ -147,7 +157,10 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
         return Err(DemoError::Options("--voters must be at least 1".into()));
     }
     if config.threshold == 0 || config.threshold > config.trustees {
-        return Err(DemoError::Options(format!("--threshold must be between 1 and --trustees ({})", config.trustees)));
+        return Err(DemoError::Options(format!(
+            "--threshold must be between 1 and --trustees ({})",
+            config.trustees
+        )));
     }
     if config.absent > config.trustees - config.threshold {
         return Err(DemoError::Options(format!(
@@ -164,7 +177,12 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     let manifest = Manifest::example();
     let manifest_bytes = record::write_json(dir, record::MANIFEST, &manifest)?;
     let manifest_hash = Manifest::hash_bytes(&manifest_bytes);
-    let (ceremony, key_shares) = run_in_process(&manifest_hash, &trustee_names(config.trustees), config.threshold, &mut rng)?;
+    let (ceremony, key_shares) = run_in_process(
+        &manifest_hash,
+        &trustee_names(config.trustees),
+        config.threshold,
+        &mut rng,
+    )?;
     record::write_json(dir, record::CEREMONY, &ceremony)?;
 
     // 2. The registrar issues credentials and the election opens.
@@ -176,13 +194,23 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
 
     // 4. Tally and decryption by the trustees present.
     publish_tally(dir, &election)?;
-    let present: Vec<&KeyShare> = key_shares.iter().filter(|k| k.index() <= config.trustees - config.absent).collect();
+    let present: Vec<&KeyShare> = key_shares
+        .iter()
+        .filter(|k| k.index() <= config.trustees - config.absent)
+        .collect();
     for key_share in present {
         trustee_decrypt(dir, &election, key_share, &mut rng)?;
     }
     let results = finish_tally(dir, &election)?;
     let root = RecordIndex::compute(dir).map(|index| index.root)?;
-    Ok(DemoOutcome { dir: dir.to_path_buf(), seed, cast, results, root, manifest })
+    Ok(DemoOutcome {
+        dir: dir.to_path_buf(),
+        seed,
+        cast,
+        results,
+        root,
+        manifest,
+    })
 }
 
 /// A simulated voter: a credential and whether and how they vote.
@@ -194,7 +222,10 @@ pub struct SimulatedVoter {
 }
 
 /// Issues `count` credentials.
-pub fn register_voters<R: RngCore + rand_core::CryptoRng>(count: u64, rng: &mut R) -> Vec<SimulatedVoter> {
+pub fn register_voters<R: RngCore + rand_core::CryptoRng>(
+    count: u64,
+    rng: &mut R,
+) -> Vec<SimulatedVoter> {
     (0..count)
         .map(|_| {
             let secret = Secret::random(rng);
@@ -210,7 +241,9 @@ pub fn open_election(dir: &Path, credentials: Vec<GroupElement>) -> Result<Elect
     let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
     let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
     if ceremony.manifest_hash != Manifest::hash_bytes(&manifest_bytes) {
-        return Err(DemoError::Options("ceremony.json was run for another manifest.json".into()));
+        return Err(DemoError::Options(
+            "ceremony.json was run for another manifest.json".into(),
+        ));
     }
     ceremony.verify()?;
     let list = CredentialList { credentials };
@@ -222,14 +255,29 @@ pub fn open_election(dir: &Path, credentials: Vec<GroupElement>) -> Result<Elect
         ceremony.joint_key,
     );
     record::write_json(dir, record::ELECTION, &info)?;
-    Ok(Election { manifest, ceremony, credentials: list, info })
+    Ok(Election {
+        manifest,
+        ceremony,
+        credentials: list,
+        info,
+    })
 }
 
 /// Popularity weights of the demo's simulated electorate, per contest kind.
 fn weights(kind: ContestKind, options: usize, contest: usize) -> Vec<u32> {
     match (kind, contest) {
-        (ContestKind::SingleChoice, _) => [38, 24, 14, 9, 6, 4, 5].iter().copied().chain(std::iter::repeat(3)).take(options).collect(),
-        (ContestKind::PartyList, _) => [45, 12, 9, 8, 7, 6, 3].iter().copied().chain(std::iter::repeat(2)).take(options).collect(),
+        (ContestKind::SingleChoice, _) => [38, 24, 14, 9, 6, 4, 5]
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(3))
+            .take(options)
+            .collect(),
+        (ContestKind::PartyList, _) => [45, 12, 9, 8, 7, 6, 3]
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(2))
+            .take(options)
+            .collect(),
         (ContestKind::Referendum, _) => vec![62, 38],
         _ => vec![1; options],
     }
@@ -254,7 +302,10 @@ pub fn simulated_choices<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Ve
                         values[order[i]] = 1;
                     }
                 }
-                ContestKind::Score { max_score, max_total } => {
+                ContestKind::Score {
+                    max_score,
+                    max_total,
+                } => {
                     let mut left = max_total;
                     for value in values.iter_mut() {
                         let v = rng.gen_range(0..=max_score.min(left));
@@ -288,7 +339,13 @@ enum Action {
 /// Simulates the voters: 8% abstain, 2% challenge their device once before casting, 3% vote
 /// again later (only the last ballot counts). Ballots are encrypted in parallel and cast in
 /// order through the ballot box, which checks each one.
-pub fn cast_simulated(dir: &Path, election: &Election, voters: &[SimulatedVoter], seed: u64, progress: bool) -> Result<CastSummary, DemoError> {
+pub fn cast_simulated(
+    dir: &Path,
+    election: &Election,
+    voters: &[SimulatedVoter],
+    seed: u64,
+    progress: bool,
+) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
     let mut board = BallotBox::open(dir, election)?;
     let bar = progress.then(|| progress_bar(voters.len() as u64, "voting"));
@@ -301,7 +358,10 @@ pub fn cast_simulated(dir: &Path, election: &Election, voters: &[SimulatedVoter]
             .enumerate()
             .map(|(i, voter)| {
                 let index = (chunk_index * CHUNK + i) as u64;
-                let mut rng = ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-voter", &[&seed.to_le_bytes(), &index.to_le_bytes()]));
+                let mut rng = ChaCha20Rng::from_seed(tagged_hash(
+                    "saylau/v1/demo-voter",
+                    &[&seed.to_le_bytes(), &index.to_le_bytes()],
+                ));
                 let roll = rng.gen_range(0..100u32);
                 let mut actions = Vec::new();
                 if roll < 8 {
@@ -311,12 +371,30 @@ pub fn cast_simulated(dir: &Path, election: &Election, voters: &[SimulatedVoter]
                 let revotes = (10..13).contains(&roll);
                 if challenges {
                     let choices = simulated_choices(&election.manifest, &mut rng);
-                    let (body, secrets) = BallotBody::encrypt(&election.manifest, election.fingerprint(), &key, &voter.public, &choices, &mut rng)?;
+                    let (body, secrets) = BallotBody::encrypt(
+                        &election.manifest,
+                        election.fingerprint(),
+                        &key,
+                        &voter.public,
+                        &choices,
+                        &mut rng,
+                    )?;
                     actions.push(Action::Challenge(body.challenge(secrets)));
                 }
                 let choices = simulated_choices(&election.manifest, &mut rng);
-                let (body, _secrets) = BallotBody::encrypt(&election.manifest, election.fingerprint(), &key, &voter.public, &choices, &mut rng)?;
-                actions.push(Action::Cast(body.sign(election.fingerprint(), &voter.secret, &mut rng)?));
+                let (body, _secrets) = BallotBody::encrypt(
+                    &election.manifest,
+                    election.fingerprint(),
+                    &key,
+                    &voter.public,
+                    &choices,
+                    &mut rng,
+                )?;
+                actions.push(Action::Cast(body.sign(
+                    election.fingerprint(),
+                    &voter.secret,
+                    &mut rng,
+                )?));
                 Ok((actions, true, revotes))
             })
             .collect();
@@ -349,9 +427,19 @@ pub fn cast_simulated(dir: &Path, election: &Election, voters: &[SimulatedVoter]
         .par_iter()
         .map(|&index| {
             let voter = &voters[index];
-            let mut rng = ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-revote", &[&seed.to_le_bytes(), &(index as u64).to_le_bytes()]));
+            let mut rng = ChaCha20Rng::from_seed(tagged_hash(
+                "saylau/v1/demo-revote",
+                &[&seed.to_le_bytes(), &(index as u64).to_le_bytes()],
+            ));
             let choices = simulated_choices(&election.manifest, &mut rng);
-            let (body, _secrets) = BallotBody::encrypt(&election.manifest, election.fingerprint(), &key, &voter.public, &choices, &mut rng)?;
+            let (body, _secrets) = BallotBody::encrypt(
+                &election.manifest,
+                election.fingerprint(),
+                &key,
+                &voter.public,
+                &choices,
+                &mut rng,
+            )?;
             Ok(body.sign(election.fingerprint(), &voter.secret, &mut rng)?)
         })
         .collect();
@@ -365,8 +453,15 @@ pub fn cast_simulated(dir: &Path, election: &Election, voters: &[SimulatedVoter]
     Ok(summary)
 }
 
-fn cast_all(board: &mut BallotBox<'_>, ballots: Vec<crate::ballot::Ballot>, summary: &mut CastSummary) -> Result<(), DemoError> {
-    let checked: Vec<Result<Hash, CastError>> = ballots.par_iter().map(|ballot| board.check(ballot)).collect();
+fn cast_all(
+    board: &mut BallotBox<'_>,
+    ballots: Vec<crate::ballot::Ballot>,
+    summary: &mut CastSummary,
+) -> Result<(), DemoError> {
+    let checked: Vec<Result<Hash, CastError>> = ballots
+        .par_iter()
+        .map(|ballot| board.check(ballot))
+        .collect();
     for (ballot, hash) in ballots.into_iter().zip(checked) {
         board.append_checked(ballot, hash?)?;
         summary.cast += 1;
@@ -378,7 +473,11 @@ fn cast_all(board: &mut BallotBox<'_>, ballots: Vec<crate::ballot::Ballot>, summ
 pub fn progress_bar(length: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(length);
     let template = format!("{what:>10} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}}");
-    bar.set_style(indicatif::ProgressStyle::with_template(&template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()).progress_chars("=> "));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     bar
 }
 
@@ -391,14 +490,23 @@ pub fn publish_tally(dir: &Path, election: &Election) -> Result<EncryptedTally, 
 
 /// One trustee's decryption: recompute the tally from the board, refuse unless it equals
 /// `tally.json`, then publish `decryption/trustee-<i>.json` (spec `tally.md` §2).
-pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(dir: &Path, election: &Election, key_share: &KeyShare, rng: &mut R) -> Result<DecryptionShare, DemoError> {
+pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(
+    dir: &Path,
+    election: &Election,
+    key_share: &KeyShare,
+    rng: &mut R,
+) -> Result<DecryptionShare, DemoError> {
     let recomputed = tally_record(dir, election)?;
     let (published, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
     if recomputed != published {
         return Err(DemoError::TallyMismatch(key_share.index()));
     }
     let share = tally::decrypt_share(election.fingerprint(), key_share, &recomputed, rng)?;
-    record::write_json(dir, &record::decryption_file_name(key_share.index()), &share)?;
+    record::write_json(
+        dir,
+        &record::decryption_file_name(key_share.index()),
+        &share,
+    )?;
     Ok(share)
 }
 
@@ -415,23 +523,53 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
         .manifest
         .contests
         .iter()
-        .map(|c| vec![tally.participants.saturating_mul(c.kind.limits().option_max); c.options.len()])
+        .map(|c| {
+            vec![
+                tally
+                    .participants
+                    .saturating_mul(c.kind.limits().option_max);
+                c.options.len()
+            ]
+        })
         .collect();
-    let decryption = tally::combine(election.fingerprint(), &election.ceremony, &tally, &shares, &bounds)?;
+    let decryption = tally::combine(
+        election.fingerprint(),
+        &election.ceremony,
+        &tally,
+        &shares,
+        &bounds,
+    )?;
     let eligible = election.credentials.credentials.len() as u64;
-    let outcomes = results::outcomes(&election.manifest, tally.participants, eligible, &decryption.counts).map_err(|(c, e)| DemoError::Rules(c, e))?;
+    let outcomes = results::outcomes(
+        &election.manifest,
+        tally.participants,
+        eligible,
+        &decryption.counts,
+    )
+    .map_err(|(c, e)| DemoError::Rules(c, e))?;
     let results = Results {
         participants: tally.participants,
         eligible,
         trustees_used: decryption.used.clone(),
-        rejected_shares: decryption.rejected.iter().map(|(trustee, reason)| RejectedShare { trustee: *trustee, reason: reason.clone() }).collect(),
+        rejected_shares: decryption
+            .rejected
+            .iter()
+            .map(|(trustee, reason)| RejectedShare {
+                trustee: *trustee,
+                reason: reason.clone(),
+            })
+            .collect(),
         contests: election
             .manifest
             .contests
             .iter()
             .zip(decryption.counts)
             .zip(outcomes)
-            .map(|((contest, counts), outcome)| ContestResult { id: contest.id.clone(), counts, outcome })
+            .map(|((contest, counts), outcome)| ContestResult {
+                id: contest.id.clone(),
+                counts,
+                outcome,
+            })
             .collect(),
     };
     record::write_json(dir, record::RESULTS, &results)?;

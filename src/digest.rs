@@ -32,7 +32,10 @@ mod tests {
 
     #[test]
     fn parts_are_unambiguous() {
-        assert_ne!(tagged_hash("t", &[b"ab", b"c"]), tagged_hash("t", &[b"a", b"bc"]));
+        assert_ne!(
+            tagged_hash("t", &[b"ab", b"c"]),
+            tagged_hash("t", &[b"a", b"bc"])
+        );
         assert_ne!(tagged_hash("ta", &[b"b"]), tagged_hash("t", &[b"ab"]));
         assert_ne!(tagged_hash("t", &[]), tagged_hash("t", &[b""]));
     }

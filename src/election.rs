@@ -9,7 +9,10 @@ use crate::ceremony::CeremonyRecord;
 use crate::digest::Hash;
 use crate::elgamal::{CiphertextSum, PublicKey};
 use crate::manifest::Manifest;
-use crate::record::{self, BallotLine, ChallengedLine, CredentialList, ElectionInfo, LinesReader, LinesWriter, RecordError};
+use crate::record::{
+    self, BallotLine, ChallengedLine, CredentialList, ElectionInfo, LinesReader, LinesWriter,
+    RecordError,
+};
 use crate::tally::EncryptedTally;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -55,13 +58,21 @@ impl Election {
 
     /// Writes `manifest.json`, `ceremony.json`, `credentials.json` and `election.json` into a
     /// new record directory, opening the election.
-    pub fn publish(dir: &Path, manifest: Manifest, ceremony: CeremonyRecord, credentials: CredentialList) -> Result<Self, ElectionError> {
+    pub fn publish(
+        dir: &Path,
+        manifest: Manifest,
+        ceremony: CeremonyRecord,
+        credentials: CredentialList,
+    ) -> Result<Self, ElectionError> {
         let problems = manifest.check();
         if !problems.is_empty() {
             let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
             return Err(ElectionError::Manifest(list.join("; ")));
         }
-        std::fs::create_dir_all(dir).map_err(|error| RecordError::Io { file: dir.display().to_string(), error })?;
+        std::fs::create_dir_all(dir).map_err(|error| RecordError::Io {
+            file: dir.display().to_string(),
+            error,
+        })?;
         let manifest_bytes = record::write_json(dir, record::MANIFEST, &manifest)?;
         let ceremony_bytes = record::write_json(dir, record::CEREMONY, &ceremony)?;
         let credentials_bytes = record::write_json(dir, record::CREDENTIALS, &credentials)?;
@@ -72,7 +83,12 @@ impl Election {
             ceremony.joint_key,
         );
         record::write_json(dir, record::ELECTION, &info)?;
-        Ok(Self { manifest, ceremony, credentials, info })
+        Ok(Self {
+            manifest,
+            ceremony,
+            credentials,
+            info,
+        })
     }
 
     /// Reads the election's context from a record, checking that `election.json` matches the
@@ -80,8 +96,10 @@ impl Election {
     /// for the board and the trustees.)
     pub fn open(dir: &Path) -> Result<Self, ElectionError> {
         let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
-        let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
-        let (credentials, credentials_bytes): (CredentialList, _) = record::read_json(dir, record::CREDENTIALS)?;
+        let (ceremony, ceremony_bytes): (CeremonyRecord, _) =
+            record::read_json(dir, record::CEREMONY)?;
+        let (credentials, credentials_bytes): (CredentialList, _) =
+            record::read_json(dir, record::CREDENTIALS)?;
         let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;
         let expected = ElectionInfo::new(
             Manifest::hash_bytes(&manifest_bytes),
@@ -92,7 +110,12 @@ impl Election {
         if expected != info {
             return Err(ElectionError::Mismatch("its hashes, key or fingerprint do not match manifest.json, ceremony.json and credentials.json".into()));
         }
-        Ok(Self { manifest, ceremony, credentials, info })
+        Ok(Self {
+            manifest,
+            ceremony,
+            credentials,
+            info,
+        })
     }
 }
 
@@ -150,7 +173,12 @@ pub struct BallotBox<'e> {
 impl<'e> BallotBox<'e> {
     /// Opens the ballot box of a record, resuming after any ballots already on it.
     pub fn open(dir: &Path, election: &'e Election) -> Result<Self, RecordError> {
-        let listed = election.credentials.credentials.iter().map(|c| *c.as_bytes()).collect();
+        let listed = election
+            .credentials
+            .credentials
+            .iter()
+            .map(|c| *c.as_bytes())
+            .collect();
         let mut seen = HashSet::new();
         let mut last_code = *election.fingerprint();
         let mut position = 0;
@@ -196,22 +224,37 @@ impl<'e> BallotBox<'e> {
         let election = self.election;
         ballot
             .verify(&election.manifest, election.fingerprint(), election.key())
-            .map_err(|error| CastError::Invalid { ballot_hash: hex::encode(ballot_hash), error })?;
+            .map_err(|error| CastError::Invalid {
+                ballot_hash: hex::encode(ballot_hash),
+                error,
+            })?;
         Ok(ballot_hash)
     }
 
     /// Appends a ballot that passed [`check`](Self::check) (its hash given), refusing duplicates.
-    pub fn append_checked(&mut self, ballot: Ballot, ballot_hash: Hash) -> Result<Receipt, CastError> {
+    pub fn append_checked(
+        &mut self,
+        ballot: Ballot,
+        ballot_hash: Hash,
+    ) -> Result<Receipt, CastError> {
         if self.seen.contains(&ballot_hash) {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
         }
         let tracking_code = record::tracking_code(&self.last_code, &ballot.to_bytes());
-        let line = BallotLine { tracking_code, ballot_hash, ballot };
+        let line = BallotLine {
+            tracking_code,
+            ballot_hash,
+            ballot,
+        };
         self.ballots.push(&line, self.sync_every_ballot)?;
         self.seen.insert(ballot_hash);
         self.last_code = tracking_code;
         self.position += 1;
-        Ok(Receipt { position: self.position, ballot_hash, tracking_code })
+        Ok(Receipt {
+            position: self.position,
+            ballot_hash,
+            tracking_code,
+        })
     }
 
     /// Checks and casts one ballot.
@@ -226,7 +269,13 @@ impl<'e> BallotBox<'e> {
         if self.seen.contains(&ballot_hash) {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
         }
-        self.challenged.push(&ChallengedLine { ballot_hash, challenged }, self.sync_every_ballot)?;
+        self.challenged.push(
+            &ChallengedLine {
+                ballot_hash,
+                challenged,
+            },
+            self.sync_every_ballot,
+        )?;
         self.seen.insert(ballot_hash);
         Ok(ballot_hash)
     }
@@ -253,7 +302,11 @@ impl TallyAccumulator {
     /// An empty accumulator shaped like the manifest.
     pub fn new(manifest: &Manifest) -> Self {
         Self {
-            sums: manifest.contests.iter().map(|c| vec![CiphertextSum::default(); c.options.len()]).collect(),
+            sums: manifest
+                .contests
+                .iter()
+                .map(|c| vec![CiphertextSum::default(); c.options.len()])
+                .collect(),
             latest: HashMap::new(),
             superseded: 0,
         }
@@ -263,7 +316,11 @@ impl TallyAccumulator {
     /// have been checked against the manifest.
     pub fn add(&mut self, line: u64, ballot: &Ballot) {
         self.add_ciphertexts(ballot, false);
-        if self.latest.insert(*ballot.body.credential.as_bytes(), line).is_some() {
+        if self
+            .latest
+            .insert(*ballot.body.credential.as_bytes(), line)
+            .is_some()
+        {
             self.superseded += 1;
         }
     }
@@ -303,14 +360,21 @@ impl TallyAccumulator {
     /// Subtracts superseded ballots (re-reading only their lines) and returns the tally.
     pub fn finish(mut self, dir: &Path) -> Result<EncryptedTally, RecordError> {
         if self.superseded > 0 {
-            let mut reader = LinesReader::open(dir, record::BALLOTS, false)?
-                .ok_or_else(|| RecordError::Io { file: record::BALLOTS.into(), error: std::io::ErrorKind::NotFound.into() })?;
+            let mut reader =
+                LinesReader::open(dir, record::BALLOTS, false)?.ok_or_else(|| RecordError::Io {
+                    file: record::BALLOTS.into(),
+                    error: std::io::ErrorKind::NotFound.into(),
+                })?;
             loop {
-                let Some((line, bytes)) = reader.next_line()? else { break };
+                let Some((line, bytes)) = reader.next_line()? else {
+                    break;
+                };
                 // Only superseded lines are decoded; a line is superseded when its credential's
                 // latest line is later. The credential is read from the decoded ballot.
                 let credential = credential_of_line(bytes);
-                let is_latest = credential.and_then(|c| self.latest.get(&c)).map(|&latest| latest == line);
+                let is_latest = credential
+                    .and_then(|c| self.latest.get(&c))
+                    .map(|&latest| latest == line);
                 if is_latest == Some(true) {
                     continue;
                 }
@@ -322,7 +386,11 @@ impl TallyAccumulator {
         }
         Ok(EncryptedTally {
             participants: self.participants(),
-            contests: self.sums.iter().map(|sums| sums.iter().map(CiphertextSum::finish).collect()).collect(),
+            contests: self
+                .sums
+                .iter()
+                .map(|sums| sums.iter().map(CiphertextSum::finish).collect())
+                .collect(),
         })
     }
 }
@@ -341,8 +409,15 @@ pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, E
     let mut accumulator = TallyAccumulator::new(&election.manifest);
     if let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? {
         while let Some((line, ballot_line)) = reader.next_json::<BallotLine>()? {
-            let shape_ok = ballot_line.ballot.body.contests.len() == election.manifest.contests.len()
-                && ballot_line.ballot.body.contests.iter().zip(&election.manifest.contests).all(|(b, c)| b.options.len() == c.options.len());
+            let shape_ok = ballot_line.ballot.body.contests.len()
+                == election.manifest.contests.len()
+                && ballot_line
+                    .ballot
+                    .body
+                    .contests
+                    .iter()
+                    .zip(&election.manifest.contests)
+                    .all(|(b, c)| b.options.len() == c.options.len());
             if !shape_ok {
                 return Err(ElectionError::Record(RecordError::Malformed {
                     file: record::BALLOTS.into(),

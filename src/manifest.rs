@@ -107,11 +107,13 @@ impl ContestKind {
     /// The selection limits of this kind of contest.
     pub fn limits(&self) -> Limits {
         match *self {
-            ContestKind::Referendum | ContestKind::SingleChoice | ContestKind::PartyList => Limits {
-                option_max: 1,
-                total_min: 1,
-                total_max: 1,
-            },
+            ContestKind::Referendum | ContestKind::SingleChoice | ContestKind::PartyList => {
+                Limits {
+                    option_max: 1,
+                    total_min: 1,
+                    total_max: 1,
+                }
+            }
             ContestKind::Approval { min, max } => Limits {
                 option_max: 1,
                 total_min: min,
@@ -169,62 +171,104 @@ impl Manifest {
     /// Checks every rule of spec `manifest.md` §5 and returns all problems found.
     pub fn check(&self) -> Vec<ManifestProblem> {
         let mut problems = Vec::new();
-        let mut problem = |path: String, message: String| problems.push(ManifestProblem { path, message });
+        let mut problem =
+            |path: String, message: String| problems.push(ManifestProblem { path, message });
         if self.version != 1 {
-            problem("version".into(), format!("unsupported version {}; this saylau reads version 1", self.version));
+            problem(
+                "version".into(),
+                format!(
+                    "unsupported version {}; this saylau reads version 1",
+                    self.version
+                ),
+            );
         }
         if self.election_id.trim().is_empty() {
             problem("election_id".into(), "must not be empty".into());
         }
         if self.languages.is_empty() {
-            problem("languages".into(), "list at least one language code, e.g. [\"kk\", \"ru\", \"en\"]".into());
+            problem(
+                "languages".into(),
+                "list at least one language code, e.g. [\"kk\", \"ru\", \"en\"]".into(),
+            );
         }
         let mut seen_languages = BTreeSet::new();
         for (i, lang) in self.languages.iter().enumerate() {
             if lang.is_empty() || !seen_languages.insert(lang) {
-                problem(format!("languages[{i}]"), format!("language code {lang:?} is empty or repeated"));
+                problem(
+                    format!("languages[{i}]"),
+                    format!("language code {lang:?} is empty or repeated"),
+                );
             }
         }
-        let check_labels = |path: String, labels: &Labels, problem: &mut dyn FnMut(String, String)| {
-            for lang in &self.languages {
-                match labels.get(lang) {
-                    Some(text) if !text.trim().is_empty() => {}
-                    _ => problem(format!("{path}.{lang}"), format!("missing the {lang:?} text")),
+        let check_labels =
+            |path: String, labels: &Labels, problem: &mut dyn FnMut(String, String)| {
+                for lang in &self.languages {
+                    match labels.get(lang) {
+                        Some(text) if !text.trim().is_empty() => {}
+                        _ => problem(
+                            format!("{path}.{lang}"),
+                            format!("missing the {lang:?} text"),
+                        ),
+                    }
                 }
-            }
-            for lang in labels.keys() {
-                if !self.languages.contains(lang) {
-                    problem(format!("{path}.{lang}"), format!("language {lang:?} is not listed in `languages`"));
+                for lang in labels.keys() {
+                    if !self.languages.contains(lang) {
+                        problem(
+                            format!("{path}.{lang}"),
+                            format!("language {lang:?} is not listed in `languages`"),
+                        );
+                    }
                 }
-            }
-        };
+            };
         check_labels("title".into(), &self.title, &mut problem);
         if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
-            problem("contests".into(), format!("must list 1 to {MAX_CONTESTS} contests"));
+            problem(
+                "contests".into(),
+                format!("must list 1 to {MAX_CONTESTS} contests"),
+            );
         }
         let mut contest_ids = BTreeSet::new();
         for (c, contest) in self.contests.iter().enumerate() {
             let at = format!("contests[{c}]");
             if contest.id.trim().is_empty() || !contest_ids.insert(&contest.id) {
-                problem(format!("{at}.id"), format!("contest id {:?} is empty or repeated", contest.id));
+                problem(
+                    format!("{at}.id"),
+                    format!("contest id {:?} is empty or repeated", contest.id),
+                );
             }
             check_labels(format!("{at}.title"), &contest.title, &mut problem);
             let n = contest.options.len() as u64;
             if contest.options.is_empty() || contest.options.len() > MAX_OPTIONS {
-                problem(format!("{at}.options"), format!("must list 1 to {MAX_OPTIONS} options"));
+                problem(
+                    format!("{at}.options"),
+                    format!("must list 1 to {MAX_OPTIONS} options"),
+                );
             }
             let mut option_ids = BTreeSet::new();
             for (o, option) in contest.options.iter().enumerate() {
                 if option.id.trim().is_empty() || !option_ids.insert(&option.id) {
-                    problem(format!("{at}.options[{o}].id"), format!("option id {:?} is empty or repeated", option.id));
+                    problem(
+                        format!("{at}.options[{o}].id"),
+                        format!("option id {:?} is empty or repeated", option.id),
+                    );
                 }
-                check_labels(format!("{at}.options[{o}].label"), &option.label, &mut problem);
+                check_labels(
+                    format!("{at}.options[{o}].label"),
+                    &option.label,
+                    &mut problem,
+                );
                 if option.against_all && contest.kind != ContestKind::SingleChoice {
-                    problem(format!("{at}.options[{o}].against_all"), "only a single_choice contest may have an \"against all\" option".into());
+                    problem(
+                        format!("{at}.options[{o}].against_all"),
+                        "only a single_choice contest may have an \"against all\" option".into(),
+                    );
                 }
             }
             if contest.options.iter().filter(|o| o.against_all).count() > 1 {
-                problem(format!("{at}.options"), "at most one option may be \"against all\"".into());
+                problem(
+                    format!("{at}.options"),
+                    "at most one option may be \"against all\"".into(),
+                );
             }
             match contest.kind {
                 ContestKind::Referendum if n != 2 => {
@@ -256,7 +300,9 @@ impl Manifest {
             }
             let rule_problem = match &contest.rule {
                 Some(Rule::Majoritarian(rule)) => rule.majority().err(),
-                Some(Rule::Proportional(rule)) if rule.seats == 0 => Some(crate::rules::RulesError::ZeroSeats),
+                Some(Rule::Proportional(rule)) if rule.seats == 0 => {
+                    Some(crate::rules::RulesError::ZeroSeats)
+                }
                 Some(Rule::Proportional(rule)) => rule.threshold().err(),
                 Some(Rule::Referendum(rule)) => rule.turnout().and_then(|_| rule.approval()).err(),
                 None => None,
@@ -279,18 +325,54 @@ impl Manifest {
                 .collect()
         }
         fn option(id: &str, kk: &str, ru: &str, en: &str) -> ContestOption {
-            ContestOption { id: id.into(), label: labels(kk, ru, en), against_all: false }
+            ContestOption {
+                id: id.into(),
+                label: labels(kk, ru, en),
+                against_all: false,
+            }
         }
         let candidates = [
-            ("aigerim-nurlanova", "Айгерім Нұрланова", "Айгерим Нурланова", "Aigerim Nurlanova"),
-            ("bolat-sadykov", "Болат Садықов", "Болат Садыков", "Bolat Sadykov"),
-            ("dana-omarova", "Дана Омарова", "Дана Омарова", "Dana Omarova"),
-            ("erlan-tokayev", "Ерлан Тоқаев", "Ерлан Токаев", "Erlan Tokayev"),
-            ("gulnara-abenova", "Гүлнар Әбенова", "Гульнар Абенова", "Gulnara Abenova"),
-            ("marat-zhunusov", "Марат Жүнісов", "Марат Жунусов", "Marat Zhunusov"),
+            (
+                "aigerim-nurlanova",
+                "Айгерім Нұрланова",
+                "Айгерим Нурланова",
+                "Aigerim Nurlanova",
+            ),
+            (
+                "bolat-sadykov",
+                "Болат Садықов",
+                "Болат Садыков",
+                "Bolat Sadykov",
+            ),
+            (
+                "dana-omarova",
+                "Дана Омарова",
+                "Дана Омарова",
+                "Dana Omarova",
+            ),
+            (
+                "erlan-tokayev",
+                "Ерлан Тоқаев",
+                "Ерлан Токаев",
+                "Erlan Tokayev",
+            ),
+            (
+                "gulnara-abenova",
+                "Гүлнар Әбенова",
+                "Гульнар Абенова",
+                "Gulnara Abenova",
+            ),
+            (
+                "marat-zhunusov",
+                "Марат Жүнісов",
+                "Марат Жунусов",
+                "Marat Zhunusov",
+            ),
         ];
-        let mut president: Vec<ContestOption> =
-            candidates.iter().map(|(id, kk, ru, en)| option(id, kk, ru, en)).collect();
+        let mut president: Vec<ContestOption> = candidates
+            .iter()
+            .map(|(id, kk, ru, en)| option(id, kk, ru, en))
+            .collect();
         president.push(ContestOption {
             id: "against-all".into(),
             label: labels("Барлығына қарсы", "Против всех", "Against all"),
@@ -301,29 +383,57 @@ impl Manifest {
             ("auyl", "«Ауыл»", "«Ауыл»", "Auyl"),
             ("respublica", "«Respublica»", "«Respublica»", "Respublica"),
             ("ak-zhol", "«Ақ жол»", "«Ак жол»", "Ak Zhol"),
-            ("qhp", "Қазақстан халық партиясы", "Народная партия Казахстана", "People's Party of Kazakhstan"),
-            ("ndsp", "«Ұлттық социал-демократиялық партия»", "«Общенациональная социал-демократическая партия»", "National Social Democratic Party"),
+            (
+                "qhp",
+                "Қазақстан халық партиясы",
+                "Народная партия Казахстана",
+                "People's Party of Kazakhstan",
+            ),
+            (
+                "ndsp",
+                "«Ұлттық социал-демократиялық партия»",
+                "«Общенациональная социал-демократическая партия»",
+                "National Social Democratic Party",
+            ),
             ("baytaq", "«Байтақ»", "«Байтак»", "Baytaq"),
         ];
         Manifest {
             version: 1,
             election_id: "kz-demo-2026".into(),
-            title: labels("Демонстрациялық сайлау", "Демонстрационные выборы", "Demonstration election"),
+            title: labels(
+                "Демонстрациялық сайлау",
+                "Демонстрационные выборы",
+                "Demonstration election",
+            ),
             languages: vec!["kk".into(), "ru".into(), "en".into()],
             contests: vec![
                 Contest {
                     id: "president".into(),
-                    title: labels("Президент сайлауы", "Выборы Президента", "Presidential election"),
+                    title: labels(
+                        "Президент сайлауы",
+                        "Выборы Президента",
+                        "Presidential election",
+                    ),
                     kind: ContestKind::SingleChoice,
                     options: president,
                     rule: Some(Rule::Majoritarian(MajoritarianRule::default())),
                 },
                 Contest {
                     id: "mazhilis".into(),
-                    title: labels("Мәжіліс: партиялық тізімдер", "Мажилис: партийные списки", "Mazhilis: party lists"),
+                    title: labels(
+                        "Мәжіліс: партиялық тізімдер",
+                        "Мажилис: партийные списки",
+                        "Mazhilis: party lists",
+                    ),
                     kind: ContestKind::PartyList,
-                    options: parties.iter().map(|(id, kk, ru, en)| option(id, kk, ru, en)).collect(),
-                    rule: Some(Rule::Proportional(ProportionalRule { seats: 69, threshold_percent: "5".into() })),
+                    options: parties
+                        .iter()
+                        .map(|(id, kk, ru, en)| option(id, kk, ru, en))
+                        .collect(),
+                    rule: Some(Rule::Proportional(ProportionalRule {
+                        seats: 69,
+                        threshold_percent: "5".into(),
+                    })),
                 },
                 Contest {
                     id: "referendum".into(),
@@ -333,7 +443,10 @@ impl Manifest {
                         "Do you support the amendments to the Constitution?",
                     ),
                     kind: ContestKind::Referendum,
-                    options: vec![option("yes", "Иә", "Да", "Yes"), option("no", "Жоқ", "Нет", "No")],
+                    options: vec![
+                        option("yes", "Иә", "Да", "Yes"),
+                        option("no", "Жоқ", "Нет", "No"),
+                    ],
                     // 0: the registered voters are the listed credentials (spec rules.md §4).
                     rule: Some(Rule::Referendum(ReferendumRule::new(0))),
                 },
@@ -361,8 +474,17 @@ mod tests {
         manifest.contests[0].options[1].label.remove("ru");
         manifest.contests[1].options[0].against_all = true;
         let paths: Vec<String> = manifest.check().into_iter().map(|p| p.path).collect();
-        assert!(paths.contains(&"contests[2].options".to_string()), "{paths:?}");
-        assert!(paths.contains(&"contests[0].options[1].label.ru".to_string()), "{paths:?}");
-        assert!(paths.contains(&"contests[1].options[0].against_all".to_string()), "{paths:?}");
+        assert!(
+            paths.contains(&"contests[2].options".to_string()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"contests[0].options[1].label.ru".to_string()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"contests[1].options[0].against_all".to_string()),
+            "{paths:?}"
+        );
     }
 }

@@ -76,7 +76,10 @@ pub enum RecordError {
 
 impl RecordError {
     fn io(file: &str, error: std::io::Error) -> Self {
-        RecordError::Io { file: file.to_string(), error }
+        RecordError::Io {
+            file: file.to_string(),
+            error,
+        }
     }
 }
 
@@ -86,13 +89,19 @@ pub fn file_hash(bytes: &[u8]) -> Hash {
 }
 
 /// Decodes JSON, naming the culprit field on failure.
-pub fn decode_json<T: DeserializeOwned>(file: &str, line: Option<u64>, bytes: &[u8]) -> Result<T, RecordError> {
+pub fn decode_json<T: DeserializeOwned>(
+    file: &str,
+    line: Option<u64>,
+    bytes: &[u8],
+) -> Result<T, RecordError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| RecordError::Malformed {
-        file: file.to_string(),
-        line,
-        path: error.path().to_string(),
-        message: error.inner().to_string(),
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        RecordError::Malformed {
+            file: file.to_string(),
+            line,
+            path: error.path().to_string(),
+            message: error.inner().to_string(),
+        }
     })?;
     deserializer.end().map_err(|error| RecordError::Malformed {
         file: file.to_string(),
@@ -108,7 +117,10 @@ pub fn read_file(dir: &Path, name: &str) -> Result<Vec<u8>, RecordError> {
     let path = dir.join(name);
     let metadata = fs::metadata(&path).map_err(|e| RecordError::io(name, e))?;
     if metadata.len() > MAX_FILE_BYTES {
-        return Err(RecordError::TooLarge { file: name.into(), limit: MAX_FILE_BYTES });
+        return Err(RecordError::TooLarge {
+            file: name.into(),
+            limit: MAX_FILE_BYTES,
+        });
     }
     fs::read(&path).map_err(|e| RecordError::io(name, e))
 }
@@ -121,7 +133,8 @@ pub fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<(T, Vec<
 
 /// Writes a value as pretty JSON, atomically; returns the bytes written.
 pub fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<Vec<u8>, RecordError> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| RecordError::io(name, std::io::Error::other(e)))?;
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| RecordError::io(name, std::io::Error::other(e)))?;
     bytes.push(b'\n');
     write_atomically(dir, name, &bytes)?;
     Ok(bytes)
@@ -135,12 +148,17 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Reco
     }
     let temporary = temporary_path(&path);
     let mut file = fs::File::create(&temporary).map_err(|e| RecordError::io(name, e))?;
-    file.write_all(bytes).and_then(|_| file.sync_all()).map_err(|e| RecordError::io(name, e))?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| RecordError::io(name, e))?;
     fs::rename(&temporary, &path).map_err(|e| RecordError::io(name, e))
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".tmp");
     path.with_file_name(name)
 }
@@ -177,17 +195,44 @@ pub struct ElectionInfo {
 
 impl ElectionInfo {
     /// Computes the fingerprint from its inputs (spec `record.md` §3).
-    pub fn new(manifest_hash: Hash, ceremony_hash: Hash, credentials_hash: Hash, joint_key: PublicKey) -> Self {
-        let fingerprint = election_fingerprint(&manifest_hash, &ceremony_hash, &credentials_hash, &joint_key);
-        Self { version: 1, manifest_hash, ceremony_hash, credentials_hash, joint_key, fingerprint }
+    pub fn new(
+        manifest_hash: Hash,
+        ceremony_hash: Hash,
+        credentials_hash: Hash,
+        joint_key: PublicKey,
+    ) -> Self {
+        let fingerprint = election_fingerprint(
+            &manifest_hash,
+            &ceremony_hash,
+            &credentials_hash,
+            &joint_key,
+        );
+        Self {
+            version: 1,
+            manifest_hash,
+            ceremony_hash,
+            credentials_hash,
+            joint_key,
+            fingerprint,
+        }
     }
 }
 
 /// `fingerprint = H("saylau/v1/election", manifest_hash, ceremony_hash, credentials_hash, K)`.
-pub fn election_fingerprint(manifest_hash: &Hash, ceremony_hash: &Hash, credentials_hash: &Hash, joint_key: &PublicKey) -> Hash {
+pub fn election_fingerprint(
+    manifest_hash: &Hash,
+    ceremony_hash: &Hash,
+    credentials_hash: &Hash,
+    joint_key: &PublicKey,
+) -> Hash {
     tagged_hash(
         "saylau/v1/election",
-        &[manifest_hash, ceremony_hash, credentials_hash, joint_key.element().as_bytes()],
+        &[
+            manifest_hash,
+            ceremony_hash,
+            credentials_hash,
+            joint_key.element().as_bytes(),
+        ],
     )
 }
 
@@ -234,7 +279,10 @@ impl LinesReader<std::io::BufReader<fs::File>> {
     /// Opens `dir/name`; a missing file reads as empty when `optional`.
     pub fn open(dir: &Path, name: &str, optional: bool) -> Result<Option<Self>, RecordError> {
         match fs::File::open(dir.join(name)) {
-            Ok(file) => Ok(Some(Self::new(std::io::BufReader::with_capacity(1 << 20, file), name))),
+            Ok(file) => Ok(Some(Self::new(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                name,
+            ))),
             Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(RecordError::io(name, e)),
         }
@@ -244,7 +292,12 @@ impl LinesReader<std::io::BufReader<fs::File>> {
 impl<R: BufRead> LinesReader<R> {
     /// Wraps a reader; `file` names it in errors.
     pub fn new(reader: R, file: &str) -> Self {
-        Self { reader, file: file.to_string(), line: 0, buffer: Vec::new() }
+        Self {
+            reader,
+            file: file.to_string(),
+            line: 0,
+            buffer: Vec::new(),
+        }
     }
 
     /// The next non-empty line with its 1-based number, or `None` at the end.
@@ -306,23 +359,33 @@ impl LinesWriter {
             .append(true)
             .open(dir.join(name))
             .map_err(|e| RecordError::io(name, e))?;
-        Ok(Self { file, name: name.to_string() })
+        Ok(Self {
+            file,
+            name: name.to_string(),
+        })
     }
 
     /// Appends one value as a line and flushes it to the OS; `sync` also waits for the disk.
     pub fn push<T: Serialize>(&mut self, value: &T, sync: bool) -> Result<(), RecordError> {
-        let mut line = serde_json::to_vec(value).map_err(|e| RecordError::io(&self.name, std::io::Error::other(e)))?;
+        let mut line = serde_json::to_vec(value)
+            .map_err(|e| RecordError::io(&self.name, std::io::Error::other(e)))?;
         line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| RecordError::io(&self.name, e))?;
+        self.file
+            .write_all(&line)
+            .map_err(|e| RecordError::io(&self.name, e))?;
         if sync {
-            self.file.sync_data().map_err(|e| RecordError::io(&self.name, e))?;
+            self.file
+                .sync_data()
+                .map_err(|e| RecordError::io(&self.name, e))?;
         }
         Ok(())
     }
 
     /// Waits until every appended line is on disk.
     pub fn sync(&mut self) -> Result<(), RecordError> {
-        self.file.sync_data().map_err(|e| RecordError::io(&self.name, e))
+        self.file
+            .sync_data()
+            .map_err(|e| RecordError::io(&self.name, e))
     }
 }
 
@@ -351,10 +414,18 @@ pub struct FileEntry {
 /// The files the record root covers, in chain order: the fixed files, then every
 /// `decryption/trustee-<i>.json` in increasing `i` (spec `record.md` §4).
 pub fn indexed_files(dir: &Path) -> Result<Vec<String>, RecordError> {
-    let mut names: Vec<String> = [MANIFEST, CEREMONY, CREDENTIALS, ELECTION, BALLOTS, CHALLENGED, TALLY]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut names: Vec<String> = [
+        MANIFEST,
+        CEREMONY,
+        CREDENTIALS,
+        ELECTION,
+        BALLOTS,
+        CHALLENGED,
+        TALLY,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     names.extend(decryption_files(dir)?.into_iter().map(|(_, name)| name));
     names.push(RESULTS.to_string());
     Ok(names)
@@ -393,7 +464,9 @@ pub fn decryption_file_name(index: u32) -> String {
 pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
     use sha3::{Digest, Sha3_256};
     let path = dir.join(name);
-    let length = fs::metadata(&path).map_err(|e| RecordError::io(name, e))?.len();
+    let length = fs::metadata(&path)
+        .map_err(|e| RecordError::io(name, e))?
+        .len();
     // Same bytes as tagged_hash("saylau/v1/file", [content]), fed incrementally.
     let tag = b"saylau/v1/file";
     let mut hasher = Sha3_256::new();
@@ -404,7 +477,8 @@ pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
     let mut buffer = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
-        let read = std::io::Read::read(&mut file, &mut buffer).map_err(|e| RecordError::io(name, e))?;
+        let read =
+            std::io::Read::read(&mut file, &mut buffer).map_err(|e| RecordError::io(name, e))?;
         if read == 0 {
             break;
         }
@@ -412,7 +486,10 @@ pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
         hasher.update(&buffer[..read]);
     }
     if total != length {
-        return Err(RecordError::io(name, std::io::Error::other("file changed while being hashed")));
+        return Err(RecordError::io(
+            name,
+            std::io::Error::other("file changed while being hashed"),
+        ));
     }
     Ok(hasher.finalize().into())
 }
@@ -457,7 +534,9 @@ mod tests {
 
     #[test]
     fn malformed_json_names_field() {
-        let error = decode_json::<CredentialList>("credentials.json", None, b"{\"credentials\":[\"zz\"]}").unwrap_err();
+        let error =
+            decode_json::<CredentialList>("credentials.json", None, b"{\"credentials\":[\"zz\"]}")
+                .unwrap_err();
         assert!(error.to_string().contains("credentials[0]"), "{error}");
     }
 }

@@ -56,16 +56,28 @@ pub struct ContestResult {
 /// Applies each contest's rule to its counts (spec `rules.md` §1). Options are named by their
 /// ids; "against all" is passed to the rule separately; a referendum rule with
 /// `registered_voters = 0` uses `eligible`.
-pub fn outcomes(manifest: &Manifest, participants: u64, eligible: u64, counts: &[Vec<u64>]) -> Result<Vec<Option<Outcome>>, (usize, RulesError)> {
+pub fn outcomes(
+    manifest: &Manifest,
+    participants: u64,
+    eligible: u64,
+    counts: &[Vec<u64>],
+) -> Result<Vec<Option<Outcome>>, (usize, RulesError)> {
     manifest
         .contests
         .iter()
         .zip(counts)
         .enumerate()
         .map(|(c, (contest, counts))| {
-            let Some(rule) = &contest.rule else { return Ok(None) };
+            let Some(rule) = &contest.rule else {
+                return Ok(None);
+            };
             let rule = match rule {
-                Rule::Referendum(r) if r.registered_voters == 0 => Rule::Referendum(ReferendumRule { registered_voters: eligible, ..r.clone() }),
+                Rule::Referendum(r) if r.registered_voters == 0 => {
+                    Rule::Referendum(ReferendumRule {
+                        registered_voters: eligible,
+                        ..r.clone()
+                    })
+                }
                 other => other.clone(),
             };
             let mut against_all = None;
@@ -77,7 +89,9 @@ pub fn outcomes(manifest: &Manifest, participants: u64, eligible: u64, counts: &
                     named.push((option.id.clone(), count));
                 }
             }
-            rule.apply(participants, &named, against_all).map(Some).map_err(|e| (c, e))
+            rule.apply(participants, &named, against_all)
+                .map(Some)
+                .map_err(|e| (c, e))
         })
         .collect()
 }
@@ -106,34 +120,65 @@ pub fn check_results(
 ) {
     let manifest = context.manifest;
     if results.participants != tally.participants {
-        fail(14, "results.json: participants".into(), "differs from the tally".into());
+        fail(
+            14,
+            "results.json: participants".into(),
+            "differs from the tally".into(),
+        );
     }
     if results.eligible != context.eligible {
-        fail(14, "results.json: eligible".into(), "differs from the number of listed credentials".into());
+        fail(
+            14,
+            "results.json: eligible".into(),
+            "differs from the number of listed credentials".into(),
+        );
     }
     let threshold = context.ceremony.threshold as usize;
     let used = &results.trustees_used;
     if used.len() != threshold || used.windows(2).any(|w| w[0] >= w[1]) {
-        fail(14, "results.json: trustees_used".into(), format!("must list exactly t = {threshold} distinct trustees in increasing order"));
+        fail(
+            14,
+            "results.json: trustees_used".into(),
+            format!("must list exactly t = {threshold} distinct trustees in increasing order"),
+        );
         return;
     }
     if let Some(bad) = used.iter().find(|i| !valid.contains_key(i)) {
-        fail(14, format!("results.json: trustees_used (trustee {bad})"), "this trustee has no valid decryption share".into());
+        fail(
+            14,
+            format!("results.json: trustees_used (trustee {bad})"),
+            "this trustee has no valid decryption share".into(),
+        );
         return;
     }
     let Ok(lambdas) = lagrange_at_zero(used) else {
-        fail(14, "results.json: trustees_used".into(), "indices do not give Lagrange coefficients".into());
+        fail(
+            14,
+            "results.json: trustees_used".into(),
+            "indices do not give Lagrange coefficients".into(),
+        );
         return;
     };
     if results.contests.len() != manifest.contests.len() {
-        fail(14, "results.json: contests".into(), "shape differs from the manifest".into());
+        fail(
+            14,
+            "results.json: contests".into(),
+            "shape differs from the manifest".into(),
+        );
         return;
     }
-    let used_shares: Vec<&DecryptionShare> = used.iter().filter_map(|i| valid.get(i).map(|&p| &shares[p])).collect();
+    let used_shares: Vec<&DecryptionShare> = used
+        .iter()
+        .filter_map(|i| valid.get(i).map(|&p| &shares[p]))
+        .collect();
     let mut shapes_ok = true;
     for (c, (contest, result)) in manifest.contests.iter().zip(&results.contests).enumerate() {
         if result.id != contest.id || result.counts.len() != contest.options.len() {
-            fail(14, format!("results.json: contests[{c}]"), "id or number of counts differs from the manifest".into());
+            fail(
+                14,
+                format!("results.json: contests[{c}]"),
+                "id or number of counts differs from the manifest".into(),
+            );
             shapes_ok = false;
             continue;
         }
@@ -143,7 +188,14 @@ pub fn check_results(
             let partials = used_shares.iter().map(|s| s.contests[c][o].share.point());
             let combined = RistrettoPoint::vartime_multiscalar_mul(lambdas.iter(), partials);
             if ciphertext.beta.point() - combined != encode_plaintext(count) {
-                fail(14, format!("results.json: contests[{c}].counts[{o}] ({})", contest.options[o].id), "not the decryption of the tally".into());
+                fail(
+                    14,
+                    format!(
+                        "results.json: contests[{c}].counts[{o}] ({})",
+                        contest.options[o].id
+                    ),
+                    "not the decryption of the tally".into(),
+                );
             }
         }
     }
@@ -152,11 +204,19 @@ pub fn check_results(
     }
     let counts: Vec<Vec<u64>> = results.contests.iter().map(|r| r.counts.clone()).collect();
     match outcomes(manifest, results.participants, results.eligible, &counts) {
-        Err((c, error)) => fail(15, format!("results.json: contests[{c}].outcome"), format!("the rule cannot be applied: {error}")),
+        Err((c, error)) => fail(
+            15,
+            format!("results.json: contests[{c}].outcome"),
+            format!("the rule cannot be applied: {error}"),
+        ),
         Ok(expected) => {
             for (c, (expected, result)) in expected.iter().zip(&results.contests).enumerate() {
                 if expected != &result.outcome {
-                    fail(15, format!("results.json: contests[{c}].outcome ({})", result.id), "differs from the outcome the rule gives for these counts".into());
+                    fail(
+                        15,
+                        format!("results.json: contests[{c}].outcome ({})", result.id),
+                        "differs from the outcome the rule gives for these counts".into(),
+                    );
                 }
             }
         }
@@ -176,7 +236,11 @@ pub fn chart(manifest: &Manifest, results: &Results, language: Option<&str>) -> 
                 _ => None,
             };
             let winners: Vec<&str> = match &result.outcome {
-                Some(Outcome::Majoritarian(outcome)) => outcome.winner().into_iter().chain(outcome.runoff().into_iter().flatten()).collect(),
+                Some(Outcome::Majoritarian(outcome)) => outcome
+                    .winner()
+                    .into_iter()
+                    .chain(outcome.runoff().into_iter().flatten())
+                    .collect(),
                 _ => Vec::new(),
             };
             let bars = contest
@@ -189,11 +253,15 @@ pub fn chart(manifest: &Manifest, results: &Results, language: Option<&str>) -> 
                         label: manifest.label_in(&option.label, language).to_string(),
                         votes,
                         seats: party_seats,
-                        highlight: winners.contains(&option.id.as_str()) || party_seats.is_some_and(|s| s > 0),
+                        highlight: winners.contains(&option.id.as_str())
+                            || party_seats.is_some_and(|s| s > 0),
                     }
                 })
                 .collect();
-            ChartContest { title: manifest.label_in(&contest.title, language).to_string(), bars }
+            ChartContest {
+                title: manifest.label_in(&contest.title, language).to_string(),
+                bars,
+            }
         })
         .collect();
     results_svg(manifest.label_in(&manifest.title, language), &contests)

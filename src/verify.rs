@@ -11,7 +11,9 @@ use crate::digest::Hash;
 use crate::election::TallyAccumulator;
 use crate::elgamal::PublicKey;
 use crate::manifest::Manifest;
-use crate::record::{self, BallotLine, ChallengedLine, CredentialList, ElectionInfo, LinesReader, RecordIndex};
+use crate::record::{
+    self, BallotLine, ChallengedLine, CredentialList, ElectionInfo, LinesReader, RecordIndex,
+};
 use crate::results::Results;
 use crate::tally::{DecryptionShare, EncryptedTally};
 use rayon::prelude::*;
@@ -23,19 +25,37 @@ use std::path::Path;
 pub const CHECKS: &[(u32, &str)] = &[
     (1, "record index: every file's hash and the record root"),
     (2, "manifest: well-formed and valid"),
-    (3, "key ceremony: proofs of possession, verification keys, joint key"),
+    (
+        3,
+        "key ceremony: proofs of possession, verification keys, joint key",
+    ),
     (4, "credentials: well-formed and distinct"),
-    (5, "election fingerprint: matches the manifest, ceremony, credentials and key"),
+    (
+        5,
+        "election fingerprint: matches the manifest, ceremony, credentials and key",
+    ),
     (6, "ballots: well-formed and shaped like the manifest"),
-    (7, "ballots: range and selection-limit proofs, credential signatures"),
+    (
+        7,
+        "ballots: range and selection-limit proofs, credential signatures",
+    ),
     (8, "ballots: cast under listed credentials"),
     (9, "ballots: no duplicates"),
     (10, "board: tracking codes form an unbroken hash chain"),
-    (11, "challenged ballots: re-encrypt to what the device showed, never counted"),
-    (12, "encrypted tally: the sum of the last ballot of each credential"),
+    (
+        11,
+        "challenged ballots: re-encrypt to what the device showed, never counted",
+    ),
+    (
+        12,
+        "encrypted tally: the sum of the last ballot of each credential",
+    ),
     (13, "decryption shares: proofs of correct decryption"),
     (14, "counts: combined from at least t valid shares"),
-    (15, "outcomes: follow from the counts by the manifest's rules"),
+    (
+        15,
+        "outcomes: follow from the counts by the manifest's rules",
+    ),
 ];
 
 /// How ballot proofs are checked.
@@ -58,7 +78,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { mode: Mode::Batch, progress: false }
+        Self {
+            mode: Mode::Batch,
+            progress: false,
+        }
     }
 }
 
@@ -121,7 +144,14 @@ impl Report {
             record_root: None,
             checks: CHECKS
                 .iter()
-                .map(|&(id, name)| CheckReport { id, name, status: Status::NotRun, items: 0, failures: Vec::new(), more_failures: 0 })
+                .map(|&(id, name)| CheckReport {
+                    id,
+                    name,
+                    status: Status::NotRun,
+                    items: 0,
+                    failures: Vec::new(),
+                    more_failures: 0,
+                })
                 .collect(),
         }
     }
@@ -135,7 +165,10 @@ impl Report {
         let check = self.check(id);
         check.status = Status::Failed;
         if check.failures.len() < MAX_FAILURES_PER_CHECK {
-            check.failures.push(Failure { culprit: culprit.into(), detail: detail.into() });
+            check.failures.push(Failure {
+                culprit: culprit.into(),
+                detail: detail.into(),
+            });
         } else {
             check.more_failures += 1;
         }
@@ -174,7 +207,8 @@ pub fn verify_record(dir: &Path, options: Options) -> Report {
     };
     let cast_hashes = check_ballots(dir, &context, options, &mut report);
     check_challenged(dir, &context, cast_hashes.as_ref(), &mut report);
-    let tally = cast_hashes.and_then(|(_, accumulator)| check_tally(dir, &context, accumulator, &mut report));
+    let tally = cast_hashes
+        .and_then(|(_, accumulator)| check_tally(dir, &context, accumulator, &mut report));
     if let Some(tally) = tally {
         check_decryption(dir, &context, &tally, &mut report);
     }
@@ -195,7 +229,9 @@ fn check_index(dir: &Path, report: &mut Report) {
             for entry in &actual.files {
                 match published.files.iter().find(|f| f.name == entry.name) {
                     None => report.fail(1, &entry.name, "file is not listed in record.json"),
-                    Some(listed) if listed.hash != entry.hash => report.fail(1, &entry.name, "file hash differs from record.json"),
+                    Some(listed) if listed.hash != entry.hash => {
+                        report.fail(1, &entry.name, "file hash differs from record.json")
+                    }
                     Some(_) => {}
                 }
             }
@@ -205,7 +241,11 @@ fn check_index(dir: &Path, report: &mut Report) {
                 }
             }
             if actual.root != published.root && report.check(1).status != Status::Failed {
-                report.fail(1, "record.json: root", "the root is not the chain of the listed hashes");
+                report.fail(
+                    1,
+                    "record.json: root",
+                    "the root is not the chain of the listed hashes",
+                );
             }
             report.item(1, actual.files.len() as u64);
         }
@@ -222,10 +262,16 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
         Ok((manifest, bytes)) => {
             let problems = manifest.check();
             for problem in &problems {
-                report.fail(2, format!("manifest.json: {}", problem.path), &problem.message);
+                report.fail(
+                    2,
+                    format!("manifest.json: {}", problem.path),
+                    &problem.message,
+                );
             }
             report.item(2, 1);
-            problems.is_empty().then(|| (manifest, Manifest::hash_bytes(&bytes)))
+            problems
+                .is_empty()
+                .then(|| (manifest, Manifest::hash_bytes(&bytes)))
         }
     };
     let ceremony = match record::read_json::<CeremonyRecord>(dir, record::CEREMONY) {
@@ -242,7 +288,11 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
             }
             if let Some((_, manifest_hash)) = &manifest {
                 if &ceremony.manifest_hash != manifest_hash {
-                    report.fail(3, "ceremony.json: manifest_hash", "the ceremony was run for another manifest");
+                    report.fail(
+                        3,
+                        "ceremony.json: manifest_hash",
+                        "the ceremony was run for another manifest",
+                    );
                     ok = false;
                 }
             }
@@ -258,10 +308,18 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
             let mut listed = HashSet::with_capacity(list.credentials.len());
             for (i, credential) in list.credentials.iter().enumerate() {
                 if credential.is_identity() {
-                    report.fail(4, format!("credentials.json: credentials[{i}]"), "the identity is not a credential");
+                    report.fail(
+                        4,
+                        format!("credentials.json: credentials[{i}]"),
+                        "the identity is not a credential",
+                    );
                 }
                 if !listed.insert(*credential.as_bytes()) {
-                    report.fail(4, format!("credentials.json: credentials[{i}]"), "listed twice");
+                    report.fail(
+                        4,
+                        format!("credentials.json: credentials[{i}]"),
+                        "listed twice",
+                    );
                 }
             }
             report.item(4, list.credentials.len() as u64);
@@ -275,26 +333,54 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
         }
         Ok((info, _)) => Some(info),
     };
-    let ((manifest, manifest_hash), (ceremony, ceremony_hash), (listed, credentials_hash), info) = (manifest?, ceremony?, credentials?, info?);
-    let expected = ElectionInfo::new(manifest_hash, ceremony_hash, credentials_hash, ceremony.joint_key);
+    let ((manifest, manifest_hash), (ceremony, ceremony_hash), (listed, credentials_hash), info) =
+        (manifest?, ceremony?, credentials?, info?);
+    let expected = ElectionInfo::new(
+        manifest_hash,
+        ceremony_hash,
+        credentials_hash,
+        ceremony.joint_key,
+    );
     let fields: [(&str, bool); 6] = [
         ("version", info.version == expected.version),
-        ("manifest_hash", info.manifest_hash == expected.manifest_hash),
-        ("ceremony_hash", info.ceremony_hash == expected.ceremony_hash),
-        ("credentials_hash", info.credentials_hash == expected.credentials_hash),
+        (
+            "manifest_hash",
+            info.manifest_hash == expected.manifest_hash,
+        ),
+        (
+            "ceremony_hash",
+            info.ceremony_hash == expected.ceremony_hash,
+        ),
+        (
+            "credentials_hash",
+            info.credentials_hash == expected.credentials_hash,
+        ),
         ("joint_key", info.joint_key == expected.joint_key),
         ("fingerprint", info.fingerprint == expected.fingerprint),
     ];
     for (field, matches) in fields {
         if !matches {
-            report.fail(5, format!("election.json: {field}"), "does not match the value recomputed from the record");
+            report.fail(
+                5,
+                format!("election.json: {field}"),
+                "does not match the value recomputed from the record",
+            );
         }
     }
     report.item(5, 1);
-    if report.checks[..5].iter().any(|c| c.status != Status::Passed && c.id != 1) {
+    if report.checks[..5]
+        .iter()
+        .any(|c| c.status != Status::Passed && c.id != 1)
+    {
         return None;
     }
-    Some(Context { manifest, fingerprint: expected.fingerprint, key: ceremony.joint_key, ceremony, listed })
+    Some(Context {
+        manifest,
+        fingerprint: expected.fingerprint,
+        key: ceremony.joint_key,
+        ceremony,
+        listed,
+    })
 }
 
 /// A ballot line after decoding and hashing, ready for the proof checks.
@@ -312,7 +398,12 @@ const BATCH: usize = 64;
 
 /// Checks 6–10 over `ballots.jsonl`, streamed in chunks; returns every cast ballot hash and the
 /// tally accumulator (None if the file could not be read to the end).
-fn check_ballots(dir: &Path, context: &Context, options: Options, report: &mut Report) -> Option<(HashSet<Hash>, TallyAccumulator)> {
+fn check_ballots(
+    dir: &Path,
+    context: &Context,
+    options: Options,
+    report: &mut Report,
+) -> Option<(HashSet<Hash>, TallyAccumulator)> {
     let mut reader = match LinesReader::open(dir, record::BALLOTS, false) {
         Ok(Some(reader)) => reader,
         Ok(None) => {
@@ -327,8 +418,10 @@ fn check_ballots(dir: &Path, context: &Context, options: Options, report: &mut R
     let progress = options.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} verifying ballots: {pos} [{elapsed}] {per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} verifying ballots: {pos} [{elapsed}] {per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar
     });
@@ -359,7 +452,8 @@ fn check_ballots(dir: &Path, context: &Context, options: Options, report: &mut R
         let decoded: Vec<Result<(u64, BallotLine, Hash, Vec<u8>), (u64, String)>> = raw
             .par_iter()
             .map(|(line, bytes)| {
-                let entry: BallotLine = record::decode_json(record::BALLOTS, Some(*line), bytes).map_err(|e| (*line, e.to_string()))?;
+                let entry: BallotLine = record::decode_json(record::BALLOTS, Some(*line), bytes)
+                    .map_err(|e| (*line, e.to_string()))?;
                 let body_hash = entry.ballot.body.hash();
                 let ballot_bytes = entry.ballot.to_bytes();
                 Ok((*line, entry, body_hash, ballot_bytes))
@@ -375,7 +469,16 @@ fn check_ballots(dir: &Path, context: &Context, options: Options, report: &mut R
                 Ok((line, entry, body_hash, ballot_bytes)) => {
                     // Each link must be H(the previous line's published code, this ballot).
                     let previous_code = std::mem::replace(&mut previous, entry.tracking_code);
-                    lines.push((DecodedLine { line, body_hash, computed_code: [0; 32], entry }, previous_code, ballot_bytes));
+                    lines.push((
+                        DecodedLine {
+                            line,
+                            body_hash,
+                            computed_code: [0; 32],
+                            entry,
+                        },
+                        previous_code,
+                        ballot_bytes,
+                    ));
                 }
             }
         }
@@ -389,20 +492,38 @@ fn check_ballots(dir: &Path, context: &Context, options: Options, report: &mut R
         // Sequential checks: chain, duplicates, eligibility, shape.
         let mut to_prove = Vec::with_capacity(lines.len());
         for decoded in lines {
-            let culprit = format!("ballot {} (ballots.jsonl line {})", hex::encode(decoded.entry.tracking_code), decoded.line);
+            let culprit = format!(
+                "ballot {} (ballots.jsonl line {})",
+                hex::encode(decoded.entry.tracking_code),
+                decoded.line
+            );
             let mut counted = true;
             if decoded.computed_code != decoded.entry.tracking_code {
                 report.fail(10, &culprit, "tracking code is not H(previous code, ballot bytes): a ballot was changed, removed or reordered");
             }
             if decoded.body_hash != decoded.entry.ballot_hash {
-                report.fail(6, &culprit, "ballot_hash is not the hash of the ballot body");
+                report.fail(
+                    6,
+                    &culprit,
+                    "ballot_hash is not the hash of the ballot body",
+                );
             }
             if !hashes.insert(decoded.body_hash) {
                 report.fail(9, &culprit, "the same ballot appears twice");
                 counted = false;
             }
-            if !context.listed.contains(decoded.entry.ballot.body.credential.as_bytes()) {
-                report.fail(8, &culprit, format!("credential {} is not listed", hex::encode(decoded.entry.ballot.body.credential.as_bytes())));
+            if !context
+                .listed
+                .contains(decoded.entry.ballot.body.credential.as_bytes())
+            {
+                report.fail(
+                    8,
+                    &culprit,
+                    format!(
+                        "credential {} is not listed",
+                        hex::encode(decoded.entry.ballot.body.credential.as_bytes())
+                    ),
+                );
                 counted = false;
             }
             if let Err(error) = check_shape(&decoded.entry.ballot, &context.manifest) {
@@ -456,15 +577,26 @@ fn check_ballots(dir: &Path, context: &Context, options: Options, report: &mut R
 fn check_shape(ballot: &Ballot, manifest: &Manifest) -> Result<(), BallotError> {
     let body = &ballot.body;
     if body.contests.len() != manifest.contests.len() {
-        return Err(BallotError::Shape(format!("{} contests, the manifest has {}", body.contests.len(), manifest.contests.len())));
+        return Err(BallotError::Shape(format!(
+            "{} contests, the manifest has {}",
+            body.contests.len(),
+            manifest.contests.len()
+        )));
     }
     for (c, (encrypted, contest)) in body.contests.iter().zip(&manifest.contests).enumerate() {
         if encrypted.options.len() != contest.options.len() {
-            return Err(BallotError::Shape(format!("contest {c}: {} options, the manifest has {}", encrypted.options.len(), contest.options.len())));
+            return Err(BallotError::Shape(format!(
+                "contest {c}: {} options, the manifest has {}",
+                encrypted.options.len(),
+                contest.options.len()
+            )));
         }
         for (o, option) in encrypted.options.iter().enumerate() {
             if option.ciphertext.has_identity_alpha() {
-                return Err(BallotError::IdentityAlpha { contest: c, option: o });
+                return Err(BallotError::IdentityAlpha {
+                    contest: c,
+                    option: o,
+                });
             }
         }
     }
@@ -477,7 +609,13 @@ fn batch_failures(group: &[(String, DecodedLine)], context: &Context) -> Vec<(St
     let mut batch = EquationBatch::with_capacity(Some(*context.key.point()), group.len() * 110);
     let mut failures = Vec::new();
     for (culprit, decoded) in group {
-        if let Err(error) = decoded.entry.ballot.equations(&context.manifest, &context.fingerprint, &context.key, &decoded.body_hash, &mut batch) {
+        if let Err(error) = decoded.entry.ballot.equations(
+            &context.manifest,
+            &context.fingerprint,
+            &context.key,
+            &decoded.body_hash,
+            &mut batch,
+        ) {
             failures.push((culprit.clone(), error.to_string()));
         }
     }
@@ -499,7 +637,12 @@ fn batch_failures(group: &[(String, DecodedLine)], context: &Context) -> Vec<(St
 }
 
 /// Check 11: challenged ballots.
-fn check_challenged(dir: &Path, context: &Context, cast: Option<&(HashSet<Hash>, TallyAccumulator)>, report: &mut Report) {
+fn check_challenged(
+    dir: &Path,
+    context: &Context,
+    cast: Option<&(HashSet<Hash>, TallyAccumulator)>,
+    report: &mut Report,
+) {
     report.item(11, 0);
     let mut reader = match LinesReader::open(dir, record::CHALLENGED, false) {
         Ok(Some(reader)) => reader,
@@ -512,10 +655,17 @@ fn check_challenged(dir: &Path, context: &Context, cast: Option<&(HashSet<Hash>,
             Ok(None) => break,
             Err(error) => return report.fail(11, record::CHALLENGED, error.to_string()),
             Ok(Some((line, entry))) => {
-                let culprit = format!("challenged ballot {} (challenged.jsonl line {line})", hex::encode(entry.ballot_hash));
+                let culprit = format!(
+                    "challenged ballot {} (challenged.jsonl line {line})",
+                    hex::encode(entry.ballot_hash)
+                );
                 let hash = entry.challenged.body.hash();
                 if hash != entry.ballot_hash {
-                    report.fail(11, &culprit, "ballot_hash is not the hash of the ballot body");
+                    report.fail(
+                        11,
+                        &culprit,
+                        "ballot_hash is not the hash of the ballot body",
+                    );
                 }
                 if cast.is_some_and(|(hashes, _)| hashes.contains(&hash)) {
                     report.fail(11, &culprit, "a challenged ballot was cast");
@@ -523,7 +673,11 @@ fn check_challenged(dir: &Path, context: &Context, cast: Option<&(HashSet<Hash>,
                 if !seen.insert(hash) {
                     report.fail(11, &culprit, "challenged twice");
                 }
-                if let Err(error) = entry.challenged.check(&context.manifest, &context.fingerprint, &context.key) {
+                if let Err(error) =
+                    entry
+                        .challenged
+                        .check(&context.manifest, &context.fingerprint, &context.key)
+                {
                     report.fail(11, &culprit, error.to_string());
                 }
                 report.item(11, 1);
@@ -533,7 +687,12 @@ fn check_challenged(dir: &Path, context: &Context, cast: Option<&(HashSet<Hash>,
 }
 
 /// Check 12: the published encrypted tally equals the recomputed one.
-fn check_tally(dir: &Path, context: &Context, accumulator: TallyAccumulator, report: &mut Report) -> Option<EncryptedTally> {
+fn check_tally(
+    dir: &Path,
+    context: &Context,
+    accumulator: TallyAccumulator,
+    report: &mut Report,
+) -> Option<EncryptedTally> {
     let published: EncryptedTally = match record::read_json(dir, record::TALLY) {
         Ok((tally, _)) => tally,
         Err(error) => {
@@ -550,20 +709,47 @@ fn check_tally(dir: &Path, context: &Context, accumulator: TallyAccumulator, rep
     };
     report.item(12, 1);
     if published.participants != recomputed.participants {
-        report.fail(12, "tally.json: participants", format!("published {}, the board has {} voters", published.participants, recomputed.participants));
+        report.fail(
+            12,
+            "tally.json: participants",
+            format!(
+                "published {}, the board has {} voters",
+                published.participants, recomputed.participants
+            ),
+        );
     }
     if published.contests.len() != recomputed.contests.len() {
-        report.fail(12, "tally.json: contests", "shape differs from the manifest");
+        report.fail(
+            12,
+            "tally.json: contests",
+            "shape differs from the manifest",
+        );
         return None;
     }
-    for (c, (mine, theirs)) in recomputed.contests.iter().zip(&published.contests).enumerate() {
+    for (c, (mine, theirs)) in recomputed
+        .contests
+        .iter()
+        .zip(&published.contests)
+        .enumerate()
+    {
         if mine.len() != theirs.len() {
-            report.fail(12, format!("tally.json: contests[{c}]"), "shape differs from the manifest");
+            report.fail(
+                12,
+                format!("tally.json: contests[{c}]"),
+                "shape differs from the manifest",
+            );
             continue;
         }
         for (o, (a, b)) in mine.iter().zip(theirs).enumerate() {
             if a != b {
-                report.fail(12, format!("tally.json: contests[{c}][{o}] ({})", context.manifest.contests[c].options[o].id), "not the sum of the counted ballots");
+                report.fail(
+                    12,
+                    format!(
+                        "tally.json: contests[{c}][{o}] ({})",
+                        context.manifest.contests[c].options[o].id
+                    ),
+                    "not the sum of the counted ballots",
+                );
             }
         }
     }
@@ -590,7 +776,14 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
         report.item(13, 1);
         let culprit = format!("trustee {index} ({name})");
         if share.trustee != *index {
-            report.fail(13, &culprit, format!("file names trustee {index} but the share is from trustee {}", share.trustee));
+            report.fail(
+                13,
+                &culprit,
+                format!(
+                    "file names trustee {index} but the share is from trustee {}",
+                    share.trustee
+                ),
+            );
             continue;
         }
         let Some(verification_key) = context.ceremony.verification_key(*index) else {
@@ -618,7 +811,14 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
         ceremony: &context.ceremony,
         eligible: context.listed.len() as u64,
     };
-    crate::results::check_results(&results, view, tally, &shares, &valid, &mut |id, culprit, detail| report.fail(id, culprit, detail));
+    crate::results::check_results(
+        &results,
+        view,
+        tally,
+        &shares,
+        &valid,
+        &mut |id, culprit, detail| report.fail(id, culprit, detail),
+    );
     report.item(14, 1);
     report.item(15, results.contests.len() as u64);
 }

@@ -1,0 +1,291 @@
+//! `saylau demo`, `saylau verify` and `saylau manifest`: the main job, the researcher's
+//! verifier, and the commission's election definition.
+
+use saylau::demo::{self, DemoConfig};
+use saylau::manifest::Manifest;
+use saylau::record;
+use saylau::rules::{Decision, Outcome};
+use saylau::verify::{self, Mode, Status};
+use std::path::PathBuf;
+
+/// Arguments of `saylau demo`.
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Registered voters (about 92% of them vote).
+    #[arg(long, default_value_t = 1000)]
+    pub voters: u64,
+    /// Trustees in the key ceremony.
+    #[arg(long, default_value_t = 5)]
+    pub trustees: u32,
+    /// Trustees needed to decrypt.
+    #[arg(long, default_value_t = 3)]
+    pub threshold: u32,
+    /// Trustees who do not take part in decryption.
+    #[arg(long, default_value_t = 0)]
+    pub absent: u32,
+    /// Seed for a reproducible run.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where to write the election record.
+    #[arg(long, default_value = "election-record")]
+    pub out: PathBuf,
+    /// Language of the printed results and the chart: kk, ru or en.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Arguments of `saylau verify`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The election record directory.
+    pub dir: PathBuf,
+    /// Print a machine-readable report with one entry per numbered check.
+    #[arg(long)]
+    pub json: bool,
+    /// Check every ballot on its own instead of in batches (slower; same outcome).
+    #[arg(long)]
+    pub one_by_one: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `saylau manifest` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum ManifestCommand {
+    /// Print the default manifest as JSON, to edit for a real election.
+    Example,
+    /// Validate a manifest file and explain every problem.
+    Check {
+        /// The manifest JSON file.
+        file: PathBuf,
+    },
+}
+
+/// Runs `saylau demo`.
+pub fn demo(args: DemoArgs) -> i32 {
+    let config = DemoConfig {
+        voters: args.voters,
+        trustees: args.trustees,
+        threshold: args.threshold,
+        absent: args.absent,
+        seed: args.seed,
+        out: args.out,
+        progress: !args.quiet,
+    };
+    let started = std::time::Instant::now();
+    let outcome = match demo::run(&config) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("saylau demo: {error}");
+            return 1;
+        }
+    };
+    let manifest = &outcome.manifest;
+    let lang = Some(args.lang.as_str());
+    println!("{}", manifest.label_in(&manifest.title, lang));
+    println!(
+        "  voters: {} registered, {} took part ({} abstained); {} ballots cast, {} revotes, {} challenged",
+        outcome.results.eligible, outcome.results.participants, outcome.cast.abstained, outcome.cast.cast, outcome.cast.revoted, outcome.cast.challenged
+    );
+    println!(
+        "  trustees: {} of {} decrypted (threshold {}); shares used: {:?}",
+        config.trustees - config.absent,
+        config.trustees,
+        config.threshold,
+        outcome.results.trustees_used
+    );
+    for (contest, result) in manifest.contests.iter().zip(&outcome.results.contests) {
+        println!();
+        println!("{}", manifest.label_in(&contest.title, lang));
+        let seats = match &result.outcome {
+            Some(Outcome::Proportional(p)) => Some(p),
+            _ => None,
+        };
+        for (option, count) in contest.options.iter().zip(&result.counts) {
+            let share = if outcome.results.participants > 0 {
+                100.0 * *count as f64 / outcome.results.participants as f64
+            } else {
+                0.0
+            };
+            let seat_text = seats
+                .and_then(|s| s.seats_of(&option.id))
+                .map(|n| format!("  {n:>3} seats"))
+                .unwrap_or_default();
+            println!(
+                "  {:<44} {:>8} {:>6.2}%{}",
+                manifest.label_in(&option.label, lang),
+                count,
+                share,
+                seat_text
+            );
+        }
+        let label_of = |id: &str| {
+            contest
+                .options
+                .iter()
+                .find(|o| o.id == id)
+                .map(|o| manifest.label_in(&o.label, lang).to_string())
+                .unwrap_or_else(|| id.to_string())
+        };
+        match &result.outcome {
+            Some(Outcome::Majoritarian(m)) => match &m.decision {
+                Decision::Elected(id) => println!("  → elected: {}", label_of(id)),
+                Decision::Runoff([a, b]) => println!(
+                    "  → no majority: runoff between {} and {}",
+                    label_of(a),
+                    label_of(b)
+                ),
+                Decision::NoWinner => println!("  → no winner"),
+            },
+            Some(Outcome::Proportional(p)) => println!(
+                "  → {} seats, quota {}, admitted: {}",
+                p.seats,
+                p.quota,
+                p.admitted().map(label_of).collect::<Vec<_>>().join(", ")
+            ),
+            Some(Outcome::Referendum(r)) => println!(
+                "  → {} ({})",
+                if r.approved {
+                    "approved"
+                } else {
+                    "not approved"
+                },
+                if r.valid {
+                    "turnout above the quorum"
+                } else {
+                    "turnout below the quorum: invalid"
+                }
+            ),
+            None => {}
+        }
+    }
+    let svg = saylau::results::chart(manifest, &outcome.results, lang);
+    if let Err(error) = record::write_atomically(&outcome.dir, "results.svg", svg.as_bytes()) {
+        eprintln!("saylau demo: {error}");
+        return 1;
+    }
+    println!();
+    println!(
+        "record: {} (seed {}, {:.1} s)",
+        outcome.dir.display(),
+        outcome.seed,
+        started.elapsed().as_secs_f64()
+    );
+    println!("record root: {}", hex::encode(outcome.root));
+    println!("verify it:   saylau verify {}", outcome.dir.display());
+    0
+}
+
+/// Runs `saylau verify`.
+pub fn verify(args: VerifyArgs) -> i32 {
+    if !args.dir.is_dir() {
+        eprintln!("saylau verify: {} is not a directory", args.dir.display());
+        return 2;
+    }
+    let options = verify::Options {
+        mode: if args.one_by_one {
+            Mode::OneByOne
+        } else {
+            Mode::Batch
+        },
+        progress: !args.quiet && !args.json,
+    };
+    let started = std::time::Instant::now();
+    let report = verify::verify_record(&args.dir, options);
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(error) => {
+                eprintln!("saylau verify: {error}");
+                return 2;
+            }
+        }
+    } else {
+        for check in &report.checks {
+            let mark = match check.status {
+                Status::Passed => "ok  ",
+                Status::Failed => "FAIL",
+                Status::NotRun => "SKIP",
+            };
+            println!(
+                "{mark} {:>2}. {} ({} checked)",
+                check.id, check.name, check.items
+            );
+            for failure in &check.failures {
+                println!("       {}: {}", failure.culprit, failure.detail);
+            }
+            if check.more_failures > 0 {
+                println!("       ... and {} more", check.more_failures);
+            }
+        }
+        if let Some(root) = &report.record_root {
+            println!("record root: {root}");
+        }
+        let failed: Vec<String> = report.failed().map(|c| c.id.to_string()).collect();
+        if report.verified {
+            println!(
+                "verified: every check passed ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        } else {
+            println!("NOT VERIFIED: checks {} did not pass", failed.join(", "));
+        }
+    }
+    if report.verified {
+        0
+    } else {
+        1
+    }
+}
+
+/// Runs `saylau manifest`.
+pub fn manifest(command: ManifestCommand) -> i32 {
+    match command {
+        ManifestCommand::Example => match serde_json::to_string_pretty(&Manifest::example()) {
+            Ok(text) => {
+                println!("{text}");
+                0
+            }
+            Err(error) => {
+                eprintln!("saylau manifest example: {error}");
+                2
+            }
+        },
+        ManifestCommand::Check { file } => {
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    eprintln!("saylau manifest check: {}: {error}", file.display());
+                    return 2;
+                }
+            };
+            let name = file.display().to_string();
+            let manifest: Manifest = match record::decode_json(&name, None, &bytes) {
+                Ok(manifest) => manifest,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return 1;
+                }
+            };
+            let problems = manifest.check();
+            if problems.is_empty() {
+                println!(
+                    "{name}: valid ({} contests); manifest hash {}",
+                    manifest.contests.len(),
+                    hex::encode(Manifest::hash_bytes(&bytes))
+                );
+                0
+            } else {
+                for problem in &problems {
+                    eprintln!("{name}: {problem}");
+                }
+                eprintln!("{name}: {} problem(s)", problems.len());
+                1
+            }
+        }
+    }
+}
