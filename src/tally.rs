@@ -12,7 +12,7 @@ use crate::batch::{EquationBatch, EquationSink};
 use crate::ceremony::{lagrange_at_zero, CeremonyError, CeremonyRecord, KeyShare};
 use crate::elgamal::Ciphertext;
 use crate::error::ProofError;
-use crate::group::{GroupElement, G};
+use crate::group::GroupElement;
 use crate::proofs::{EqualityProof, EqualityStatement};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
@@ -736,6 +736,7 @@ pub fn count_point(count: u64) -> RistrettoPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::group::G;
 
     #[test]
     fn discrete_log_small_exhaustive() {
