@@ -47,13 +47,15 @@ impl ProofKind {
 /// A proof that a ciphertext's plaintext lies in a range; the manifest fixes which kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// Exact and disjunctive proofs are the common case; boxing them would allocate per proof.
+#[allow(clippy::large_enum_variant)]
 pub enum ValueProof {
     /// The plaintext equals the single allowed value.
     Exact(EqualityProof),
     /// The plaintext is one of a few values.
     Disjunctive(DisjunctiveProof),
-    /// The plaintext lies in a large range.
-    Bulletproof(RangeProof),
+    /// The plaintext lies in a large range (boxed: much larger than the other variants).
+    Bulletproof(Box<RangeProof>),
 }
 
 impl ValueProof {
@@ -84,9 +86,9 @@ impl ValueProof {
             ProofKind::Disjunctive => ValueProof::Disjunctive(DisjunctiveProof::prove(
                 transcript, key, ciphertext, low, high, m, nonce, rng,
             )?),
-            ProofKind::Bulletproof => ValueProof::Bulletproof(RangeProof::prove(
+            ProofKind::Bulletproof => ValueProof::Bulletproof(Box::new(RangeProof::prove(
                 transcript, key, ciphertext, low, high, m, nonce, rng,
-            )?),
+            )?)),
         })
     }
 

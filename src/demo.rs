@@ -330,6 +330,9 @@ pub fn simulated_choices<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Ve
         .collect()
 }
 
+/// What one simulated voter did: the booth actions, whether they voted, whether they will revote.
+type VoterActions = (Vec<Action>, bool, bool);
+
 /// What one simulated voter does at the booth.
 enum Action {
     Challenge(crate::ballot::ChallengedBallot),
@@ -353,7 +356,7 @@ pub fn cast_simulated(
     let mut revotes = Vec::new();
     const CHUNK: usize = 256;
     for (chunk_index, chunk) in voters.chunks(CHUNK).enumerate() {
-        let actions: Vec<Result<(Vec<Action>, bool, bool), DemoError>> = chunk
+        let actions: Vec<Result<VoterActions, DemoError>> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, voter)| {

@@ -365,10 +365,7 @@ impl TallyAccumulator {
                     file: record::BALLOTS.into(),
                     error: std::io::ErrorKind::NotFound.into(),
                 })?;
-            loop {
-                let Some((line, bytes)) = reader.next_line()? else {
-                    break;
-                };
+            while let Some((line, bytes)) = reader.next_line()? {
                 // Only superseded lines are decoded; a line is superseded when its credential's
                 // latest line is later. The credential is read from the decoded ballot.
                 let credential = credential_of_line(bytes);

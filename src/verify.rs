@@ -449,6 +449,7 @@ fn check_ballots(
             break;
         }
         // Decode and hash in parallel.
+        #[allow(clippy::type_complexity)]
         let decoded: Vec<Result<(u64, BallotLine, Hash, Vec<u8>), (u64, String)>> = raw
             .par_iter()
             .map(|(line, bytes)| {

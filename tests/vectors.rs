@@ -8,7 +8,9 @@ mod common {
 
 use common::vectors;
 use saylau::elgamal::{Ciphertext, PublicKey};
-use saylau::proofs::{DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof};
+use saylau::proofs::{
+    DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof,
+};
 use saylau::transcript::Transcript;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -29,7 +31,10 @@ fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> T {
 fn generated_vectors_match_committed_files() {
     for (name, text) in vectors::generate() {
         let committed = std::fs::read_to_string(vector_dir().join(name)).unwrap_or_default();
-        assert_eq!(committed, text, "protocol-spec/vectors/{name} drifted from the code");
+        assert_eq!(
+            committed, text,
+            "protocol-spec/vectors/{name} drifted from the code"
+        );
     }
 }
 
@@ -38,31 +43,49 @@ fn committed_proof_vectors_verify() {
     let context = vectors::context();
     let t = || Transcript::new(&context);
     let v = load("schnorr.json");
-    parse::<SchnorrProof>(&v["proof"]).verify(&mut t(), &parse(&v["public"])).unwrap();
+    parse::<SchnorrProof>(&v["proof"])
+        .verify(&mut t(), &parse(&v["public"]))
+        .unwrap();
 
     let v = load("chaum_pedersen.json");
     let (base, a, c) = (parse(&v["base"]), parse(&v["A"]), parse(&v["C"]));
-    let statement = EqualityStatement { base: &base, base_is_key: true, a: &a, c: &c, shift: 1 };
-    parse::<EqualityProof>(&v["proof"]).verify(&mut t(), &statement).unwrap();
+    let statement = EqualityStatement {
+        base: &base,
+        base_is_key: true,
+        a: &a,
+        c: &c,
+        shift: 1,
+    };
+    parse::<EqualityProof>(&v["proof"])
+        .verify(&mut t(), &statement)
+        .unwrap();
 
     let v = load("disjunctive.json");
     let key: PublicKey = parse(&v["key"]);
     for case in v["cases"].as_array().unwrap() {
         let ct: Ciphertext = parse(&case["ciphertext"]);
-        parse::<DisjunctiveProof>(&case["proof"]).verify(&mut t(), &key, &ct, 0, 1).unwrap();
+        parse::<DisjunctiveProof>(&case["proof"])
+            .verify(&mut t(), &key, &ct, 0, 1)
+            .unwrap();
     }
 
     let v = load("range.json");
     let key: PublicKey = parse(&v["key"]);
     let ct: Ciphertext = parse(&v["ciphertext"]);
-    parse::<RangeProof>(&v["proof"]).verify(&mut t(), &key, &ct, 100, 1000).unwrap();
+    parse::<RangeProof>(&v["proof"])
+        .verify(&mut t(), &key, &ct, 100, 1000)
+        .unwrap();
 }
 
 #[test]
 fn small_election_vector_is_reproduced_and_verifies() {
     let committed = vector_dir().join("election");
     let report = saylau::verify::verify_record(&committed, saylau::verify::Options::default());
-    assert!(report.verified, "{:#?}", report.failed().collect::<Vec<_>>());
+    assert!(
+        report.verified,
+        "{:#?}",
+        report.failed().collect::<Vec<_>>()
+    );
 
     let fresh = std::env::temp_dir().join(format!("saylau-vectors-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&fresh);
@@ -70,5 +93,8 @@ fn small_election_vector_is_reproduced_and_verifies() {
     let committed_index = std::fs::read_to_string(committed.join("record.json")).unwrap();
     let fresh_index = std::fs::read_to_string(fresh.join("record.json")).unwrap();
     std::fs::remove_dir_all(&fresh).unwrap();
-    assert_eq!(committed_index, fresh_index, "the small election no longer reproduces byte for byte");
+    assert_eq!(
+        committed_index, fresh_index,
+        "the small election no longer reproduces byte for byte"
+    );
 }

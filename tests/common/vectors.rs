@@ -7,7 +7,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
 use saylau::group::{pedersen_h, GroupElement};
-use saylau::proofs::{DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof};
+use saylau::proofs::{
+    DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof,
+};
 use saylau::transcript::Transcript;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -63,7 +65,9 @@ pub fn generate() -> Vec<(&'static str, String)> {
 
     // elgamal.md §2: encryption with a given nonce.
     let secret = Secret::random(&mut rng);
-    let key = EncryptionKey::new(PublicKey::new(secret.public_element()).unwrap_or_else(|_| unreachable!()));
+    let key = EncryptionKey::new(
+        PublicKey::new(secret.public_element()).unwrap_or_else(|_| unreachable!()),
+    );
     let nonce = Secret::random(&mut rng);
     let ciphertext = key.encrypt_with_nonce(1, &nonce);
     files.push((
@@ -80,12 +84,23 @@ pub fn generate() -> Vec<(&'static str, String)> {
     // proofs.md §2: Schnorr.
     let x = Secret::random(&mut rng);
     let public = x.public_element();
-    let proof = SchnorrProof::prove(&mut Transcript::new(&context), &public, &x, &mut rng).unwrap_or_else(|_| unreachable!());
-    files.push(("schnorr.json", json!({"context": hex::encode(context), "public": public, "proof": proof, "valid": true})));
+    let proof = SchnorrProof::prove(&mut Transcript::new(&context), &public, &x, &mut rng)
+        .unwrap_or_else(|_| unreachable!());
+    files.push((
+        "schnorr.json",
+        json!({"context": hex::encode(context), "public": public, "proof": proof, "valid": true}),
+    ));
 
     // proofs.md §3: Chaum–Pedersen, "ciphertext encrypts exactly 1".
-    let statement = EqualityStatement { base: key.public_key().element(), base_is_key: true, a: &ciphertext.alpha, c: &ciphertext.beta, shift: 1 };
-    let proof = EqualityProof::prove(&mut Transcript::new(&context), &statement, &nonce, &mut rng).unwrap_or_else(|_| unreachable!());
+    let statement = EqualityStatement {
+        base: key.public_key().element(),
+        base_is_key: true,
+        a: &ciphertext.alpha,
+        c: &ciphertext.beta,
+        shift: 1,
+    };
+    let proof = EqualityProof::prove(&mut Transcript::new(&context), &statement, &nonce, &mut rng)
+        .unwrap_or_else(|_| unreachable!());
     files.push((
         "chaum_pedersen.json",
         json!({"context": hex::encode(context), "base": key.public_key(), "A": ciphertext.alpha, "C": ciphertext.beta, "shift": 1, "proof": proof, "valid": true}),
@@ -95,14 +110,37 @@ pub fn generate() -> Vec<(&'static str, String)> {
     let mut cases = Vec::new();
     for m in [0u64, 1] {
         let (ct, r) = key.encrypt(m, &mut rng);
-        let proof = DisjunctiveProof::prove(&mut Transcript::new(&context), &key, &ct, 0, 1, m, &r, &mut rng).unwrap_or_else(|_| unreachable!());
+        let proof = DisjunctiveProof::prove(
+            &mut Transcript::new(&context),
+            &key,
+            &ct,
+            0,
+            1,
+            m,
+            &r,
+            &mut rng,
+        )
+        .unwrap_or_else(|_| unreachable!());
         cases.push(json!({"ciphertext": ct, "low": 0, "high": 1, "proof": proof, "valid": true}));
     }
-    files.push(("disjunctive.json", json!({"context": hex::encode(context), "key": key.public_key(), "cases": cases})));
+    files.push((
+        "disjunctive.json",
+        json!({"context": hex::encode(context), "key": key.public_key(), "cases": cases}),
+    ));
 
     // proofs.md §5: bulletproof range 100..=1000.
     let (ct, r) = key.encrypt(700, &mut rng);
-    let proof = RangeProof::prove(&mut Transcript::new(&context), &key, &ct, 100, 1000, 700, &r, &mut rng).unwrap_or_else(|_| unreachable!());
+    let proof = RangeProof::prove(
+        &mut Transcript::new(&context),
+        &key,
+        &ct,
+        100,
+        1000,
+        700,
+        &r,
+        &mut rng,
+    )
+    .unwrap_or_else(|_| unreachable!());
     files.push((
         "range.json",
         json!({"context": hex::encode(context), "key": key.public_key(), "ciphertext": ct, "low": 100, "high": 1000, "proof": proof, "valid": true}),
@@ -110,11 +148,24 @@ pub fn generate() -> Vec<(&'static str, String)> {
 
     files
         .into_iter()
-        .map(|(name, value): (&'static str, Value)| (name, serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"))
+        .map(|(name, value): (&'static str, Value)| {
+            (
+                name,
+                serde_json::to_string_pretty(&value).unwrap_or_default() + "\n",
+            )
+        })
         .collect()
 }
 
 /// The small fixed election of `vectors/election/`: 6 voters, 3 trustees, threshold 2.
 pub fn election_config(out: &Path) -> saylau::demo::DemoConfig {
-    saylau::demo::DemoConfig { voters: 6, trustees: 3, threshold: 2, absent: 1, seed: Some(2026), out: out.to_path_buf(), progress: false }
+    saylau::demo::DemoConfig {
+        voters: 6,
+        trustees: 3,
+        threshold: 2,
+        absent: 1,
+        seed: Some(2026),
+        out: out.to_path_buf(),
+        progress: false,
+    }
 }
