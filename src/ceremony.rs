@@ -137,6 +137,28 @@ pub enum CeremonyError {
     /// The commitments sum to the identity (impossible with valid proofs of possession).
     #[error("the joint key is the identity")]
     IdentityJointKey,
+    /// Fewer than `t` trustees remain qualified (spec §10).
+    #[error("only {qualified} qualified trustees remain, fewer than the threshold {threshold}")]
+    NotEnoughQualified {
+        /// Trustees still qualified.
+        qualified: usize,
+        /// The threshold `t`.
+        threshold: u32,
+    },
+    /// The qualified and disqualified lists do not hold every index `1..=n` exactly once.
+    #[error(
+        "trustee {index} is missing from, or listed twice in, the trustees and disqualified lists"
+    )]
+    IndexSetMismatch {
+        /// The first index that is missing or repeated.
+        index: u32,
+    },
+    /// A key share cannot be formed: a qualified dealer's share is missing or wrong.
+    #[error("no valid share from qualified trustee {culprit}")]
+    MissingDealerShare {
+        /// The dealer.
+        culprit: u32,
+    },
     /// Producing a proof failed.
     #[error("proof generation failed: {0}")]
     Proof(#[from] ProofError),
@@ -273,6 +295,17 @@ fn check_broadcast(
         .map_err(|_| CeremonyError::InvalidProofOfPossession { culprit: index })
 }
 
+/// The share check of spec §5: `share·G = Σ_k to^k·C_k`. The left side is a constant-time
+/// fixed-base multiplication; the right side involves public data only. Fails for an empty
+/// commitment list.
+pub fn share_matches(commitments: &[GroupElement], to: u32, share: &Secret) -> bool {
+    if commitments.is_empty() {
+        return false;
+    }
+    let points: Vec<RistrettoPoint> = commitments.iter().map(|c| *c.point()).collect();
+    *share.public_element().point() == evaluate_in_exponent(&points, to)
+}
+
 /// `Σ_k x^k·C_k` by one vartime multiscalar multiplication (public data only).
 fn evaluate_in_exponent(points: &[RistrettoPoint], x: u32) -> RistrettoPoint {
     let x = Scalar::from(x);
@@ -390,6 +423,27 @@ pub mod round2 {
         #[zeroize(skip)]
         pub to: u32,
         pub(super) value: Secret,
+    }
+
+    impl SecretShare {
+        /// Wraps a share received from trustee `from` (for example after decrypting it).
+        pub fn new(from: u32, to: u32, value: Secret) -> Self {
+            Self { from, to, value }
+        }
+
+        /// The share value `f_from(to)`.
+        ///
+        /// # Security
+        /// For encrypting it to its recipient and for storing it encrypted at rest; never write
+        /// it out in the clear.
+        pub fn value(&self) -> &Secret {
+            &self.value
+        }
+
+        /// True when `value·G = Σ_k to^k·C_k` for the sender's commitments (spec §5).
+        pub fn matches(&self, commitments: &[GroupElement]) -> bool {
+            share_matches(commitments, self.to, &self.value)
+        }
     }
 
     impl std::fmt::Debug for SecretShare {
@@ -575,6 +629,50 @@ impl KeyShare {
     }
 }
 
+impl KeyShare {
+    /// Sums the shares a trustee received from the qualified dealers of `record` into its key
+    /// share `x_j = Σ_{i∈Q} s_{i→j}` (spec §6, §10), checking each share against the dealer's
+    /// commitments and the result against the published `V_j`. `shares` may hold shares from
+    /// dealers outside `Q`; they are ignored. Names the dealer whose share is missing or wrong.
+    pub fn from_dealer_shares(
+        record: &CeremonyRecord,
+        index: u32,
+        shares: &[round2::SecretShare],
+    ) -> Result<Self, CeremonyError> {
+        let verification_key = *record
+            .verification_key(index)
+            .ok_or(CeremonyError::UnknownTrustee { index })?;
+        let mut secret = Scalar::ZERO;
+        for dealer in &record.trustees {
+            let share = shares.iter().find(|s| {
+                s.from == dealer.index && s.to == index && s.matches(&dealer.commitments)
+            });
+            let Some(share) = share else {
+                secret.zeroize();
+                return Err(CeremonyError::MissingDealerShare {
+                    culprit: dealer.index,
+                });
+            };
+            secret += share.value.expose();
+        }
+        let secret = {
+            let wrapped = Secret::from_scalar(secret);
+            secret.zeroize();
+            wrapped
+        };
+        if secret.public_element() != verification_key {
+            return Err(CeremonyError::VerificationKeyMismatch { trustee: index });
+        }
+        Ok(Self {
+            ceremony_id: record.ceremony_id,
+            index,
+            secret,
+            verification_key,
+            joint_key: record.joint_key,
+        })
+    }
+}
+
 impl std::fmt::Debug for KeyShare {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyShare")
@@ -614,17 +712,34 @@ pub struct CeremonyRecord {
     pub manifest_hash: [u8; 32],
     /// The threshold `t`.
     pub threshold: u32,
-    /// One entry per trustee, ordered by index.
+    /// One entry per qualified trustee, ordered by index (spec §7, §10).
     pub trustees: Vec<TrusteeRecord>,
-    /// The election key `K = Σ_j C_j0`.
+    /// The trustees excluded by the ceremony, ordered by index; absent when none was (spec §10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disqualified: Vec<DisqualifiedTrustee>,
+    /// The election key `K = Σ_{j∈Q} C_j0`.
     pub joint_key: PublicKey,
 }
 
-/// The verification keys and the joint key determined by the commitments (spec §6):
-/// `A_k = Σ_j C_jk`, `K = A_0`, `V_i = Σ_k i^k·A_k`.
+/// A trustee excluded from the ceremony: its polynomial is not summed and it holds no key
+/// share (spec `ceremony.md` §10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisqualifiedTrustee {
+    /// The index, `1..=n`.
+    pub index: u32,
+    /// The trustee's name, as hashed into the ceremony id.
+    pub name: String,
+    /// Why, in the words of spec §10 (re-derived from the ceremony transcript by an auditor).
+    pub reason: String,
+}
+
+/// The verification keys and the joint key determined by the qualified trustees' commitments
+/// (spec §6): `A_k = Σ_{j∈Q} C_jk`, `K = A_0`, `V_i = Σ_k i^k·A_k` for each `i` in `indices`.
 fn derived_keys<'a>(
     commitments: impl Iterator<Item = &'a [GroupElement]>,
     params: &CeremonyParameters,
+    indices: &[u32],
 ) -> (RistrettoPoint, Vec<RistrettoPoint>) {
     let t = params.threshold as usize;
     let mut aggregate = vec![RistrettoPoint::identity(); t];
@@ -633,16 +748,16 @@ fn derived_keys<'a>(
             *sum += c.point();
         }
     }
-    let keys = params
-        .indices()
-        .map(|i| evaluate_in_exponent(&aggregate, i))
+    let keys = indices
+        .iter()
+        .map(|&i| evaluate_in_exponent(&aggregate, i))
         .collect();
     (aggregate[0], keys)
 }
 
 impl CeremonyRecord {
-    /// Builds the record from the round-1 packages, checking each and deriving every
-    /// verification key and the joint key. Anyone can run this; no secret is involved.
+    /// Builds the record from the round-1 packages of every trustee, checking each and deriving
+    /// every verification key and the joint key. Anyone can run this; no secret is involved.
     pub fn assemble(
         manifest_hash: &[u8; 32],
         names: &[String],
@@ -650,67 +765,186 @@ impl CeremonyRecord {
         packages: &[round1::Package],
     ) -> Result<Self, CeremonyError> {
         let params = CeremonyParameters::for_election(manifest_hash, names, threshold)?;
-        let packages = check_packages(&params, packages)?;
-        let (joint, keys) = derived_keys(packages.iter().map(|p| &p.commitments[..]), &params);
-        let joint_key = PublicKey::new(GroupElement::from_point(joint))
-            .map_err(|_| CeremonyError::IdentityJointKey)?;
-        let trustees = packages
+        check_packages(&params, packages)?;
+        Self::assemble_qualified(manifest_hash, names, threshold, packages, Vec::new())
+    }
+
+    /// Builds the record when some trustees were disqualified (spec §10): `packages` holds the
+    /// round-1 packages of the qualified trustees only, `disqualified` the others. Together they
+    /// must cover `1..=n` exactly once, and at least `t` trustees must remain qualified.
+    pub fn assemble_qualified(
+        manifest_hash: &[u8; 32],
+        names: &[String],
+        threshold: u32,
+        packages: &[round1::Package],
+        mut disqualified: Vec<DisqualifiedTrustee>,
+    ) -> Result<Self, CeremonyError> {
+        let params = CeremonyParameters::for_election(manifest_hash, names, threshold)?;
+        let mut ordered: Vec<&round1::Package> = packages.iter().collect();
+        ordered.sort_by_key(|p| p.index);
+        disqualified.sort_by_key(|d| d.index);
+        let Some(first) = ordered.first() else {
+            return Err(CeremonyError::NotEnoughQualified {
+                qualified: 0,
+                threshold,
+            });
+        };
+        for package in &ordered {
+            package.verify(&params)?;
+        }
+        // A placeholder until the sums below replace it; `verify` proved C_0 is not the identity.
+        let placeholder =
+            PublicKey::new(first.commitments[0]).map_err(|_| CeremonyError::IdentityJointKey)?;
+        let trustees: Vec<TrusteeRecord> = ordered
             .iter()
-            .zip(names)
-            .zip(keys)
-            .map(|((package, name), key)| TrusteeRecord {
+            .map(|package| TrusteeRecord {
                 index: package.index,
-                name: name.clone(),
+                name: names
+                    .get(package.index as usize - 1)
+                    .cloned()
+                    .unwrap_or_default(),
                 commitments: package.commitments.clone(),
                 proof: package.proof,
-                verification_key: GroupElement::from_point(key),
+                verification_key: package.commitments[0],
             })
             .collect();
-        Ok(Self {
+        let mut record = Self {
             ceremony_id: params.ceremony_id,
             manifest_hash: *manifest_hash,
             threshold,
             trustees,
-            joint_key,
-        })
+            disqualified,
+            joint_key: placeholder,
+        };
+        record.check_index_sets(&params)?;
+        let indices: Vec<u32> = record.trustees.iter().map(|t| t.index).collect();
+        let (joint, keys) = derived_keys(
+            record.trustees.iter().map(|t| &t.commitments[..]),
+            &params,
+            &indices,
+        );
+        for (trustee, key) in record.trustees.iter_mut().zip(keys) {
+            trustee.verification_key = GroupElement::from_point(key);
+        }
+        record.joint_key = PublicKey::new(GroupElement::from_point(joint))
+            .map_err(|_| CeremonyError::IdentityJointKey)?;
+        Ok(record)
+    }
+
+    /// The number of trustees `n`, qualified or not.
+    pub fn trustee_count(&self) -> usize {
+        self.trustees.len() + self.disqualified.len()
     }
 
     /// The parameters of this ceremony (validated).
     pub fn params(&self) -> Result<CeremonyParameters, CeremonyError> {
-        let trustees = u32::try_from(self.trustees.len())
+        let trustees = u32::try_from(self.trustee_count())
             .map_err(|_| CeremonyError::InvalidParameters("too many trustees"))?;
         CeremonyParameters::new(self.ceremony_id, trustees, self.threshold)
     }
 
-    /// The trustees' names, in index order.
+    /// Every trustee's name, qualified or not, in index order (as hashed into the ceremony id).
     pub fn names(&self) -> Vec<String> {
-        self.trustees.iter().map(|t| t.name.clone()).collect()
+        let mut all: Vec<(u32, &String)> = self
+            .trustees
+            .iter()
+            .map(|t| (t.index, &t.name))
+            .chain(self.disqualified.iter().map(|d| (d.index, &d.name)))
+            .collect();
+        all.sort_by_key(|(index, _)| *index);
+        all.into_iter().map(|(_, name)| name.clone()).collect()
     }
 
-    /// Trustee `index`'s verification key `V_i`, if `index` is in `1..=n`.
+    /// The indices of the qualified trustees, increasing.
+    pub fn qualified(&self) -> Vec<u32> {
+        self.trustees.iter().map(|t| t.index).collect()
+    }
+
+    /// Trustee `index`'s verification key `V_i`, if `index` is a qualified trustee.
     pub fn verification_key(&self, index: u32) -> Option<&GroupElement> {
-        let position = usize::try_from(index).ok()?.checked_sub(1)?;
-        self.trustees.get(position).map(|t| &t.verification_key)
+        self.trustees
+            .iter()
+            .find(|t| t.index == index)
+            .map(|t| &t.verification_key)
     }
 
-    /// Checks the whole record (spec `ceremony.md` §8): parameters, ceremony id, index order,
-    /// every trustee's commitments and proof of possession, every verification key, and the
-    /// joint key. Names the trustee or field at fault.
+    /// Spec §8 checks 3 and 3a: each list strictly increasing, the two lists together hold
+    /// `1..=n` exactly once, and at least `t` trustees are qualified.
+    fn check_index_sets(&self, params: &CeremonyParameters) -> Result<(), CeremonyError> {
+        for (position, pair) in self.trustees.windows(2).enumerate() {
+            if pair[1].index <= pair[0].index {
+                return Err(CeremonyError::UnexpectedIndex {
+                    position: position + 1,
+                    found: pair[1].index,
+                });
+            }
+        }
+        for pair in self.disqualified.windows(2) {
+            if pair[1].index <= pair[0].index {
+                return Err(CeremonyError::IndexSetMismatch {
+                    index: pair[1].index,
+                });
+            }
+        }
+        let mut seen = vec![false; params.trustees as usize];
+        let all = self
+            .trustees
+            .iter()
+            .map(|t| t.index)
+            .chain(self.disqualified.iter().map(|d| d.index));
+        for index in all {
+            params.check_index(index)?;
+            let slot = &mut seen[index as usize - 1];
+            if *slot {
+                return Err(CeremonyError::IndexSetMismatch { index });
+            }
+            *slot = true;
+        }
+        if let Some(missing) = seen.iter().position(|s| !s) {
+            return Err(CeremonyError::IndexSetMismatch {
+                index: missing as u32 + 1,
+            });
+        }
+        if self.trustees.len() < params.threshold as usize {
+            return Err(CeremonyError::NotEnoughQualified {
+                qualified: self.trustees.len(),
+                threshold: params.threshold,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the whole record (spec `ceremony.md` §8): parameters, ceremony id, index sets,
+    /// every qualified trustee's commitments and proof of possession, every verification key,
+    /// and the joint key. Names the trustee or field at fault.
+    ///
+    /// Why a trustee was disqualified is not re-checked here: that needs the ceremony
+    /// transcript (spec §10, [`crate::trustee::audit_record`]).
     pub fn verify(&self) -> Result<(), CeremonyError> {
         let params = self.params()?;
         if ceremony_id(&self.manifest_hash, &self.names(), self.threshold) != self.ceremony_id {
             return Err(CeremonyError::CeremonyIdMismatch);
         }
-        for (position, trustee) in self.trustees.iter().enumerate() {
-            if trustee.index as usize != position + 1 {
-                return Err(CeremonyError::UnexpectedIndex {
-                    position,
-                    found: trustee.index,
-                });
+        if self.disqualified.is_empty() {
+            // Spec §8 check 3, in its original form: position p holds index p + 1.
+            for (position, trustee) in self.trustees.iter().enumerate() {
+                if trustee.index as usize != position + 1 {
+                    return Err(CeremonyError::UnexpectedIndex {
+                        position,
+                        found: trustee.index,
+                    });
+                }
             }
+        }
+        self.check_index_sets(&params)?;
+        for trustee in &self.trustees {
             check_broadcast(&params, trustee.index, &trustee.commitments, &trustee.proof)?;
         }
-        let (joint, keys) = derived_keys(self.trustees.iter().map(|t| &t.commitments[..]), &params);
+        let (joint, keys) = derived_keys(
+            self.trustees.iter().map(|t| &t.commitments[..]),
+            &params,
+            &self.qualified(),
+        );
         for (trustee, key) in self.trustees.iter().zip(keys) {
             if *trustee.verification_key.point() != key {
                 return Err(CeremonyError::VerificationKeyMismatch {

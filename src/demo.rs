@@ -213,6 +213,63 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     })
 }
 
+/// What `saylau demo --record` did.
+#[derive(Clone, Debug)]
+pub struct RecordVoting {
+    /// The seed used.
+    pub seed: u64,
+    /// The board summary.
+    pub cast: CastSummary,
+    /// Voters with a counted ballot, as in `tally.json`.
+    pub participants: u64,
+}
+
+/// Casts `voters` simulated voters into a record started by `saylau ceremony finish` (which
+/// holds `manifest.json`, `ceremony.json` and the ceremony transcript), then publishes
+/// `tally.json` so the trustees can decrypt. Registers the voters' credentials and opens the
+/// election first; refuses a record whose election is already open.
+pub fn run_on_record(
+    dir: &Path,
+    voters: u64,
+    seed: Option<u64>,
+    progress: bool,
+) -> Result<RecordVoting, DemoError> {
+    if voters == 0 {
+        return Err(DemoError::Options("--voters must be at least 1".into()));
+    }
+    for name in [record::MANIFEST, record::CEREMONY] {
+        if !dir.join(name).is_file() {
+            return Err(DemoError::Options(format!(
+                "{} has no {name}: start the record with `saylau ceremony finish`",
+                dir.display()
+            )));
+        }
+    }
+    for name in [record::CREDENTIALS, record::ELECTION, record::BALLOTS] {
+        if dir.join(name).exists() {
+            return Err(DemoError::Options(format!(
+                "{} already holds {name}: the election on this record is already open",
+                dir.display()
+            )));
+        }
+    }
+    let (ceremony, _): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
+    crate::trustee::audit_record(dir, &ceremony)
+        .map_err(|e| DemoError::Options(format!("the ceremony transcript does not check: {e}")))?;
+    let seed = seed.unwrap_or_else(|| OsRng.next_u64());
+    let mut rng =
+        ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-record", &[&seed.to_le_bytes()]));
+    let simulated = register_voters(voters, &mut rng);
+    let election = open_election(dir, simulated.iter().map(|v| v.public).collect())?;
+    let cast = cast_simulated(dir, &election, &simulated, seed, progress)?;
+    let tally = publish_tally(dir, &election)?;
+    Ok(RecordVoting {
+        seed,
+        cast,
+        participants: tally.participants,
+    })
+}
+
 /// A simulated voter: a credential and whether and how they vote.
 pub struct SimulatedVoter {
     /// The credential secret (held by the voter).
@@ -517,10 +574,67 @@ pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(
 /// `results.svg` and `record.json`.
 pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoError> {
     let (tally, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
+    let check = |index: u32, share: &DecryptionShare| -> Result<(), String> {
+        if share.trustee != index {
+            return Err(format!(
+                "the file names trustee {index} but the share is from trustee {}",
+                share.trustee
+            ));
+        }
+        let key = election
+            .ceremony
+            .verification_key(index)
+            .ok_or_else(|| format!("trustee {index} holds no key share of this ceremony"))?;
+        share
+            .verify(election.fingerprint(), key, &tally)
+            .map_err(|e| e.to_string())
+    };
+    // Shares that fail their proofs are named in results.json and set aside under
+    // decryption/rejected/, so the shares left in decryption/ are exactly the valid ones
+    // (spec `ceremony.md` §14.7).
     let mut shares = Vec::new();
-    for (_, name) in record::decryption_files(dir)? {
+    let mut set_aside = Vec::new();
+    for (index, name) in record::decryption_files(dir)? {
         let (share, _): (DecryptionShare, _) = record::read_json(dir, &name)?;
-        shares.push(share);
+        match check(index, &share) {
+            Ok(()) => shares.push(share),
+            Err(reason) => {
+                let target = format!("{}/trustee-{index}.json", record::REJECTED_DIR);
+                if dir.join(&target).exists() {
+                    return Err(DemoError::Options(format!(
+                        "{name} is invalid ({reason}) and {target} already exists; remove one of them"
+                    )));
+                }
+                std::fs::create_dir_all(dir.join(record::REJECTED_DIR)).map_err(|error| {
+                    RecordError::Io {
+                        file: record::REJECTED_DIR.into(),
+                        error,
+                    }
+                })?;
+                std::fs::rename(dir.join(&name), dir.join(&target))
+                    .map_err(|error| RecordError::Io { file: name, error })?;
+                set_aside.push(RejectedShare {
+                    trustee: index,
+                    reason,
+                });
+            }
+        }
+    }
+    for (index, name) in record::numbered_files(dir, record::REJECTED_DIR)? {
+        if set_aside.iter().any(|r| r.trustee == index) {
+            continue;
+        }
+        let reason = match record::read_json::<DecryptionShare>(dir, &name) {
+            Ok((share, _)) => match check(index, &share) {
+                Ok(()) => "set aside earlier (valid now, not used)".to_string(),
+                Err(reason) => reason,
+            },
+            Err(error) => error.to_string(),
+        };
+        set_aside.push(RejectedShare {
+            trustee: index,
+            reason,
+        });
     }
     let bounds: Vec<Vec<u64>> = election
         .manifest
@@ -554,14 +668,19 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
         participants: tally.participants,
         eligible,
         trustees_used: decryption.used.clone(),
-        rejected_shares: decryption
-            .rejected
-            .iter()
-            .map(|(trustee, reason)| RejectedShare {
-                trustee: *trustee,
-                reason: reason.clone(),
-            })
-            .collect(),
+        rejected_shares: {
+            let mut rejected: Vec<RejectedShare> = decryption
+                .rejected
+                .iter()
+                .map(|(trustee, reason)| RejectedShare {
+                    trustee: *trustee,
+                    reason: reason.to_string(),
+                })
+                .chain(set_aside)
+                .collect();
+            rejected.sort_by_key(|r| r.trustee);
+            rejected
+        },
         contests: election
             .manifest
             .contests

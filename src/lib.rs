@@ -24,4 +24,5 @@ pub mod rules;
 pub mod svg;
 pub mod tally;
 pub mod transcript;
+pub mod trustee;
 pub mod verify;

@@ -426,9 +426,62 @@ pub fn indexed_files(dir: &Path) -> Result<Vec<String>, RecordError> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    // The ceremony transcript, when the ceremony was run by separate trustees, right after
+    // ceremony.json (spec `ceremony.md` §14.4).
+    let transcript = transcript_files(dir)?;
+    names.splice(2..2, transcript);
     names.extend(decryption_files(dir)?.into_iter().map(|(_, name)| name));
+    names.extend(
+        numbered_files(dir, REJECTED_DIR)?
+            .into_iter()
+            .map(|(_, name)| name),
+    );
     names.push(RESULTS.to_string());
     Ok(names)
+}
+
+/// `ceremony/`: the key ceremony's transcript, when it was run by separate trustees.
+pub const TRANSCRIPT_DIR: &str = "ceremony";
+/// `decryption/rejected/`: decryption shares that failed their proofs, set aside by the tally.
+pub const REJECTED_DIR: &str = "decryption/rejected";
+
+/// The ceremony transcript files present, in chain order: `ceremony/parameters.json`, then
+/// `ceremony/commit/`, `ceremony/reveal/`, `ceremony/round2/`, each by increasing trustee index.
+pub fn transcript_files(dir: &Path) -> Result<Vec<String>, RecordError> {
+    let parameters = format!("{TRANSCRIPT_DIR}/parameters.json");
+    if !dir.join(&parameters).is_file() {
+        return Ok(Vec::new());
+    }
+    let mut names = vec![parameters];
+    for stage in ["commit", "reveal", "round2"] {
+        let sub = format!("{TRANSCRIPT_DIR}/{stage}");
+        names.extend(numbered_files(dir, &sub)?.into_iter().map(|(_, name)| name));
+    }
+    Ok(names)
+}
+
+/// The `trustee-<i>.json` files of `dir/sub`, as `(i, "sub/trustee-<i>.json")`, sorted by `i`.
+pub fn numbered_files(dir: &Path, sub: &str) -> Result<Vec<(u32, String)>, RecordError> {
+    let mut found = Vec::new();
+    let entries = match fs::read_dir(dir.join(sub)) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(RecordError::io(sub, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| RecordError::io(sub, e))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let index = name
+            .strip_prefix("trustee-")
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .and_then(|digits| digits.parse::<u32>().ok())
+            .filter(|i| name == format!("trustee-{i}.json"));
+        if let Some(index) = index {
+            found.push((index, format!("{sub}/{name}")));
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The decryption share files present, as `(trustee index, relative name)`, sorted by index.
