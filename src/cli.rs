@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 pub mod election;
 pub mod results;
+pub mod trustee;
 
 /// saylau: end-to-end verifiable elections.
 #[derive(Parser, Debug)]
@@ -26,6 +27,15 @@ pub enum Command {
     Seats(results::SeatsArgs),
     /// Winner or runoff of a majoritarian contest from plain counts.
     Winner(results::WinnerArgs),
+    /// A trustee's part: identity, ceremony rounds, decryption.
+    #[command(subcommand)]
+    Trustee(trustee::TrusteeCommand),
+    /// The commission's part of the key ceremony: create it, follow it, finish it.
+    #[command(subcommand)]
+    Ceremony(trustee::CeremonyCommand),
+    /// Combine the trustees' decryption shares into the results.
+    #[command(subcommand)]
+    Tally(trustee::TallyCommand),
 }
 
 /// Runs one command and returns the process exit code.
@@ -36,5 +46,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Manifest(command) => election::manifest(command),
         Command::Seats(args) => results::seats(args),
         Command::Winner(args) => results::winner(args),
+        Command::Trustee(command) => trustee::trustee(command),
+        Command::Ceremony(command) => trustee::ceremony(command),
+        Command::Tally(command) => trustee::tally(command),
     }
 }

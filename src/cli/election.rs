@@ -35,6 +35,10 @@ pub struct DemoArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Cast the simulated voters into this record, started by `saylau ceremony finish`, and
+    /// publish tally.json for the trustees, instead of running a whole election.
+    #[arg(long, conflicts_with_all = ["trustees", "threshold", "absent", "out"])]
+    pub record: Option<PathBuf>,
 }
 
 /// Arguments of `saylau verify`.
@@ -67,6 +71,31 @@ pub enum ManifestCommand {
 
 /// Runs `saylau demo`.
 pub fn demo(args: DemoArgs) -> i32 {
+    if let Some(dir) = &args.record {
+        return match demo::run_on_record(dir, args.voters, args.seed, !args.quiet) {
+            Ok(voting) => {
+                println!(
+                    "{} ballots cast ({} voters took part, {} abstained, {} revotes, {} challenged); seed {}.",
+                    voting.cast.cast,
+                    voting.participants,
+                    voting.cast.abstained,
+                    voting.cast.revoted,
+                    voting.cast.challenged,
+                    voting.seed
+                );
+                println!(
+                    "tally.json published. Next: t trustees run `saylau trustee decrypt --key DIR --record {}`, then `saylau tally finish --record {}`.",
+                    dir.display(),
+                    dir.display()
+                );
+                0
+            }
+            Err(error) => {
+                eprintln!("saylau demo: {error}");
+                1
+            }
+        };
+    }
     let config = DemoConfig {
         voters: args.voters,
         trustees: args.trustees,
