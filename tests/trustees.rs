@@ -1,0 +1,702 @@
+//! The key ceremony and the decryption run by separate trustees, each a separate `saylau`
+//! process (spec `ceremony.md` §9–§14): the honest run, the cheaters it must catch, and the
+//! errors that must leave the ceremony directory untouched.
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use rand_core::OsRng;
+use saylau::ceremony::round2::SecretShare;
+use saylau::ceremony::{self, CeremonyRecord};
+use saylau::elgamal::Secret;
+use saylau::group::GroupElement;
+use saylau::results::Results;
+use saylau::trustee::{
+    self, encrypt_share, CeremonyDir, CommitBody, Envelope, Identity, RevealBody, Stage,
+    TrusteeError,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_saylau");
+
+fn passphrase(trustee: usize) -> String {
+    format!("passphrase of trustee {trustee}")
+}
+
+/// A scratch directory with five trustees' key directories and a manifest.
+struct Scene {
+    root: PathBuf,
+    keys: Vec<PathBuf>,
+    manifest: PathBuf,
+}
+
+impl Drop for Scene {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn run(args: &[&str], trustee: Option<usize>) -> Output {
+    let mut command = Command::new(BIN);
+    command.args(args).env_remove("SAYLAU_PASSPHRASE");
+    if let Some(t) = trustee {
+        command.env("SAYLAU_PASSPHRASE", passphrase(t));
+    }
+    command.output().expect("saylau runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn ok(args: &[&str], trustee: Option<usize>) -> String {
+    let output = run(args, trustee);
+    assert!(
+        output.status.success(),
+        "saylau {args:?} failed: {}",
+        text(&output)
+    );
+    text(&output)
+}
+
+fn fails(args: &[&str], trustee: Option<usize>) -> String {
+    let output = run(args, trustee);
+    assert!(
+        !output.status.success(),
+        "saylau {args:?} should fail: {}",
+        text(&output)
+    );
+    text(&output)
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, &mut out);
+    out
+}
+
+impl Scene {
+    fn new(label: &str) -> Self {
+        let root =
+            std::env::temp_dir().join(format!("saylau-trustees-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let manifest = root.join("manifest.json");
+        let example = ok(&["manifest", "example"], None);
+        std::fs::write(&manifest, example).unwrap();
+        let names = ["Aigerim", "Bolat", "Dana", "Erlan", "Saule"];
+        let keys: Vec<PathBuf> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let key = root.join(format!("key-{name}"));
+                ok(
+                    &["trustee", "new", "--name", name, "--out", s(&key)],
+                    Some(i + 1),
+                );
+                key
+            })
+            .collect();
+        Scene {
+            root,
+            keys,
+            manifest,
+        }
+    }
+
+    fn key(&self, trustee: usize) -> &str {
+        s(&self.keys[trustee - 1])
+    }
+
+    fn ceremony(&self, name: &str, threshold: u32) -> PathBuf {
+        let out = self.root.join(name);
+        let mut args: Vec<String> = vec!["ceremony".into(), "new".into()];
+        for key in &self.keys {
+            args.push("--trustee".into());
+            args.push(key.join("public.json").display().to_string());
+        }
+        args.extend([
+            "--threshold".into(),
+            threshold.to_string(),
+            "--manifest".into(),
+            self.manifest.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&args, None);
+        out
+    }
+
+    fn step(&self, step: &str, trustee: usize, ceremony: &Path) -> String {
+        ok(
+            &[
+                "trustee",
+                step,
+                "--key",
+                self.key(trustee),
+                "--ceremony",
+                s(ceremony),
+            ],
+            Some(trustee),
+        )
+    }
+
+    fn finish(&self, ceremony: &Path) -> (PathBuf, String) {
+        let record = self.root.join("record");
+        let output = ok(
+            &[
+                "ceremony",
+                "finish",
+                "--ceremony",
+                s(ceremony),
+                "--manifest",
+                s(&self.manifest),
+                "--out",
+                s(&record),
+            ],
+            None,
+        );
+        (record, output)
+    }
+
+    fn decrypt(&self, trustee: usize, record: &Path) -> String {
+        ok(
+            &[
+                "trustee",
+                "decrypt",
+                "--key",
+                self.key(trustee),
+                "--record",
+                s(record),
+            ],
+            Some(trustee),
+        )
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn vote_and_finish(scene: &Scene, record: &Path, decryptors: &[usize]) -> Results {
+    ok(
+        &[
+            "demo",
+            "--record",
+            s(record),
+            "--voters",
+            "20",
+            "--quiet",
+            "--seed",
+            "7",
+        ],
+        None,
+    );
+    for &t in decryptors {
+        scene.decrypt(t, record);
+    }
+    ok(&["tally", "finish", "--record", s(record)], None);
+    let verified = ok(&["verify", s(record), "--quiet"], None);
+    assert!(
+        verified.contains("verified: every check passed"),
+        "{verified}"
+    );
+    read_json(&record.join("results.json"))
+}
+
+#[test]
+fn five_trustees_threshold_three_end_to_end() {
+    let scene = Scene::new("honest");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for t in 1..=5 {
+        scene.step("round1", t, &ceremony);
+    }
+    for t in 1..=5 {
+        scene.step("reveal", t, &ceremony);
+    }
+    for t in 1..=5 {
+        let output = scene.step("round2", t, &ceremony);
+        assert!(
+            output.contains("every share sent to you is valid"),
+            "{output}"
+        );
+    }
+    // Running a finished step again changes nothing.
+    let before = snapshot(&ceremony);
+    scene.step("round1", 2, &ceremony);
+    scene.step("reveal", 2, &ceremony);
+    scene.step("round2", 2, &ceremony);
+    assert_eq!(before, snapshot(&ceremony));
+
+    let (record, _) = scene.finish(&ceremony);
+    let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
+    assert_eq!(ceremony_record.qualified(), vec![1, 2, 3, 4, 5]);
+    assert!(ceremony_record.disqualified.is_empty());
+    assert!(record.join("ceremony/reveal/trustee-5.json").is_file());
+
+    let results = vote_and_finish(&scene, &record, &[2, 4, 5]);
+    assert_eq!(results.trustees_used, vec![2, 4, 5]);
+    assert!(results.rejected_shares.is_empty());
+    let index: Value = read_json(&record.join("record.json"));
+    let files: Vec<&str> = index["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"ceremony/round2/trustee-3.json"),
+        "{files:?}"
+    );
+
+    // A trustee decrypts once; a second attempt is refused and changes nothing.
+    let before = snapshot(&record);
+    let again = fails(
+        &[
+            "trustee",
+            "decrypt",
+            "--key",
+            scene.key(2),
+            "--record",
+            s(&record),
+        ],
+        Some(2),
+    );
+    assert!(again.contains("already exists"), "{again}");
+    assert_eq!(before, snapshot(&record));
+}
+
+/// Trustee 2 deals a bad share to trustee 4 (caught by a complaint and disqualified); after
+/// voting, trustee 5 publishes a wrong decryption share (named and set aside).
+#[test]
+fn bad_dealing_and_wrong_decryption_share_are_caught() {
+    let scene = Scene::new("cheaters");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for t in 1..=5 {
+        scene.step("round1", t, &ceremony);
+    }
+    // Trustee 2 cheats: its round-1 message carries a wrong share for trustee 4. It prepares
+    // that message before committing (the test withdraws the honest commitment, which nobody
+    // has seen yet, and lets `trustee round1` commit to the cheating message instead).
+    let context = CeremonyDir::open(&ceremony).unwrap();
+    let identity = Identity::load(&scene.keys[1], passphrase(2).as_bytes()).unwrap();
+    let pending = scene.keys[1].join(trustee::pending_reveal_name(&context.setup.ceremony_id));
+    let honest: Envelope<RevealBody> = read_json(&pending);
+    let mut body = honest.body.clone();
+    let wrong = SecretShare::new(2, 4, Secret::random(&mut OsRng));
+    let position = body.shares.iter().position(|s| s.to == 4).unwrap();
+    body.shares[position] = encrypt_share(&context.setup, &wrong, &mut OsRng).unwrap();
+    let cheating = Envelope::sign(&context, &identity, 2, Stage::Reveal, body, &mut OsRng).unwrap();
+    std::fs::write(&pending, serde_json::to_vec_pretty(&cheating).unwrap()).unwrap();
+    std::fs::remove_file(ceremony.join("commit/trustee-2.json")).unwrap();
+    scene.step("round1", 2, &ceremony);
+
+    for t in 1..=5 {
+        scene.step("reveal", t, &ceremony);
+    }
+    for t in 1..=5 {
+        let output = scene.step("round2", t, &ceremony);
+        if t == 4 {
+            assert!(
+                output.contains("COMPLAINT against trustee 2 (Bolat)"),
+                "{output}"
+            );
+        } else {
+            assert!(!output.contains("COMPLAINT"), "{output}");
+        }
+    }
+    let status = ok(&["ceremony", "status", "--ceremony", s(&ceremony)], None);
+    assert!(status.contains("[complaint against 2]"), "{status}");
+
+    let (record, output) = scene.finish(&ceremony);
+    assert!(
+        output.contains("complaint by trustee 4 against trustee 2: upheld"),
+        "{output}"
+    );
+    assert!(
+        output.contains("DISQUALIFIED trustee 2 (Bolat)"),
+        "{output}"
+    );
+    let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
+    assert_eq!(ceremony_record.qualified(), vec![1, 3, 4, 5]);
+    assert_eq!(ceremony_record.disqualified.len(), 1);
+    assert_eq!(ceremony_record.disqualified[0].index, 2);
+    assert_eq!(ceremony_record.disqualified[0].name, "Bolat");
+    assert!(ceremony_record.disqualified[0]
+        .reason
+        .contains("complaint by trustee 4 upheld"));
+    ceremony_record.verify().unwrap();
+
+    ok(
+        &[
+            "demo",
+            "--record",
+            s(&record),
+            "--voters",
+            "20",
+            "--quiet",
+            "--seed",
+            "9",
+        ],
+        None,
+    );
+    // The disqualified trustee holds no key share.
+    let refused = fails(
+        &[
+            "trustee",
+            "decrypt",
+            "--key",
+            scene.key(2),
+            "--record",
+            s(&record),
+        ],
+        Some(2),
+    );
+    assert!(refused.contains("disqualified"), "{refused}");
+
+    // Trustee 1 publishes a wrong decryption share; 3, 4 and 5 are honest.
+    scene.decrypt(1, &record);
+    let file = record.join("decryption/trustee-1.json");
+    let mut share: Value = read_json(&file);
+    let original: GroupElement =
+        serde_json::from_value(share["contests"][0][0]["share"].clone()).unwrap();
+    let shifted = GroupElement::from_point(original.point() + RISTRETTO_BASEPOINT_POINT);
+    share["contests"][0][0]["share"] = serde_json::to_value(shifted).unwrap();
+    std::fs::write(&file, serde_json::to_vec_pretty(&share).unwrap()).unwrap();
+    for t in [3, 4, 5] {
+        scene.decrypt(t, &record);
+    }
+    let output = ok(&["tally", "finish", "--record", s(&record)], None);
+    assert!(
+        output.contains("REJECTED the decryption share of trustee 1"),
+        "{output}"
+    );
+    let verified = ok(&["verify", s(&record), "--quiet"], None);
+    assert!(
+        verified.contains("verified: every check passed"),
+        "{verified}"
+    );
+    let results: Results = read_json(&record.join("results.json"));
+    assert_eq!(results.trustees_used, vec![3, 4, 5]);
+    assert_eq!(results.rejected_shares.len(), 1);
+    assert_eq!(results.rejected_shares[0].trustee, 1);
+    assert!(record.join("decryption/rejected/trustee-1.json").is_file());
+}
+
+/// Trustee 3 publishes a round-1 message different from the one it committed to; and a second,
+/// different commitment from the same trustee is refused as equivocation.
+#[test]
+fn equivocation_is_detected() {
+    let scene = Scene::new("equivocation");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for t in 1..=5 {
+        scene.step("round1", t, &ceremony);
+    }
+    let context = CeremonyDir::open(&ceremony).unwrap();
+    let identity = Identity::load(&scene.keys[2], passphrase(3).as_bytes()).unwrap();
+
+    // A second commitment signed by trustee 3: detected, not published.
+    let other = Envelope::sign(
+        &context,
+        &identity,
+        3,
+        Stage::Commit,
+        CommitBody {
+            reveal_hash: [7u8; 32],
+        },
+        &mut OsRng,
+    )
+    .unwrap();
+    let before = snapshot(&ceremony);
+    match context.publish(&other) {
+        Err(TrusteeError::Equivocation { culprit: 3, .. }) => {}
+        other => panic!("expected equivocation, got {other:?}"),
+    }
+    assert_eq!(before, snapshot(&ceremony));
+
+    // Trustee 3 reveals a polynomial other than the committed one.
+    forge_reveal(&scene, &ceremony, 3);
+    for t in [1, 2, 4, 5] {
+        scene.step("reveal", t, &ceremony);
+    }
+    // Trustee 3's own honest reveal now collides with the forged one: equivocation.
+    let collided = fails(
+        &[
+            "trustee",
+            "reveal",
+            "--key",
+            scene.key(3),
+            "--ceremony",
+            s(&ceremony),
+        ],
+        Some(3),
+    );
+    assert!(collided.contains("equivocation: trustee 3"), "{collided}");
+    let round2 = scene.step("round2", 1, &ceremony);
+    assert!(round2.contains("equivocated"), "{round2}");
+    for t in [2, 4, 5] {
+        scene.step("round2", t, &ceremony);
+    }
+    let (record, output) = scene.finish(&ceremony);
+    assert!(output.contains("DISQUALIFIED trustee 3 (Dana)"), "{output}");
+    let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
+    assert_eq!(ceremony_record.qualified(), vec![1, 2, 4, 5]);
+    assert!(ceremony_record.disqualified[0]
+        .reason
+        .contains("equivocated"));
+}
+
+/// Wrong passphrase, a damaged key file, a file from another ceremony, round 2 too early: each
+/// a clear error, and the ceremony directory is byte for byte unchanged.
+#[test]
+fn errors_leave_the_ceremony_directory_unchanged() {
+    let scene = Scene::new("errors");
+    let ceremony = scene.ceremony("ceremony", 3);
+    scene.step("round1", 1, &ceremony);
+    scene.step("round1", 2, &ceremony);
+
+    let unchanged = |args: &[&str], trustee: Option<usize>, expected: &str| {
+        let before = snapshot(&ceremony);
+        let error = fails(args, trustee);
+        assert!(
+            error.contains(expected),
+            "expected {expected:?} in: {error}"
+        );
+        assert_eq!(before, snapshot(&ceremony), "{args:?} changed the ceremony");
+    };
+    let round1 = |key: &str| -> Vec<String> {
+        [
+            "trustee",
+            "round1",
+            "--key",
+            key,
+            "--ceremony",
+            s(&ceremony),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+
+    // Wrong passphrase (trustee 3 with trustee 4's passphrase).
+    let args = round1(scene.key(3));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    unchanged(&args, Some(4), "wrong passphrase");
+
+    // No passphrase and no terminal.
+    unchanged(&args, None, "SAYLAU_PASSPHRASE");
+
+    // Damaged key files: a flipped ciphertext byte, and garbage.
+    let damaged = scene.root.join("key-damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    for name in ["public.json", "secret.key"] {
+        std::fs::copy(scene.keys[2].join(name), damaged.join(name)).unwrap();
+    }
+    let mut sealed: Value = read_json(&damaged.join("secret.key"));
+    let mut ciphertext = sealed["ciphertext"].as_str().unwrap().to_string();
+    let flipped = if ciphertext.starts_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    ciphertext.replace_range(0..1, flipped);
+    sealed["ciphertext"] = Value::String(ciphertext);
+    std::fs::write(
+        damaged.join("secret.key"),
+        serde_json::to_vec(&sealed).unwrap(),
+    )
+    .unwrap();
+    let args = round1(s(&damaged));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    unchanged(&args, Some(3), "damaged");
+    std::fs::write(damaged.join("secret.key"), b"not a key file").unwrap();
+    unchanged(&args, Some(3), "damaged");
+
+    // Round 2 before round 1 is complete.
+    unchanged(
+        &[
+            "trustee",
+            "round2",
+            "--key",
+            scene.key(1),
+            "--ceremony",
+            s(&ceremony),
+        ],
+        Some(1),
+        "must wait: no commit message yet from 3 (Dana), 4 (Erlan), 5 (Saule)",
+    );
+    // Reveal before every commitment is in.
+    unchanged(
+        &[
+            "trustee",
+            "reveal",
+            "--key",
+            scene.key(1),
+            "--ceremony",
+            s(&ceremony),
+        ],
+        None,
+        "must wait",
+    );
+    // Finishing early.
+    let early = scene.root.join("early-record");
+    unchanged(
+        &[
+            "ceremony",
+            "finish",
+            "--ceremony",
+            s(&ceremony),
+            "--manifest",
+            s(&scene.manifest),
+            "--out",
+            s(&early),
+        ],
+        None,
+        "must wait",
+    );
+    assert!(!early.exists());
+
+    // A file from another ceremony (same trustees, another threshold) dropped into this one.
+    let other = scene.ceremony("other-ceremony", 2);
+    ok(
+        &[
+            "trustee",
+            "round1",
+            "--key",
+            scene.key(3),
+            "--ceremony",
+            s(&other),
+        ],
+        Some(3),
+    );
+    std::fs::copy(
+        other.join("commit/trustee-3.json"),
+        ceremony.join("commit/trustee-3.json"),
+    )
+    .unwrap();
+    let args = round1(scene.key(4));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    unchanged(&args, Some(4), "belongs to another ceremony");
+    unchanged(
+        &["ceremony", "status", "--ceremony", s(&ceremony)],
+        None,
+        "belongs to another ceremony",
+    );
+    std::fs::remove_file(ceremony.join("commit/trustee-3.json")).unwrap();
+
+    // A key directory that is not on the list, and a manifest that is not the ceremony's.
+    let stranger = scene.root.join("key-stranger");
+    ok(
+        &[
+            "trustee",
+            "new",
+            "--name",
+            "Stranger",
+            "--out",
+            s(&stranger),
+        ],
+        Some(9),
+    );
+    let args = round1(s(&stranger));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    unchanged(&args, Some(9), "is not on this ceremony's list");
+
+    // Without SAYLAU_PASSPHRASE and without a terminal, `trustee new` refuses to guess.
+    let refused = fails(
+        &[
+            "trustee",
+            "new",
+            "--name",
+            "Short",
+            "--out",
+            s(&scene.root.join("short")),
+        ],
+        None,
+    );
+    assert!(refused.contains("SAYLAU_PASSPHRASE"), "{refused}");
+    assert!(!scene.root.join("short").exists());
+}
+
+/// A round-1 message for `author` other than the one it committed to, published in its slot.
+fn forge_reveal(scene: &Scene, ceremony: &Path, author: u32) {
+    let context = CeremonyDir::open(ceremony).unwrap();
+    let identity = Identity::load(
+        &scene.keys[author as usize - 1],
+        passphrase(author as usize).as_bytes(),
+    )
+    .unwrap();
+    let (secret, package) = ceremony::part1(context.params(), author, &mut OsRng).unwrap();
+    let shares = (1..=5)
+        .filter(|&j| j != author)
+        .map(|j| encrypt_share(&context.setup, &secret.share_for(j).unwrap(), &mut OsRng).unwrap())
+        .collect();
+    let body = RevealBody {
+        commitments: package.commitments,
+        proof: package.proof,
+        shares,
+    };
+    let forged =
+        Envelope::sign(&context, &identity, author, Stage::Reveal, body, &mut OsRng).unwrap();
+    context.publish(&forged).unwrap();
+}
+
+/// With threshold 5, one disqualified trustee leaves too few: `ceremony finish` says so and
+/// writes no record.
+#[test]
+fn finish_fails_clearly_below_the_threshold() {
+    let scene = Scene::new("below-threshold");
+    let ceremony = scene.ceremony("ceremony", 5);
+    for t in 1..=5 {
+        scene.step("round1", t, &ceremony);
+    }
+    forge_reveal(&scene, &ceremony, 3);
+    for t in [1, 2, 4, 5] {
+        scene.step("reveal", t, &ceremony);
+    }
+    for t in [1, 2, 4, 5] {
+        scene.step("round2", t, &ceremony);
+    }
+    let record = scene.root.join("record");
+    let before = snapshot(&ceremony);
+    let error = fails(
+        &[
+            "ceremony",
+            "finish",
+            "--ceremony",
+            s(&ceremony),
+            "--manifest",
+            s(&scene.manifest),
+            "--out",
+            s(&record),
+        ],
+        None,
+    );
+    assert!(
+        error.contains("only 4 qualified trustees remain, fewer than the threshold 5"),
+        "{error}"
+    );
+    assert!(error.contains("3 (Dana): equivocated"), "{error}");
+    assert!(!record.exists());
+    assert_eq!(before, snapshot(&ceremony));
+}
