@@ -17,10 +17,11 @@
 //! part2            -> KeyShare                                     after all packages and shares
 //! CeremonyRecord::assemble(packages)                               anyone; publish as ceremony.json
 //! ```
-//! This revision runs the ceremony in one process ([`run_in_process`]). Encrypted delivery of
-//! shares, complaints and commit-then-reveal of round 1 are specified in a later revision
-//! (spec `ceremony.md` §9); the message types are already split so that each one can travel as
-//! a file between separate trustee processes.
+//! [`run_in_process`] runs the whole ceremony in one process (the demo). Separate trustees on
+//! separate machines run the same rounds through [`crate::trustee`]: signed messages, shares
+//! encrypted to their recipients, commit-then-reveal, complaints and disqualification (spec
+//! `ceremony.md` §9–§14). A record may then list disqualified trustees, whose polynomials are
+//! not summed ([`CeremonyRecord::assemble_qualified`], spec §10).
 
 use crate::elgamal::{PublicKey, Secret};
 use crate::error::ProofError;
@@ -408,8 +409,8 @@ pub mod round2 {
 
     /// The share `f_from(to)` that trustee `from` sends to trustee `to` only.
     ///
-    /// In this revision it is handed over in process; a later revision encrypts it to the
-    /// recipient (spec `ceremony.md` §9).
+    /// Handed over in process by the demo; between separate trustees it travels encrypted to
+    /// its recipient (spec `ceremony.md` §13, [`crate::trustee::encrypt_share`]).
     ///
     /// # Security
     /// Any `t` shares from one sender reveal its polynomial. Zeroized on drop; `Debug` prints
@@ -585,7 +586,8 @@ pub fn part2(
 ///
 /// # Security
 /// Any `t` key shares decrypt every ballot. Zeroized on drop; `Debug` prints `<redacted>`; used
-/// only in constant-time arithmetic. A later revision stores it encrypted at rest.
+/// only in constant-time arithmetic. Between uses, a trustee keeps the shares it is summed from
+/// sealed with its passphrase (spec `ceremony.md` §11), never this value in the clear.
 #[derive(ZeroizeOnDrop)]
 pub struct KeyShare {
     #[zeroize(skip)]

@@ -483,14 +483,17 @@ struct IdentityPlaintext {
 fn decode_secret(text: &str) -> Result<Secret, DecodeError> {
     let bytes: Zeroizing<Vec<u8>> =
         Zeroizing::new(hex::decode(text).map_err(|_| DecodeError::Hex)?);
-    let array: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| DecodeError::Length {
-            expected: 32,
-            found: bytes.len(),
-        })?;
-    let scalar = Option::<Scalar>::from(Scalar::from_canonical_bytes(array))
+    let array: Zeroizing<[u8; 32]> =
+        Zeroizing::new(
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| DecodeError::Length {
+                    expected: 32,
+                    found: bytes.len(),
+                })?,
+        );
+    let scalar = Option::<Scalar>::from(Scalar::from_canonical_bytes(*array))
         .ok_or(DecodeError::NonCanonicalScalar)?;
     Ok(Secret::from_scalar(scalar))
 }
