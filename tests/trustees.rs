@@ -700,3 +700,71 @@ fn finish_fails_clearly_below_the_threshold() {
     assert!(!record.exists());
     assert_eq!(before, snapshot(&ceremony));
 }
+
+/// `ceremony.json` with disqualified trustees (spec §7, §8, §10): built from the qualified
+/// packages only; every index accounted for once; at least `t` qualified; keys from `Q` only.
+#[test]
+fn record_with_disqualified_trustees_is_checked() {
+    use saylau::ceremony::{part1, CeremonyError, CeremonyParameters, DisqualifiedTrustee};
+    let names: Vec<String> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let manifest = [0x11u8; 32];
+    let params = CeremonyParameters::for_election(&manifest, &names, 3).unwrap();
+    let packages: Vec<_> = (1..=5)
+        .map(|i| part1(&params, i, &mut OsRng).unwrap().1)
+        .collect();
+    let out = |i: u32| DisqualifiedTrustee {
+        index: i,
+        name: names[i as usize - 1].clone(),
+        reason: "test".into(),
+    };
+    let qualified: Vec<_> = packages.iter().filter(|p| p.index != 2).cloned().collect();
+    let record =
+        CeremonyRecord::assemble_qualified(&manifest, &names, 3, &qualified, vec![out(2)]).unwrap();
+    record.verify().unwrap();
+    assert_eq!(record.qualified(), vec![1, 3, 4, 5]);
+    assert_eq!(record.names(), names);
+    assert!(record.verification_key(2).is_none());
+    let full = CeremonyRecord::assemble(&manifest, &names, 3, &packages).unwrap();
+    assert_ne!(full.joint_key, record.joint_key);
+    // Round trip; the empty list is omitted so old records keep their exact bytes.
+    let text = serde_json::to_string(&record).unwrap();
+    assert_eq!(
+        serde_json::from_str::<CeremonyRecord>(&text).unwrap(),
+        record
+    );
+    assert!(!serde_json::to_string(&full)
+        .unwrap()
+        .contains("disqualified"));
+
+    // Moving a qualified trustee to the disqualified list without re-deriving the keys fails.
+    let mut moved = record.clone();
+    let dropped = moved.trustees.remove(0);
+    moved.disqualified.insert(0, out(dropped.index));
+    assert!(moved.verify().is_err());
+    // An index missing, or listed in both lists.
+    let mut missing = record.clone();
+    missing.disqualified.clear();
+    assert!(missing.verify().is_err());
+    let mut twice = record.clone();
+    twice.disqualified.push(out(3));
+    assert!(twice.verify().is_err());
+    // Too few qualified.
+    let few: Vec<_> = packages.iter().filter(|p| p.index <= 2).cloned().collect();
+    assert_eq!(
+        CeremonyRecord::assemble_qualified(
+            &manifest,
+            &names,
+            3,
+            &few,
+            vec![out(3), out(4), out(5)]
+        )
+        .unwrap_err(),
+        CeremonyError::NotEnoughQualified {
+            qualified: 2,
+            threshold: 3
+        }
+    );
+}
