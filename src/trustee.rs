@@ -1571,7 +1571,7 @@ pub fn round1<R: RngCore + CryptoRng>(
 }
 
 /// Round 1b (spec §12.2): once every trustee has committed, publish the round-1 message
-/// prepared by [`round1`]. Needs no passphrase.
+/// prepared by [`round1()`]. Needs no passphrase.
 pub fn reveal(key_dir: &Path, ceremony_dir: &Path) -> Result<StepReport, TrusteeError> {
     let context = CeremonyDir::open(ceremony_dir)?;
     let public = read_public(key_dir)?;
