@@ -295,7 +295,10 @@ impl<'e> BallotBox<'e> {
 pub struct TallyAccumulator {
     sums: Vec<Vec<CiphertextSum>>,
     latest: HashMap<[u8; 32], u64>,
-    superseded: u64,
+    /// Lines that were added and later superseded by a revote under the same credential. Only
+    /// these are subtracted: a line that was never added (a duplicate, an unlisted credential)
+    /// must not be subtracted either.
+    superseded: Vec<u64>,
 }
 
 impl TallyAccumulator {
@@ -308,7 +311,7 @@ impl TallyAccumulator {
                 .map(|c| vec![CiphertextSum::default(); c.options.len()])
                 .collect(),
             latest: HashMap::new(),
-            superseded: 0,
+            superseded: Vec::new(),
         }
     }
 
@@ -316,12 +319,8 @@ impl TallyAccumulator {
     /// have been checked against the manifest.
     pub fn add(&mut self, line: u64, ballot: &Ballot) {
         self.add_ciphertexts(ballot, false);
-        if self
-            .latest
-            .insert(*ballot.body.credential.as_bytes(), line)
-            .is_some()
-        {
-            self.superseded += 1;
+        if let Some(previous) = self.latest.insert(*ballot.body.credential.as_bytes(), line) {
+            self.superseded.push(previous);
         }
     }
 
@@ -344,10 +343,10 @@ impl TallyAccumulator {
                 a.merge(b);
             }
         }
-        self.superseded += later.superseded;
+        self.superseded.extend(later.superseded);
         for (credential, line) in later.latest {
-            if self.latest.insert(credential, line).is_some() {
-                self.superseded += 1;
+            if let Some(previous) = self.latest.insert(credential, line) {
+                self.superseded.push(previous);
             }
         }
     }
@@ -359,7 +358,8 @@ impl TallyAccumulator {
 
     /// Subtracts superseded ballots (re-reading only their lines) and returns the tally.
     pub fn finish(mut self, dir: &Path) -> Result<EncryptedTally, RecordError> {
-        if self.superseded > 0 {
+        if !self.superseded.is_empty() {
+            let superseded: HashSet<u64> = self.superseded.iter().copied().collect();
             let mut reader =
                 LinesReader::open(dir, record::BALLOTS, false)?.ok_or_else(|| RecordError::Io {
                     file: record::BALLOTS.into(),
@@ -369,19 +369,26 @@ impl TallyAccumulator {
                 let Some((line, bytes)) = reader.next_line()? else {
                     break;
                 };
-                // Only superseded lines are decoded; a line is superseded when its credential's
-                // latest line is later. The credential is read from the decoded ballot.
-                let credential = credential_of_line(bytes);
-                let is_latest = credential
-                    .and_then(|c| self.latest.get(&c))
-                    .map(|&latest| latest == line);
-                if is_latest == Some(true) {
+                if !superseded.contains(&line) {
                     continue;
                 }
                 let decoded: BallotLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
-                if self.latest.get(decoded.ballot.body.credential.as_bytes()) != Some(&line) {
-                    self.add_ciphertexts(&decoded.ballot, true);
+                // The credential's counted ballot must be a later line; anything else means
+                // the file changed between the two passes.
+                let credential = decoded.ballot.body.credential.as_bytes();
+                if !self
+                    .latest
+                    .get(credential)
+                    .is_some_and(|&latest| latest > line)
+                {
+                    return Err(RecordError::Malformed {
+                        file: record::BALLOTS.into(),
+                        line: Some(line),
+                        path: "ballot.body.credential".into(),
+                        message: "the file changed while it was being read".into(),
+                    });
                 }
+                self.add_ciphertexts(&decoded.ballot, true);
             }
         }
         Ok(EncryptedTally {
@@ -393,14 +400,6 @@ impl TallyAccumulator {
                 .collect(),
         })
     }
-}
-
-/// Finds `"credential":"<hex>"` in a ballot line without decoding the whole line.
-fn credential_of_line(bytes: &[u8]) -> Option<[u8; 32]> {
-    const KEY: &[u8] = b"\"credential\":\"";
-    let start = bytes.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let hex_text = std::str::from_utf8(bytes.get(start..start + 64)?).ok()?;
-    crate::group::decode_hex32(hex_text).ok()
 }
 
 /// Computes the encrypted tally of a record's ballots (used by trustees before decrypting:

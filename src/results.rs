@@ -133,6 +133,27 @@ pub fn check_results(
             "differs from the number of listed credentials".into(),
         );
     }
+    // The skipped shares are exactly the published ones that failed check 13: a valid share
+    // listed as rejected would defame its trustee, a hidden invalid one would hide the fault.
+    let mut listed: Vec<u32> = results.rejected_shares.iter().map(|r| r.trustee).collect();
+    listed.sort_unstable();
+    listed.dedup();
+    let mut invalid: Vec<u32> = shares
+        .iter()
+        .map(|s| s.trustee)
+        .filter(|t| !valid.contains_key(t))
+        .collect();
+    invalid.sort_unstable();
+    invalid.dedup();
+    if listed != invalid || listed.len() != results.rejected_shares.len() {
+        fail(
+            14,
+            "results.json: rejected_shares".into(),
+            format!(
+                "must list each trustee whose published share failed its proof once; those are {invalid:?}"
+            ),
+        );
+    }
     let threshold = context.ceremony.threshold as usize;
     let used = &results.trustees_used;
     if used.len() != threshold || used.windows(2).any(|w| w[0] >= w[1]) {
