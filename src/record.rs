@@ -83,6 +83,19 @@ impl RecordError {
     }
 }
 
+/// The metadata of a record file, refusing anything but a regular file (after following
+/// symbolic links): opening a FIFO blocks forever, and a device such as `/dev/zero` never ends.
+fn regular_file_metadata(path: &Path, name: &str) -> Result<fs::Metadata, RecordError> {
+    let metadata = fs::metadata(path).map_err(|e| RecordError::io(name, e))?;
+    if !metadata.is_file() {
+        return Err(RecordError::io(
+            name,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        ));
+    }
+    Ok(metadata)
+}
+
 /// The SHA3 hash of a record file's bytes (spec `record.md` §2).
 pub fn file_hash(bytes: &[u8]) -> Hash {
     tagged_hash("saylau/v1/file", &[bytes])
@@ -115,7 +128,7 @@ pub fn decode_json<T: DeserializeOwned>(
 /// Reads a whole file, refusing files over [`MAX_FILE_BYTES`].
 pub fn read_file(dir: &Path, name: &str) -> Result<Vec<u8>, RecordError> {
     let path = dir.join(name);
-    let metadata = fs::metadata(&path).map_err(|e| RecordError::io(name, e))?;
+    let metadata = regular_file_metadata(&path, name)?;
     if metadata.len() > MAX_FILE_BYTES {
         return Err(RecordError::TooLarge {
             file: name.into(),
@@ -278,7 +291,17 @@ pub struct LinesReader<R> {
 impl LinesReader<std::io::BufReader<fs::File>> {
     /// Opens `dir/name`; a missing file reads as empty when `optional`.
     pub fn open(dir: &Path, name: &str, optional: bool) -> Result<Option<Self>, RecordError> {
-        match fs::File::open(dir.join(name)) {
+        let path = dir.join(name);
+        match regular_file_metadata(&path, name) {
+            Err(RecordError::Io { error, .. })
+                if optional && error.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return Ok(None)
+            }
+            Err(error) => return Err(error),
+            Ok(_) => {}
+        }
+        match fs::File::open(path) {
             Ok(file) => Ok(Some(Self::new(
                 std::io::BufReader::with_capacity(1 << 20, file),
                 name,
@@ -464,9 +487,7 @@ pub fn decryption_file_name(index: u32) -> String {
 pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
     use sha3::{Digest, Sha3_256};
     let path = dir.join(name);
-    let length = fs::metadata(&path)
-        .map_err(|e| RecordError::io(name, e))?
-        .len();
+    let length = regular_file_metadata(&path, name)?.len();
     // Same bytes as tagged_hash("saylau/v1/file", [content]), fed incrementally.
     let tag = b"saylau/v1/file";
     let mut hasher = Sha3_256::new();
