@@ -22,17 +22,32 @@ fn benches(c: &mut Criterion) {
     group.sample_size(30);
     group.bench_function("encrypt_prove_sign", |b| {
         b.iter(|| {
-            let (body, _) = BallotBody::encrypt(&manifest, &fingerprint, &key, &public, &choices, &mut rng).unwrap();
+            let (body, _) =
+                BallotBody::encrypt(&manifest, &fingerprint, &key, &public, &choices, &mut rng)
+                    .unwrap();
             body.sign(&fingerprint, &credential, &mut rng).unwrap()
         })
     });
-    let (body, _) = BallotBody::encrypt(&manifest, &fingerprint, &key, &public, &choices, &mut rng).unwrap();
+    let (body, _) =
+        BallotBody::encrypt(&manifest, &fingerprint, &key, &public, &choices, &mut rng).unwrap();
     let ballot = body.sign(&fingerprint, &credential, &mut rng).unwrap();
-    group.bench_function("verify_one_by_one", |b| b.iter(|| ballot.verify(&manifest, &fingerprint, key.public_key()).unwrap()));
+    group.bench_function("verify_one_by_one", |b| {
+        b.iter(|| {
+            ballot
+                .verify(&manifest, &fingerprint, key.public_key())
+                .unwrap()
+        })
+    });
     let line = serde_json::to_vec(&ballot).unwrap();
-    group.bench_function("parse_json_line", |b| b.iter(|| serde_json::from_slice::<saylau::ballot::Ballot>(&line).unwrap()));
+    group.bench_function("parse_json_line", |b| {
+        b.iter(|| serde_json::from_slice::<saylau::ballot::Ballot>(&line).unwrap())
+    });
     group.finish();
-    eprintln!("default ballot: {} bytes of JSON, {} canonical bytes", line.len(), ballot.to_bytes().len());
+    eprintln!(
+        "default ballot: {} bytes of JSON, {} canonical bytes",
+        line.len(),
+        ballot.to_bytes().len()
+    );
 }
 
 criterion_group!(ballot, benches);

@@ -351,6 +351,8 @@ pub fn cast_simulated(
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
     let mut board = BallotBox::open(dir, election)?;
+    // One process casts everything and syncs once at the end; a live board syncs per ballot.
+    board.sync_every_ballot(false);
     let bar = progress.then(|| progress_bar(voters.len() as u64, "voting"));
     let mut summary = CastSummary::default();
     let mut revotes = Vec::new();
