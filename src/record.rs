@@ -412,6 +412,40 @@ impl LinesWriter {
     }
 }
 
+/// Cuts a JSON-lines file back to its last complete line. A line without its newline was cut
+/// short by a crash during the write, before the writer acknowledged it, so nothing accepted
+/// is lost. Returns the number of bytes dropped.
+pub fn drop_unacknowledged_tail(dir: &Path, name: &str) -> Result<u64, RecordError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let path = dir.join(name);
+    let mut file = match fs::OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(RecordError::io(name, e)),
+    };
+    let length = file.metadata().map_err(|e| RecordError::io(name, e))?.len();
+    let mut keep = length;
+    let mut buffer = [0u8; 4096];
+    while keep > 0 {
+        let start = keep.saturating_sub(buffer.len() as u64);
+        let chunk = &mut buffer[..(keep - start) as usize];
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(chunk))
+            .map_err(|e| RecordError::io(name, e))?;
+        if let Some(position) = chunk.iter().rposition(|&b| b == b'\n') {
+            keep = start + position as u64 + 1;
+            break;
+        }
+        keep = start;
+    }
+    if keep < length {
+        file.set_len(keep)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| RecordError::io(name, e))?;
+    }
+    Ok(length - keep)
+}
+
 /// `record.json`: each file's hash, chained into the record root (spec `record.md` §4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -551,6 +585,23 @@ mod tests {
         assert!(reader.next_json::<CredentialList>().unwrap().is_some());
         let error = reader.next_json::<CredentialList>().unwrap_err();
         assert!(error.to_string().contains("line 3"), "{error}");
+    }
+
+    #[test]
+    fn partial_tail_is_dropped_and_complete_lines_kept() {
+        let dir = std::env::temp_dir().join(format!("saylau-tail-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("b.jsonl"), b"{\"a\":1}\n{\"a\":2}\n{\"a\":").unwrap();
+        assert_eq!(drop_unacknowledged_tail(&dir, "b.jsonl").unwrap(), 5);
+        assert_eq!(
+            fs::read(dir.join("b.jsonl")).unwrap(),
+            b"{\"a\":1}\n{\"a\":2}\n"
+        );
+        assert_eq!(drop_unacknowledged_tail(&dir, "b.jsonl").unwrap(), 0);
+        fs::write(dir.join("c.jsonl"), b"{\"a\":").unwrap();
+        assert_eq!(drop_unacknowledged_tail(&dir, "c.jsonl").unwrap(), 5);
+        assert_eq!(drop_unacknowledged_tail(&dir, "missing.jsonl").unwrap(), 0);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

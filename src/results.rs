@@ -109,7 +109,8 @@ pub struct ResultsContext<'a> {
 }
 
 /// Verifier checks 14 (counts) and 15 (outcomes). `valid` maps each trustee whose share passed
-/// check 13 to its position in `shares`. Reports failures through `fail(check, culprit, detail)`.
+/// check 13 to its position in `shares`. Reports failures through `fail(check, culprit, detail)`
+/// and returns whether check 15 could run (it needs counts of the manifest's shape).
 pub fn check_results(
     results: &Results,
     context: ResultsContext<'_>,
@@ -117,7 +118,7 @@ pub fn check_results(
     shares: &[DecryptionShare],
     valid: &HashMap<u32, usize>,
     fail: &mut dyn FnMut(u32, String, String),
-) {
+) -> bool {
     let manifest = context.manifest;
     if results.participants != tally.participants {
         fail(
@@ -162,7 +163,7 @@ pub fn check_results(
             "results.json: trustees_used".into(),
             format!("must list exactly t = {threshold} distinct trustees in increasing order"),
         );
-        return;
+        return false;
     }
     if let Some(bad) = used.iter().find(|i| !valid.contains_key(i)) {
         fail(
@@ -170,7 +171,7 @@ pub fn check_results(
             format!("results.json: trustees_used (trustee {bad})"),
             "this trustee has no valid decryption share".into(),
         );
-        return;
+        return false;
     }
     let Ok(lambdas) = lagrange_at_zero(used) else {
         fail(
@@ -178,7 +179,7 @@ pub fn check_results(
             "results.json: trustees_used".into(),
             "indices do not give Lagrange coefficients".into(),
         );
-        return;
+        return false;
     };
     if results.contests.len() != manifest.contests.len() {
         fail(
@@ -186,7 +187,7 @@ pub fn check_results(
             "results.json: contests".into(),
             "shape differs from the manifest".into(),
         );
-        return;
+        return false;
     }
     let used_shares: Vec<&DecryptionShare> = used
         .iter()
@@ -221,7 +222,7 @@ pub fn check_results(
         }
     }
     if !shapes_ok {
-        return;
+        return false;
     }
     let counts: Vec<Vec<u64>> = results.contests.iter().map(|r| r.counts.clone()).collect();
     match outcomes(manifest, results.participants, results.eligible, &counts) {
@@ -242,6 +243,7 @@ pub fn check_results(
             }
         }
     }
+    true
 }
 
 /// The results as an SVG bar chart, labelled in `language` (or the manifest's first language).

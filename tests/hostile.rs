@@ -440,10 +440,11 @@ fn wrong_json_content_names_the_field() {
 /// check 6 naming the line and the field.
 #[test]
 fn non_canonical_encodings_in_a_ballot() {
-    let lines = read_lines(
-        &template().instantiate("probe").path().to_path_buf(),
-        record::BALLOTS,
-    );
+    let lines: Vec<String> = String::from_utf8(template().file(record::BALLOTS).to_vec())
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect();
     let line = &lines[2];
     let leaves = leaves(line);
     let find = |pattern: &str| {
