@@ -240,6 +240,20 @@ fn check_index(dir: &Path, report: &mut Report) {
                     report.fail(1, &listed.name, "listed in record.json but missing");
                 }
             }
+            // Each indexed file once, in chain order: one record, one index file.
+            let same_list = published.files.len() == actual.files.len()
+                && published
+                    .files
+                    .iter()
+                    .zip(&actual.files)
+                    .all(|(listed, entry)| listed.name == entry.name);
+            if !same_list && report.check(1).status != Status::Failed {
+                report.fail(
+                    1,
+                    "record.json: files",
+                    "must list each indexed file once, in chain order",
+                );
+            }
             if actual.root != published.root && report.check(1).status != Status::Failed {
                 report.fail(
                     1,

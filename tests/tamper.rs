@@ -995,3 +995,95 @@ fn mutations_change_the_value() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Benaloh challenges: a challenged ballot must never be cast.
+// ---------------------------------------------------------------------------------------------
+
+/// A voter's device encrypts a ballot, the voter challenges it (its nonces are published), and
+/// the same ballot is then signed and cast anyway: an operator who kept it could cast it
+/// knowing exactly what it contains. Everything downstream (tally, shares, results, index) is
+/// recomputed honestly from that board, so only check 11 can catch it.
+#[test]
+fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
+    let temp = TempDir::new("challenged-cast");
+    let dir = temp.path();
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let manifest = Manifest::example();
+    let bytes = record::write_json(dir, record::MANIFEST, &manifest).expect("manifest");
+    let names: Vec<String> = (1..=3).map(|i| format!("trustee {i}")).collect();
+    let (ceremony, shares) =
+        ceremony::run_in_process(&Manifest::hash_bytes(&bytes), &names, 2, &mut rng)
+            .expect("ceremony");
+    record::write_json(dir, record::CEREMONY, &ceremony).expect("ceremony.json");
+    let voters = demo::register_voters(3, &mut rng);
+    let election =
+        demo::open_election(dir, voters.iter().map(|v| v.public).collect()).expect("open");
+    let key = EncryptionKey::new(*election.key());
+    let fingerprint = *election.fingerprint();
+    let mut encrypt = |voter: &demo::SimulatedVoter, rng: &mut ChaCha20Rng| {
+        let choices = demo::simulated_choices(&manifest, rng);
+        BallotBody::encrypt(&manifest, &fingerprint, &key, &voter.public, &choices, rng)
+            .expect("encrypt")
+    };
+    let (challenged_body, secrets) = encrypt(&voters[0], &mut rng);
+    {
+        let mut board = saylau::election::BallotBox::open(dir, &election).expect("board");
+        board.sync_every_ballot(false);
+        board
+            .publish_challenge(challenged_body.clone().challenge(secrets))
+            .expect("challenge");
+        for voter in &voters[1..] {
+            let (body, _) = encrypt(voter, &mut rng);
+            let ballot = body
+                .sign(&fingerprint, &voter.secret, &mut rng)
+                .expect("sign");
+            board.cast(ballot).expect("cast");
+        }
+        board.sync().expect("sync");
+    }
+    // The board refuses it (already challenged), so it is appended behind the board's back.
+    let ballot = challenged_body
+        .sign(&fingerprint, &voters[0].secret, &mut rng)
+        .expect("sign");
+    let mut lines = read_lines(dir, record::BALLOTS);
+    let last: BallotLine = serde_json::from_str(lines.last().expect("a line")).expect("line");
+    let entry = BallotLine {
+        tracking_code: record::tracking_code(&last.tracking_code, &ballot.to_bytes()),
+        ballot_hash: ballot.body.hash(),
+        ballot,
+    };
+    lines.push(serde_json::to_string(&entry).expect("encode"));
+    write_lines(dir, record::BALLOTS, &lines);
+    demo::publish_tally(dir, &election).expect("tally");
+    for share in &shares {
+        demo::trustee_decrypt(dir, &election, share, &mut rng).expect("decrypt");
+    }
+    demo::finish_tally(dir, &election).expect("finish");
+    let report = verify(dir);
+    assert_fails(&report, 11, Some("challenged.jsonl line 1"));
+    assert_only_fails(&report, &[11]);
+    let detail = &check(&report, 11).failures[0].detail;
+    assert!(detail.contains("a challenged ballot was cast"), "{detail}");
+}
+
+/// `record.json` must list exactly the indexed files in chain order: two different index
+/// files must not both pass for the same record.
+#[test]
+fn a_record_index_with_extra_or_reordered_entries_fails_check_1() {
+    let dir = template().instantiate("index-shape");
+    let (index, _): (record::RecordIndex, _) =
+        record::read_json(dir.path(), record::INDEX).expect("index");
+    let mut duplicated = index.clone();
+    let mut extra = duplicated.files[0].clone();
+    extra.hash = [7; 32];
+    duplicated.files.push(extra);
+    let mut reordered = index.clone();
+    reordered.files.swap(0, 1);
+    for (what, changed) in [("duplicated", duplicated), ("reordered", reordered)] {
+        record::write_json(dir.path(), record::INDEX, &changed).expect("write");
+        let report = verify(dir.path());
+        assert!(!report.verified, "{what}: {}", summary(&report));
+        assert_only_fails(&report, &[1]);
+    }
+}
