@@ -1021,7 +1021,7 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
         demo::open_election(dir, voters.iter().map(|v| v.public).collect()).expect("open");
     let key = EncryptionKey::new(*election.key());
     let fingerprint = *election.fingerprint();
-    let mut encrypt = |voter: &demo::SimulatedVoter, rng: &mut ChaCha20Rng| {
+    let encrypt = |voter: &demo::SimulatedVoter, rng: &mut ChaCha20Rng| {
         let choices = demo::simulated_choices(&manifest, rng);
         BallotBody::encrypt(&manifest, &fingerprint, &key, &voter.public, &choices, rng)
             .expect("encrypt")
