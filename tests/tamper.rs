@@ -764,7 +764,12 @@ fn claiming_a_valid_share_was_rejected_fails_check_14() {
     });
     reindex(dir.path());
     let report = verify(dir.path());
-    assert_fails(&report, 14, Some("results.json: rejected_shares"));
+    assert_fails(
+        &report,
+        14,
+        Some("results.json: rejected_shares (trustee 4)"),
+    );
+    assert_only_fails(&report, &[14]);
 }
 
 /// Deleting a used share (trustee 1) and re-indexing: the results combine a share that is not
@@ -1086,4 +1091,33 @@ fn a_record_index_with_extra_or_reordered_entries_fails_check_1() {
         assert!(!report.verified, "{what}: {}", summary(&report));
         assert_only_fails(&report, &[1]);
     }
+}
+
+/// An invalid share that results.json did not use: check 13 names it whatever results.json
+/// says (every published share must be valid, spec `verifier.md` check 13); check 14 also asks
+/// that it be listed in `rejected_shares`, and passes once it is.
+#[test]
+fn an_invalid_unused_share_must_be_listed_as_rejected() {
+    let dir = template().instantiate("invalid-unused");
+    let name = record::decryption_file_name(5);
+    let text = std::fs::read_to_string(dir.path().join(&name)).expect("share");
+    let leaf = leaves(&text)
+        .into_iter()
+        .find(|l| l.pointer.ends_with("/proof/response"))
+        .expect("a proof response");
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let changed = splice(&text, &leaf, &mutated(&leaf.value, &mut rng));
+    std::fs::write(dir.path().join(&name), changed).expect("write");
+    reindex(dir.path());
+    let report = verify(dir.path());
+    assert_fails(&report, 13, Some("trustee 5 (decryption/trustee-5.json)"));
+    assert_fails(&report, 14, Some("results.json: rejected_shares"));
+    edit_results(dir.path(), |r| {
+        r.rejected_shares.push(saylau::results::RejectedShare {
+            trustee: 5,
+            reason: "invalid decryption proof".into(),
+        })
+    });
+    reindex(dir.path());
+    assert_only_fails(&verify(dir.path()), &[13]);
 }
