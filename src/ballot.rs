@@ -19,7 +19,7 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Which proof a range claim uses: disjunctive for fewer than 64 values, bulletproofs above
+/// Which proof a range claim uses: disjunctive for up to 64 values, bulletproofs above
 /// (spec `ballot.md` §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProofKind {
@@ -440,7 +440,7 @@ impl BallotBody {
     }
 
     /// Checks the shape against the manifest and emits every option and total proof's
-    /// equations. Spec `ballot.md` §7 (verifier checks V5–V7).
+    /// equations. Spec `ballot.md` §7 (verifier checks 6–7).
     pub fn equations(
         &self,
         manifest: &Manifest,
@@ -549,7 +549,7 @@ impl Ballot {
         }
     }
 
-    /// The canonical bytes of the whole ballot (body, then signature). Spec `encoding.md` §4.
+    /// The canonical bytes of the whole ballot (body, then signature). Spec `encoding.md` §6.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(self.body.encoded_len() + 64);
         self.body.encode(&mut bytes);
@@ -561,7 +561,7 @@ impl Ballot {
 impl ChallengedBallot {
     /// Re-encrypts the revealed plaintexts with the revealed nonces and checks they give the
     /// published ciphertexts, that the plaintexts respect the manifest, and that the proofs
-    /// verify (spec `ballot.md` §8, verifier check V12).
+    /// verify (spec `ballot.md` §8, verifier check 11).
     pub fn check(
         &self,
         manifest: &Manifest,
@@ -611,7 +611,7 @@ impl ChallengedBallot {
     }
 }
 
-/// Canonical binary encoding (spec `encoding.md` §4): points and scalars as 32 bytes, counts
+/// Canonical binary encoding (spec `encoding.md` §6): points and scalars as 32 bytes, counts
 /// and integers as 8-byte little-endian, enum variants as one tag byte, byte strings with an
 /// 8-byte length prefix.
 trait Encode {
