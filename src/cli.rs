@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod election;
 pub mod results;
 
@@ -26,6 +27,9 @@ pub enum Command {
     Seats(results::SeatsArgs),
     /// Winner or runoff of a majoritarian contest from plain counts.
     Winner(results::WinnerArgs),
+    /// Speed tests (ballot verification).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Runs one command and returns the process exit code.
@@ -36,5 +40,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Manifest(command) => election::manifest(command),
         Command::Seats(args) => results::seats(args),
         Command::Winner(args) => results::winner(args),
+        Command::Bench(command) => bench::run(command),
     }
 }

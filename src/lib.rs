@@ -25,3 +25,4 @@ pub mod svg;
 pub mod tally;
 pub mod transcript;
 pub mod verify;
+pub mod workload;
