@@ -279,9 +279,10 @@ fn fresh_rng() -> ChaCha20Rng {
 impl EquationSink for EquationBatch {
     fn weight(&mut self) -> Scalar {
         // Spec batch.md §1.3: 128-bit weights.
-        let mut bytes = [0u8; 32];
-        self.rng.fill_bytes(&mut bytes[..16]);
-        Scalar::from_bytes_mod_order(bytes)
+        // An integer below 2^128 < ℓ is already reduced.
+        let mut bytes = [0u8; 16];
+        self.rng.fill_bytes(&mut bytes);
+        Scalar::from(u128::from_le_bytes(bytes))
     }
 
     fn add(&mut self, coefficient: Scalar, base: Base<'_>) {

@@ -444,10 +444,7 @@ fn check_ballots(
         }
         let read = raw.len() as u64;
         let checked = pipeline.push_chunk(raw);
-        if pipeline.malformed_lines > 0 {
-            complete = false;
-        }
-        for (id, culprit, detail) in pipeline.failures.drain(..) {
+        for (id, culprit, detail) in pipeline.take_failures() {
             report.fail(id, culprit, detail);
         }
         for id in 6..=10 {
@@ -462,15 +459,28 @@ fn check_ballots(
             break;
         }
     }
+    let checked = pipeline.flush();
+    for (id, culprit, detail) in pipeline.take_failures() {
+        report.fail(id, culprit, detail);
+    }
+    for id in 6..=10 {
+        report.item(id, checked);
+    }
+    if pipeline.malformed_lines() > 0 {
+        complete = false;
+    }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    complete.then(|| pipeline.finish())
+    complete.then(|| {
+        let totals = pipeline.finish();
+        (totals.hashes, totals.accumulator)
+    })
 }
 
 /// Ballot lines per batch equation (one multiscalar multiplication each, about 104 terms per
 /// default ballot). Spec `batch.md` §4.6.
-pub const BATCH: usize = 128;
+pub const BATCH: usize = 256;
 
 /// Ballot lines read, decoded and checked together: enough batches to keep every thread busy,
 /// few enough that memory does not depend on the size of the record.
@@ -493,21 +503,38 @@ pub struct BallotContext<'a> {
 
 /// Checks 6–10 over ballot lines fed in board order, chunk by chunk: decoding, hashing and
 /// proofs in parallel (one batch equation per [`BATCH`] lines), then the order-dependent
-/// checks (hash chain, duplicates, eligibility) and the tally sum in one sequential pass.
+/// checks (hash chain, duplicates, eligibility) and the tally sum in one sequential pass. The
+/// sequential pass of a chunk runs while the next chunk is being verified.
 ///
-/// Memory holds one chunk of lines at a time plus what grows with the record: one ballot hash
+/// Memory holds two chunks of lines at a time plus what grows with the record: one ballot hash
 /// per ballot and one entry per credential in the tally accumulator.
 pub struct BallotPipeline<'a> {
     context: BallotContext<'a>,
     mode: Mode,
+    /// The published code on the last line pushed (the guess for the next chunk's first link).
+    next_guess: Hash,
+    /// Outcomes of the last chunk pushed, waiting for the sequential pass.
+    pending: Vec<Vec<Result<LineOutcome, (u64, String)>>>,
+    state: Sequential<'a>,
+}
+
+/// The order-dependent state of the ballot checks.
+struct Sequential<'a> {
+    context: BallotContext<'a>,
     previous: Hash,
     hashes: HashSet<Hash>,
     accumulator: TallyAccumulator,
-    /// Failures found so far and not yet taken: `(check, culprit, detail)`, in line order
-    /// within each check.
-    pub failures: Vec<(u32, String, String)>,
-    /// Lines that did not decode (the tally cannot be recomputed without them).
-    pub malformed_lines: u64,
+    failures: Vec<(u32, String, String)>,
+    malformed_lines: u64,
+    bytes: Vec<u8>,
+}
+
+/// What the ballot checks found, once every line was pushed.
+pub struct BallotTotals {
+    /// The hash of every decoded ballot.
+    pub hashes: HashSet<Hash>,
+    /// The tally of the counted ballots.
+    pub accumulator: TallyAccumulator,
 }
 
 /// One decoded line after the parallel stage.
@@ -527,63 +554,114 @@ impl<'a> BallotPipeline<'a> {
     /// A pipeline at the start of `ballots.jsonl`.
     pub fn new(context: BallotContext<'a>, mode: Mode) -> Self {
         Self {
-            previous: context.fingerprint,
-            accumulator: TallyAccumulator::new(context.manifest),
             context,
             mode,
-            hashes: HashSet::new(),
-            failures: Vec::new(),
-            malformed_lines: 0,
+            next_guess: context.fingerprint,
+            pending: Vec::new(),
+            state: Sequential {
+                previous: context.fingerprint,
+                accumulator: TallyAccumulator::new(context.manifest),
+                context,
+                hashes: HashSet::new(),
+                failures: Vec::new(),
+                malformed_lines: 0,
+                bytes: Vec::new(),
+            },
         }
     }
 
-    /// Checks the next lines (`(line number, bytes)`, in board order) and returns how many
-    /// decoded. Failures are appended to [`failures`](Self::failures).
+    /// Verifies the next lines (`(line number, bytes)`, in board order) in parallel, while
+    /// running the sequential pass of the previous chunk. Returns how many ballots that pass
+    /// completed; its failures are then in [`take_failures`](Self::take_failures).
     pub fn push_chunk(&mut self, lines: Vec<(u64, Vec<u8>)>) -> u64 {
-        let context = self.context;
-        let mode = self.mode;
-        let first = self.previous;
-        let groups: Vec<Vec<Result<LineOutcome, (u64, String)>>> = lines
-            .par_chunks(BATCH)
-            .enumerate()
-            .map(|(index, group)| {
-                // The previous published code, read from the raw line before this group; the
-                // sequential pass recomputes the link when the guess was wrong.
-                let guess = match index {
-                    0 => first,
-                    _ => published_code(&lines[index * BATCH - 1].1).unwrap_or([0; 32]),
-                };
-                check_group(group, guess, &context, mode)
-            })
-            .collect();
-        drop(lines);
+        let first = self.next_guess;
+        if let Some((_, last)) = lines.last() {
+            self.next_guess = published_code(last).unwrap_or([0; 32]);
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let (context, mode, state) = (self.context, self.mode, &mut self.state);
+        let (outcomes, checked) = rayon::join(
+            || check_chunk(&lines, first, &context, mode),
+            || state.run(pending),
+        );
+        self.pending = outcomes;
+        checked
+    }
+
+    /// Runs the sequential pass of the last chunk pushed; returns how many ballots it completed.
+    pub fn flush(&mut self) -> u64 {
+        let pending = std::mem::take(&mut self.pending);
+        self.state.run(pending)
+    }
+
+    /// The failures found so far, `(check, culprit, detail)`, in line order within each check.
+    pub fn take_failures(&mut self) -> Vec<(u32, String, String)> {
+        std::mem::take(&mut self.state.failures)
+    }
+
+    /// Lines that did not decode so far (the tally cannot be recomputed without them).
+    pub fn malformed_lines(&self) -> u64 {
+        self.state.malformed_lines
+    }
+
+    /// The ballot hashes and the tally. Call [`flush`](Self::flush) and
+    /// [`take_failures`](Self::take_failures) first.
+    pub fn finish(self) -> BallotTotals {
+        BallotTotals {
+            hashes: self.state.hashes,
+            accumulator: self.state.accumulator,
+        }
+    }
+}
+
+/// The parallel stage of one chunk: one task per group of [`BATCH`] lines.
+fn check_chunk(
+    lines: &[(u64, Vec<u8>)],
+    first: Hash,
+    context: &BallotContext<'_>,
+    mode: Mode,
+) -> Vec<Vec<Result<LineOutcome, (u64, String)>>> {
+    lines
+        .par_chunks(BATCH)
+        .enumerate()
+        .map(|(index, group)| {
+            // The previous published code, read from the raw line before this group; the
+            // sequential pass recomputes the link when the guess was wrong.
+            let guess = match index {
+                0 => first,
+                _ => published_code(&lines[index * BATCH - 1].1).unwrap_or([0; 32]),
+            };
+            check_group(group, guess, context, mode)
+        })
+        .collect()
+}
+
+impl Sequential<'_> {
+    fn run(&mut self, outcomes: Vec<Vec<Result<LineOutcome, (u64, String)>>>) -> u64 {
         let mut checked = 0;
-        let mut bytes = Vec::new();
-        for outcome in groups.into_iter().flatten() {
-            let decoded = match outcome {
-                Ok(decoded) => decoded,
+        for outcome in outcomes.into_iter().flatten() {
+            match outcome {
+                Ok(decoded) => checked += self.line(decoded),
                 Err((line, message)) => {
                     self.malformed_lines += 1;
                     self.failures
                         .push((6, format!("ballots.jsonl line {line}"), message));
-                    continue;
                 }
-            };
-            checked += self.sequential(decoded, &mut bytes);
+            }
         }
         checked
     }
 
     /// The order-dependent checks of one decoded line; returns 1 if its proofs were checked.
-    fn sequential(&mut self, decoded: LineOutcome, bytes: &mut Vec<u8>) -> u64 {
+    fn line(&mut self, decoded: LineOutcome) -> u64 {
         let entry = &decoded.entry;
         // Each link must be H(the previous line's published code, this ballot).
         let previous = std::mem::replace(&mut self.previous, entry.tracking_code);
         let computed = if previous == decoded.guess {
             decoded.computed_code
         } else {
-            entry.ballot.write_canonical(bytes);
-            record::tracking_code(&previous, bytes)
+            entry.ballot.write_canonical(&mut self.bytes);
+            record::tracking_code(&previous, &self.bytes)
         };
         let culprit = || {
             format!(
@@ -628,11 +706,6 @@ impl<'a> BallotPipeline<'a> {
             self.failures.push((7, culprit(), error.to_string()));
         }
         1
-    }
-
-    /// The hashes of every decoded ballot and the tally accumulator.
-    pub fn finish(self) -> (HashSet<Hash>, TallyAccumulator) {
-        (self.hashes, self.accumulator)
     }
 }
 

@@ -133,13 +133,17 @@ fn pipeline(workload: &Workload, mode: Mode) -> Result<f64, ()> {
     let started = Instant::now();
     let mut pipeline = BallotPipeline::new(workload.context(), mode);
     let mut checked = 0;
+    let mut failures = 0;
     for chunk in chunks {
         checked += pipeline.push_chunk(chunk);
+        failures += pipeline.take_failures().len();
     }
-    let accepted = pipeline.failures.is_empty() && checked == workload.ballots.len() as u64;
-    let (_, accumulator) = pipeline.finish();
+    checked += pipeline.flush();
+    failures += pipeline.take_failures().len();
+    let totals = pipeline.finish();
     let seconds = started.elapsed().as_secs_f64();
-    drop(accumulator);
+    drop(totals);
+    let accepted = failures == 0 && checked == workload.ballots.len() as u64;
     if accepted {
         Ok(seconds)
     } else {
