@@ -188,7 +188,8 @@ impl EquationBatch {
         // ranges stays flat from one level to the next, each holds about one failure and
         // halving is the cheapest search; when it doubles, failures are dense and checking
         // item by item costs less.
-        let mut frontier = vec![0..self.items.len()];
+        let mut frontier: Vec<Range<usize>> = Vec::with_capacity(2);
+        frontier.push(0..self.items.len());
         while !frontier.is_empty() {
             let mut next = Vec::with_capacity(frontier.len() * 2);
             for range in &frontier {
