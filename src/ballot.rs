@@ -19,7 +19,7 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Which proof a range claim uses: disjunctive for fewer than 64 values, bulletproofs above
+/// Which proof a range claim uses: disjunctive for up to 64 values, bulletproofs above
 /// (spec `ballot.md` §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProofKind {
@@ -47,13 +47,15 @@ impl ProofKind {
 /// A proof that a ciphertext's plaintext lies in a range; the manifest fixes which kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// Exact and disjunctive proofs are the common case; boxing them would allocate per proof.
+#[allow(clippy::large_enum_variant)]
 pub enum ValueProof {
     /// The plaintext equals the single allowed value.
     Exact(EqualityProof),
     /// The plaintext is one of a few values.
     Disjunctive(DisjunctiveProof),
-    /// The plaintext lies in a large range.
-    Bulletproof(RangeProof),
+    /// The plaintext lies in a large range (boxed: much larger than the other variants).
+    Bulletproof(Box<RangeProof>),
 }
 
 impl ValueProof {
@@ -84,9 +86,9 @@ impl ValueProof {
             ProofKind::Disjunctive => ValueProof::Disjunctive(DisjunctiveProof::prove(
                 transcript, key, ciphertext, low, high, m, nonce, rng,
             )?),
-            ProofKind::Bulletproof => ValueProof::Bulletproof(RangeProof::prove(
+            ProofKind::Bulletproof => ValueProof::Bulletproof(Box::new(RangeProof::prove(
                 transcript, key, ciphertext, low, high, m, nonce, rng,
-            )?),
+            )?)),
         })
     }
 
@@ -458,7 +460,7 @@ impl BallotBody {
     }
 
     /// Checks the shape against the manifest and emits every option and total proof's
-    /// equations. Spec `ballot.md` §7 (verifier checks V5–V7), `batch.md` §4.5.
+    /// equations. Spec `ballot.md` §7 (verifier checks 6–7), `batch.md` §4.5.
     ///
     /// Returns an error exactly when a check made before the equations fails (shape, an
     /// identity `α`, a proof's challenge or shape), but not necessarily the first one in
@@ -775,7 +777,7 @@ impl Ballot {
         body_len
     }
 
-    /// The canonical bytes of the whole ballot (body, then signature). Spec `encoding.md` §4.
+    /// The canonical bytes of the whole ballot (body, then signature). Spec `encoding.md` §6.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(self.body.encoded_len() + 64);
         self.body.encode(&mut bytes);
@@ -787,7 +789,7 @@ impl Ballot {
 impl ChallengedBallot {
     /// Re-encrypts the revealed plaintexts with the revealed nonces and checks they give the
     /// published ciphertexts, that the plaintexts respect the manifest, and that the proofs
-    /// verify (spec `ballot.md` §8, verifier check V12).
+    /// verify (spec `ballot.md` §8, verifier check 11).
     pub fn check(
         &self,
         manifest: &Manifest,
@@ -836,7 +838,7 @@ impl ChallengedBallot {
     }
 }
 
-/// Canonical binary encoding (spec `encoding.md` §4): points and scalars as 32 bytes, counts
+/// Canonical binary encoding (spec `encoding.md` §6): points and scalars as 32 bytes, counts
 /// and integers as 8-byte little-endian, enum variants as one tag byte, byte strings with an
 /// 8-byte length prefix.
 trait Encode {

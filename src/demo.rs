@@ -221,6 +221,26 @@ pub struct SimulatedVoter {
     pub public: GroupElement,
 }
 
+impl SimulatedVoter {
+    /// Picks choices and has the device encrypt them (not yet cast or challenged).
+    fn fill_in<R: RngCore + rand_core::CryptoRng>(
+        &self,
+        election: &Election,
+        key: &EncryptionKey,
+        rng: &mut R,
+    ) -> Result<(BallotBody, crate::ballot::BallotSecrets), DemoError> {
+        let choices = simulated_choices(&election.manifest, rng);
+        Ok(BallotBody::encrypt(
+            &election.manifest,
+            election.fingerprint(),
+            key,
+            &self.public,
+            &choices,
+            rng,
+        )?)
+    }
+}
+
 /// Issues `count` credentials.
 pub fn register_voters<R: RngCore + rand_core::CryptoRng>(
     count: u64,
@@ -330,6 +350,9 @@ pub fn simulated_choices<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Ve
         .collect()
 }
 
+/// What one simulated voter did: the booth actions, whether they voted, whether they will revote.
+type VoterActions = (Vec<Action>, bool, bool);
+
 /// What one simulated voter does at the booth.
 enum Action {
     Challenge(crate::ballot::ChallengedBallot),
@@ -348,12 +371,14 @@ pub fn cast_simulated(
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
     let mut board = BallotBox::open(dir, election)?;
+    // One process casts everything and syncs once at the end; a live board syncs per ballot.
+    board.sync_every_ballot(false);
     let bar = progress.then(|| progress_bar(voters.len() as u64, "voting"));
     let mut summary = CastSummary::default();
     let mut revotes = Vec::new();
     const CHUNK: usize = 256;
     for (chunk_index, chunk) in voters.chunks(CHUNK).enumerate() {
-        let actions: Vec<Result<(Vec<Action>, bool, bool), DemoError>> = chunk
+        let actions: Vec<Result<VoterActions, DemoError>> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, voter)| {
@@ -370,26 +395,10 @@ pub fn cast_simulated(
                 let challenges = roll < 10;
                 let revotes = (10..13).contains(&roll);
                 if challenges {
-                    let choices = simulated_choices(&election.manifest, &mut rng);
-                    let (body, secrets) = BallotBody::encrypt(
-                        &election.manifest,
-                        election.fingerprint(),
-                        &key,
-                        &voter.public,
-                        &choices,
-                        &mut rng,
-                    )?;
+                    let (body, secrets) = voter.fill_in(election, &key, &mut rng)?;
                     actions.push(Action::Challenge(body.challenge(secrets)));
                 }
-                let choices = simulated_choices(&election.manifest, &mut rng);
-                let (body, _secrets) = BallotBody::encrypt(
-                    &election.manifest,
-                    election.fingerprint(),
-                    &key,
-                    &voter.public,
-                    &choices,
-                    &mut rng,
-                )?;
+                let (body, _secrets) = voter.fill_in(election, &key, &mut rng)?;
                 actions.push(Action::Cast(body.sign(
                     election.fingerprint(),
                     &voter.secret,
@@ -431,15 +440,7 @@ pub fn cast_simulated(
                 "saylau/v1/demo-revote",
                 &[&seed.to_le_bytes(), &(index as u64).to_le_bytes()],
             ));
-            let choices = simulated_choices(&election.manifest, &mut rng);
-            let (body, _secrets) = BallotBody::encrypt(
-                &election.manifest,
-                election.fingerprint(),
-                &key,
-                &voter.public,
-                &choices,
-                &mut rng,
-            )?;
+            let (body, _secrets) = voter.fill_in(election, &key, &mut rng)?;
             Ok(body.sign(election.fingerprint(), &voter.secret, &mut rng)?)
         })
         .collect();

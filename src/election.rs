@@ -2,7 +2,7 @@
 //! fingerprint), the ballot box that accepts ballots onto the board, and the encrypted tally.
 //!
 //! Spec: `protocol-spec/record.md` §3 (fingerprint), `board.md` (casting, tracking codes,
-//! revoting), `tally.md` §1 (which ballots are summed).
+//! revoting), `ballot.md` §10 and `verifier.md` §2 check 12 (which ballots are summed).
 
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::ceremony::CeremonyRecord;
@@ -107,6 +107,19 @@ impl Election {
             record::file_hash(&credentials_bytes),
             ceremony.joint_key,
         );
+        let problems = manifest.check();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(ElectionError::Manifest(list.join("; ")));
+        }
+        ceremony
+            .verify()
+            .map_err(|e| ElectionError::Mismatch(format!("ceremony.json does not verify: {e}")))?;
+        if ceremony.manifest_hash != expected.manifest_hash {
+            return Err(ElectionError::Mismatch(
+                "ceremony.json was run for another manifest".into(),
+            ));
+        }
         if expected != info {
             return Err(ElectionError::Mismatch("its hashes, key or fingerprint do not match manifest.json, ceremony.json and credentials.json".into()));
         }
@@ -202,11 +215,12 @@ impl<'e> BallotBox<'e> {
             position,
             ballots: LinesWriter::append(dir, record::BALLOTS)?,
             challenged: LinesWriter::append(dir, record::CHALLENGED)?,
-            sync_every_ballot: false,
+            sync_every_ballot: true,
         })
     }
 
-    /// Waits for the disk after every accepted ballot (a live board; the demo syncs at the end).
+    /// Whether to wait for the disk after every accepted ballot before answering (the default:
+    /// a receipt is only issued for a ballot on disk). The demo turns it off and syncs at the end.
     pub fn sync_every_ballot(&mut self, sync: bool) {
         self.sync_every_ballot = sync;
     }
@@ -264,11 +278,26 @@ impl<'e> BallotBox<'e> {
     }
 
     /// Publishes a challenged ballot. Its hash can never be cast afterwards.
+    /// The board checks it first (listed credential, revealed choices re-encrypt to the
+    /// ciphertexts, proofs valid), so no one can spoil the record with a bogus challenge.
     pub fn publish_challenge(&mut self, challenged: ChallengedBallot) -> Result<Hash, CastError> {
         let ballot_hash = challenged.body.hash();
         if self.seen.contains(&ballot_hash) {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
         }
+        if !self.listed.contains(challenged.body.credential.as_bytes()) {
+            return Err(CastError::UnlistedCredential {
+                ballot_hash: hex::encode(ballot_hash),
+                credential: hex::encode(challenged.body.credential.as_bytes()),
+            });
+        }
+        let election = self.election;
+        challenged
+            .check(&election.manifest, election.fingerprint(), election.key())
+            .map_err(|error| CastError::Invalid {
+                ballot_hash: hex::encode(ballot_hash),
+                error,
+            })?;
         self.challenged.push(
             &ChallengedLine {
                 ballot_hash,
@@ -287,15 +316,19 @@ impl<'e> BallotBox<'e> {
     }
 }
 
-/// Sums the ballots that count: the last ballot of each credential (spec `tally.md` §1).
+/// Sums the ballots that count: the last ballot of each credential (spec `ballot.md` §10).
 ///
-/// Feed every ballot in board order with [`add`](Self::add); revotes are rare, so the sum
-/// first includes every ballot and [`finish`](Self::finish) subtracts the superseded ones in a
-/// second pass over only their lines.
+/// Feed every counted ballot in board order with [`add`](Self::add) (a ballot that is not
+/// counted, a duplicate or one under an unlisted credential, is simply not added); revotes are
+/// rare, so the sum first includes every added ballot and [`finish`](Self::finish) subtracts
+/// the superseded ones in a second pass over only their lines.
 pub struct TallyAccumulator {
     sums: Vec<Vec<CiphertextSum>>,
     latest: HashMap<[u8; 32], u64>,
-    superseded: u64,
+    /// Lines that were added and later superseded by a revote under the same credential. Only
+    /// these are subtracted: a line that was never added (a duplicate, an unlisted credential)
+    /// must not be subtracted either.
+    superseded: Vec<u64>,
 }
 
 impl TallyAccumulator {
@@ -308,7 +341,7 @@ impl TallyAccumulator {
                 .map(|c| vec![CiphertextSum::default(); c.options.len()])
                 .collect(),
             latest: HashMap::new(),
-            superseded: 0,
+            superseded: Vec::new(),
         }
     }
 
@@ -316,12 +349,8 @@ impl TallyAccumulator {
     /// have been checked against the manifest.
     pub fn add(&mut self, line: u64, ballot: &Ballot) {
         self.add_ciphertexts(ballot, false);
-        if self
-            .latest
-            .insert(*ballot.body.credential.as_bytes(), line)
-            .is_some()
-        {
-            self.superseded += 1;
+        if let Some(previous) = self.latest.insert(*ballot.body.credential.as_bytes(), line) {
+            self.superseded.push(previous);
         }
     }
 
@@ -344,10 +373,10 @@ impl TallyAccumulator {
                 a.merge(b);
             }
         }
-        self.superseded += later.superseded;
+        self.superseded.extend(later.superseded);
         for (credential, line) in later.latest {
-            if self.latest.insert(credential, line).is_some() {
-                self.superseded += 1;
+            if let Some(previous) = self.latest.insert(credential, line) {
+                self.superseded.push(previous);
             }
         }
     }
@@ -359,29 +388,35 @@ impl TallyAccumulator {
 
     /// Subtracts superseded ballots (re-reading only their lines) and returns the tally.
     pub fn finish(mut self, dir: &Path) -> Result<EncryptedTally, RecordError> {
-        if self.superseded > 0 {
+        if !self.superseded.is_empty() {
+            let superseded: HashSet<u64> = self.superseded.iter().copied().collect();
             let mut reader =
                 LinesReader::open(dir, record::BALLOTS, false)?.ok_or_else(|| RecordError::Io {
                     file: record::BALLOTS.into(),
                     error: std::io::ErrorKind::NotFound.into(),
                 })?;
-            loop {
-                let Some((line, bytes)) = reader.next_line()? else {
-                    break;
-                };
-                // Only superseded lines are decoded; a line is superseded when its credential's
-                // latest line is later. The credential is read from the decoded ballot.
-                let credential = credential_of_line(bytes);
-                let is_latest = credential
-                    .and_then(|c| self.latest.get(&c))
-                    .map(|&latest| latest == line);
-                if is_latest == Some(true) {
+            while let Some((line, bytes)) = reader.next_line()? {
+                // Only superseded lines are decoded and subtracted.
+                if !superseded.contains(&line) {
                     continue;
                 }
                 let decoded: BallotLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
-                if self.latest.get(decoded.ballot.body.credential.as_bytes()) != Some(&line) {
-                    self.add_ciphertexts(&decoded.ballot, true);
+                // The credential's counted ballot must be a later line; anything else means
+                // the file changed between the two passes.
+                let credential = decoded.ballot.body.credential.as_bytes();
+                if !self
+                    .latest
+                    .get(credential)
+                    .is_some_and(|&latest| latest > line)
+                {
+                    return Err(RecordError::Malformed {
+                        file: record::BALLOTS.into(),
+                        line: Some(line),
+                        path: "ballot.body.credential".into(),
+                        message: "the file changed while it was being read".into(),
+                    });
                 }
+                self.add_ciphertexts(&decoded.ballot, true);
             }
         }
         Ok(EncryptedTally {
@@ -393,14 +428,6 @@ impl TallyAccumulator {
                 .collect(),
         })
     }
-}
-
-/// Finds `"credential":"<hex>"` in a ballot line without decoding the whole line.
-fn credential_of_line(bytes: &[u8]) -> Option<[u8; 32]> {
-    const KEY: &[u8] = b"\"credential\":\"";
-    let start = bytes.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let hex_text = std::str::from_utf8(bytes.get(start..start + 64)?).ok()?;
-    crate::group::decode_hex32(hex_text).ok()
 }
 
 /// Computes the encrypted tally of a record's ballots (used by trustees before decrypting:

@@ -15,9 +15,10 @@ pub type Labels = BTreeMap<String, String>;
 pub const MAX_CONTESTS: usize = 64;
 /// Largest number of options in one contest.
 pub const MAX_OPTIONS: usize = 256;
-/// Largest per-option score and total a contest may allow (bulletproofs cover 64 bits, the
-/// tally's discrete log needs a bound).
-pub const MAX_SCORE: u64 = 1 << 32;
+/// Largest per-option score and total a contest may allow. An option's count is at most
+/// participants × score, and the tally's discrete log is bounded (`tally::DiscreteLog`, 2⁴⁰):
+/// 2¹⁶ leaves room for 2²⁴ ≈ 16.7 million voters.
+pub const MAX_SCORE: u64 = 1 << 16;
 
 /// The election manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -447,7 +448,7 @@ impl Manifest {
                         option("yes", "Иә", "Да", "Yes"),
                         option("no", "Жоқ", "Нет", "No"),
                     ],
-                    // 0: the registered voters are the listed credentials (spec rules.md §4).
+                    // 0: the registered voters are the listed credentials (spec manifest.md §6.3).
                     rule: Some(Rule::Referendum(ReferendumRule::new(0))),
                 },
             ],

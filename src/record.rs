@@ -83,6 +83,19 @@ impl RecordError {
     }
 }
 
+/// The metadata of a record file, refusing anything but a regular file (after following
+/// symbolic links): opening a FIFO blocks forever, and a device such as `/dev/zero` never ends.
+fn regular_file_metadata(path: &Path, name: &str) -> Result<fs::Metadata, RecordError> {
+    let metadata = fs::metadata(path).map_err(|e| RecordError::io(name, e))?;
+    if !metadata.is_file() {
+        return Err(RecordError::io(
+            name,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        ));
+    }
+    Ok(metadata)
+}
+
 /// The SHA3 hash of a record file's bytes (spec `record.md` §2).
 pub fn file_hash(bytes: &[u8]) -> Hash {
     tagged_hash("saylau/v1/file", &[bytes])
@@ -115,7 +128,7 @@ pub fn decode_json<T: DeserializeOwned>(
 /// Reads a whole file, refusing files over [`MAX_FILE_BYTES`].
 pub fn read_file(dir: &Path, name: &str) -> Result<Vec<u8>, RecordError> {
     let path = dir.join(name);
-    let metadata = fs::metadata(&path).map_err(|e| RecordError::io(name, e))?;
+    let metadata = regular_file_metadata(&path, name)?;
     if metadata.len() > MAX_FILE_BYTES {
         return Err(RecordError::TooLarge {
             file: name.into(),
@@ -278,7 +291,17 @@ pub struct LinesReader<R> {
 impl LinesReader<std::io::BufReader<fs::File>> {
     /// Opens `dir/name`; a missing file reads as empty when `optional`.
     pub fn open(dir: &Path, name: &str, optional: bool) -> Result<Option<Self>, RecordError> {
-        match fs::File::open(dir.join(name)) {
+        let path = dir.join(name);
+        match regular_file_metadata(&path, name) {
+            Err(RecordError::Io { error, .. })
+                if optional && error.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return Ok(None)
+            }
+            Err(error) => return Err(error),
+            Ok(_) => {}
+        }
+        match fs::File::open(path) {
             Ok(file) => Ok(Some(Self::new(
                 std::io::BufReader::with_capacity(1 << 20, file),
                 name,
@@ -389,6 +412,40 @@ impl LinesWriter {
     }
 }
 
+/// Cuts a JSON-lines file back to its last complete line. A line without its newline was cut
+/// short by a crash during the write, before the writer acknowledged it, so nothing accepted
+/// is lost. Returns the number of bytes dropped.
+pub fn drop_unacknowledged_tail(dir: &Path, name: &str) -> Result<u64, RecordError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let path = dir.join(name);
+    let mut file = match fs::OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(RecordError::io(name, e)),
+    };
+    let length = file.metadata().map_err(|e| RecordError::io(name, e))?.len();
+    let mut keep = length;
+    let mut buffer = [0u8; 4096];
+    while keep > 0 {
+        let start = keep.saturating_sub(buffer.len() as u64);
+        let chunk = &mut buffer[..(keep - start) as usize];
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(chunk))
+            .map_err(|e| RecordError::io(name, e))?;
+        if let Some(position) = chunk.iter().rposition(|&b| b == b'\n') {
+            keep = start + position as u64 + 1;
+            break;
+        }
+        keep = start;
+    }
+    if keep < length {
+        file.set_len(keep)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| RecordError::io(name, e))?;
+    }
+    Ok(length - keep)
+}
+
 /// `record.json`: each file's hash, chained into the record root (spec `record.md` §4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -464,9 +521,7 @@ pub fn decryption_file_name(index: u32) -> String {
 pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
     use sha3::{Digest, Sha3_256};
     let path = dir.join(name);
-    let length = fs::metadata(&path)
-        .map_err(|e| RecordError::io(name, e))?
-        .len();
+    let length = regular_file_metadata(&path, name)?.len();
     // Same bytes as tagged_hash("saylau/v1/file", [content]), fed incrementally.
     let tag = b"saylau/v1/file";
     let mut hasher = Sha3_256::new();
@@ -530,6 +585,23 @@ mod tests {
         assert!(reader.next_json::<CredentialList>().unwrap().is_some());
         let error = reader.next_json::<CredentialList>().unwrap_err();
         assert!(error.to_string().contains("line 3"), "{error}");
+    }
+
+    #[test]
+    fn partial_tail_is_dropped_and_complete_lines_kept() {
+        let dir = std::env::temp_dir().join(format!("saylau-tail-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("b.jsonl"), b"{\"a\":1}\n{\"a\":2}\n{\"a\":").unwrap();
+        assert_eq!(drop_unacknowledged_tail(&dir, "b.jsonl").unwrap(), 5);
+        assert_eq!(
+            fs::read(dir.join("b.jsonl")).unwrap(),
+            b"{\"a\":1}\n{\"a\":2}\n"
+        );
+        assert_eq!(drop_unacknowledged_tail(&dir, "b.jsonl").unwrap(), 0);
+        fs::write(dir.join("c.jsonl"), b"{\"a\":").unwrap();
+        assert_eq!(drop_unacknowledged_tail(&dir, "c.jsonl").unwrap(), 5);
+        assert_eq!(drop_unacknowledged_tail(&dir, "missing.jsonl").unwrap(), 0);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

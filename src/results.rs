@@ -109,7 +109,8 @@ pub struct ResultsContext<'a> {
 }
 
 /// Verifier checks 14 (counts) and 15 (outcomes). `valid` maps each trustee whose share passed
-/// check 13 to its position in `shares`. Reports failures through `fail(check, culprit, detail)`.
+/// check 13 to its position in `shares`. Reports failures through `fail(check, culprit, detail)`
+/// and returns whether check 15 could run (it needs counts of the manifest's shape).
 pub fn check_results(
     results: &Results,
     context: ResultsContext<'_>,
@@ -117,7 +118,7 @@ pub fn check_results(
     shares: &[DecryptionShare],
     valid: &HashMap<u32, usize>,
     fail: &mut dyn FnMut(u32, String, String),
-) {
+) -> bool {
     let manifest = context.manifest;
     if results.participants != tally.participants {
         fail(
@@ -133,6 +134,31 @@ pub fn check_results(
             "differs from the number of listed credentials".into(),
         );
     }
+    // The skipped shares are the published ones that failed check 13: a valid share listed as
+    // rejected would accuse its trustee falsely, an invalid one left out would hide the fault.
+    let mut listed = std::collections::HashSet::new();
+    for rejected in &results.rejected_shares {
+        let t = rejected.trustee;
+        if valid.contains_key(&t) || !listed.insert(t) {
+            fail(
+                14,
+                format!("results.json: rejected_shares (trustee {t})"),
+                "this trustee's share is valid, or is listed twice".into(),
+            );
+        }
+    }
+    for share in shares.iter().filter(|s| !valid.contains_key(&s.trustee)) {
+        if !listed.contains(&share.trustee) {
+            fail(
+                14,
+                "results.json: rejected_shares".into(),
+                format!(
+                    "trustee {}'s share failed its proof but is not listed",
+                    share.trustee
+                ),
+            );
+        }
+    }
     let threshold = context.ceremony.threshold as usize;
     let used = &results.trustees_used;
     if used.len() != threshold || used.windows(2).any(|w| w[0] >= w[1]) {
@@ -141,7 +167,7 @@ pub fn check_results(
             "results.json: trustees_used".into(),
             format!("must list exactly t = {threshold} distinct trustees in increasing order"),
         );
-        return;
+        return false;
     }
     if let Some(bad) = used.iter().find(|i| !valid.contains_key(i)) {
         fail(
@@ -149,7 +175,7 @@ pub fn check_results(
             format!("results.json: trustees_used (trustee {bad})"),
             "this trustee has no valid decryption share".into(),
         );
-        return;
+        return false;
     }
     let Ok(lambdas) = lagrange_at_zero(used) else {
         fail(
@@ -157,7 +183,7 @@ pub fn check_results(
             "results.json: trustees_used".into(),
             "indices do not give Lagrange coefficients".into(),
         );
-        return;
+        return false;
     };
     if results.contests.len() != manifest.contests.len() {
         fail(
@@ -165,7 +191,7 @@ pub fn check_results(
             "results.json: contests".into(),
             "shape differs from the manifest".into(),
         );
-        return;
+        return false;
     }
     let used_shares: Vec<&DecryptionShare> = used
         .iter()
@@ -200,7 +226,7 @@ pub fn check_results(
         }
     }
     if !shapes_ok {
-        return;
+        return false;
     }
     let counts: Vec<Vec<u64>> = results.contests.iter().map(|r| r.counts.clone()).collect();
     match outcomes(manifest, results.participants, results.eligible, &counts) {
@@ -221,6 +247,7 @@ pub fn check_results(
             }
         }
     }
+    true
 }
 
 /// The results as an SVG bar chart, labelled in `language` (or the manifest's first language).

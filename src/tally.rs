@@ -12,7 +12,7 @@ use crate::batch::{EquationBatch, EquationSink};
 use crate::ceremony::{lagrange_at_zero, CeremonyError, CeremonyRecord, KeyShare};
 use crate::elgamal::Ciphertext;
 use crate::error::ProofError;
-use crate::group::{GroupElement, G};
+use crate::group::GroupElement;
 use crate::proofs::{EqualityProof, EqualityStatement};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
@@ -21,6 +21,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{Identity, IsIdentity, VartimeMultiscalarMul};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use thiserror::Error;
@@ -637,10 +638,11 @@ impl DiscreteLog {
             {
                 let step = first + k as u32;
                 let key = table_key(encoding);
-                if table.contains_key(&key) {
-                    overflow.push((key, step));
-                } else {
-                    table.insert(key, step);
+                match table.entry(key) {
+                    Entry::Occupied(_) => overflow.push((key, step)),
+                    Entry::Vacant(slot) => {
+                        slot.insert(step);
+                    }
                 }
             }
         }
@@ -692,7 +694,7 @@ impl DiscreteLog {
         while i < giant_steps {
             halves.clear();
             let first = i;
-            while halves.len() < CHUNK as usize && i < giant_steps {
+            while halves.len() < CHUNK && i < giant_steps {
                 if halved.is_identity() {
                     // P = i·m·G exactly (the batch trick cannot encode the identity).
                     return self.accept(i * m);
@@ -736,6 +738,7 @@ pub fn count_point(count: u64) -> RistrettoPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::group::G;
 
     #[test]
     fn discrete_log_small_exhaustive() {

@@ -150,7 +150,14 @@ fn several_invalid_proofs_are_all_named() {
         positions.truncate(count);
         let tampered: Vec<_> = positions
             .iter()
-            .map(|&p| (p, TAMPERS[rng.gen_range(0..TAMPERS.len())], rng.gen(), rng.gen()))
+            .map(|&p| {
+                (
+                    p,
+                    TAMPERS[rng.gen_range(0..TAMPERS.len())],
+                    rng.gen(),
+                    rng.gen(),
+                )
+            })
             .collect();
         let lines = lines_with(&tampered);
         let found = failures(lines.clone(), Mode::Batch);
