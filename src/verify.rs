@@ -595,7 +595,7 @@ impl<'a> BallotPipeline<'a> {
         let pending = std::mem::take(&mut self.pending);
         let (context, mode, state) = (self.context, self.mode, &mut self.state);
         let (outcomes, checked) = rayon::join(
-            || check_chunk(&lines, first, &context, mode),
+            || check_chunk(lines, first, &context, mode),
             || state.run(pending),
         );
         self.pending = outcomes;
@@ -628,25 +628,30 @@ impl<'a> BallotPipeline<'a> {
     }
 }
 
-/// The parallel stage of one chunk: one task per group of [`BATCH`] lines.
+/// The parallel stage of one chunk: one task per group of [`BATCH`] lines. Each task owns its
+/// raw lines and frees each one once decoded.
 fn check_chunk(
-    lines: &[(u64, Vec<u8>)],
+    lines: Vec<(u64, Vec<u8>)>,
     first: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
 ) -> Vec<Vec<Result<LineOutcome, (u64, String)>>> {
-    lines
-        .par_chunks(BATCH)
-        .enumerate()
-        .map(|(index, group)| {
-            // The previous published code, read from the raw line before this group; the
-            // sequential pass recomputes the link when the guess was wrong.
-            let guess = match index {
-                0 => first,
-                _ => published_code(&lines[index * BATCH - 1].1).unwrap_or([0; 32]),
-            };
-            check_group(group, guess, context, mode)
-        })
+    let mut groups = Vec::with_capacity(lines.len().div_ceil(BATCH));
+    let mut guess = first;
+    let mut lines = lines.into_iter().peekable();
+    while lines.peek().is_some() {
+        let group: Vec<(u64, Vec<u8>)> = lines.by_ref().take(BATCH).collect();
+        // The previous published code, read from the raw line before the next group; the
+        // sequential pass recomputes the link when the guess was wrong.
+        let next_guess = group
+            .last()
+            .and_then(|(_, raw)| published_code(raw))
+            .unwrap_or([0; 32]);
+        groups.push((std::mem::replace(&mut guess, next_guess), group));
+    }
+    groups
+        .into_par_iter()
+        .map(|(guess, group)| check_group(group, guess, context, mode))
         .collect()
 }
 
@@ -745,7 +750,7 @@ fn decode_line(line: u64, bytes: &[u8]) -> Result<BallotLine, String> {
 /// a culprit search names every failing ballot, and each is verified proof by proof so that its
 /// failure reads exactly as in one-by-one mode (spec `batch.md` §5).
 fn check_group(
-    group: &[(u64, Vec<u8>)],
+    group: Vec<(u64, Vec<u8>)>,
     guess: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
@@ -765,10 +770,12 @@ fn check_group(
     let mut items = Vec::with_capacity(group.len());
     let mut suspects = Vec::new();
     for (line, raw) in group {
-        let entry = match decode_line(*line, raw) {
+        let decoded = decode_line(line, &raw);
+        drop(raw);
+        let entry = match decoded {
             Ok(entry) => entry,
             Err(message) => {
-                outcomes.push(Err((*line, message)));
+                outcomes.push(Err((line, message)));
                 continue;
             }
         };
@@ -811,7 +818,7 @@ fn check_group(
             }
         }
         outcomes.push(Ok(LineOutcome {
-            line: *line,
+            line,
             entry,
             body_hash,
             computed_code,
