@@ -258,6 +258,13 @@ impl EquationBatch {
         sum.is_identity()
     }
 
+    /// Empties the batch for proofs about `key`, keeping its allocation and drawing a fresh
+    /// seed.
+    pub fn clear_for(&mut self, key: Option<RistrettoPoint>) {
+        self.key = key;
+        self.clear();
+    }
+
     /// Empties the batch, keeping its allocation and drawing a fresh seed.
     pub fn clear(&mut self) {
         self.rng = fresh_rng();

@@ -745,6 +745,11 @@ fn decode_line(line: u64, bytes: &[u8]) -> Result<BallotLine, String> {
     })
 }
 
+thread_local! {
+    /// Each thread's batch, kept between groups.
+    static SCRATCH: std::cell::Cell<Option<EquationBatch>> = const { std::cell::Cell::new(None) };
+}
+
 /// The parallel stage for one group of lines: decode, encode once (ballot hash and tracking
 /// code), shape, and the proofs of every well-shaped ballot as one batch equation; on failure,
 /// a culprit search names every failing ballot, and each is verified proof by proof so that its
@@ -758,11 +763,16 @@ fn check_group(
     let mut outcomes = Vec::with_capacity(group.len());
     let mut bytes = Vec::new();
     let mut previous = guess;
+    // The batch's term vectors (about 5 MB for a group) are reused from task to task: fresh
+    // allocations of that size cost page faults and zeroing on every group.
     let mut batch = match mode {
-        Mode::Batch => Some(EquationBatch::with_capacity(
-            Some(*context.key.point()),
-            group.len() * 104,
-        )),
+        Mode::Batch => Some(SCRATCH.with(|scratch| match scratch.take() {
+            Some(mut batch) => {
+                batch.clear_for(Some(*context.key.point()));
+                batch
+            }
+            None => EquationBatch::with_capacity(Some(*context.key.point()), group.len() * 104),
+        })),
         Mode::OneByOne => None,
     };
     // For each batch item, its outcome's index; ballots whose checks failed before the
@@ -827,10 +837,11 @@ fn check_group(
             proof,
         }));
     }
-    if let Some(batch) = &batch {
+    if let Some(batch) = batch {
         if !batch.holds() {
             suspects.extend(batch.failing_items().into_iter().map(|item| items[item]));
         }
+        SCRATCH.with(|scratch| scratch.set(Some(batch)));
     }
     for index in suspects {
         if let Some(Ok(outcome)) = outcomes.get_mut(index) {
