@@ -6,7 +6,7 @@
 //! credential, and every proof binds the election fingerprint and the credential, so a copied
 //! ballot cannot be replayed under another credential.
 
-use crate::batch::EquationSink;
+use crate::batch::{Base, EquationBatch, EquationSink};
 use crate::digest::{tagged_hash, Hash};
 use crate::elgamal::{Ciphertext, CiphertextSum, EncryptionKey, PublicKey, Secret};
 use crate::error::ProofError;
@@ -118,6 +118,26 @@ impl ValueProof {
             ValueProof::Bulletproof(proof) => {
                 proof.equations(transcript, key, ciphertext, low, high, sink)
             }
+        }
+    }
+}
+
+impl ValueProof {
+    /// Verifies this proof on its own (a batch of one).
+    pub fn verify(
+        &self,
+        transcript: &mut Transcript,
+        key: &PublicKey,
+        ciphertext: &Ciphertext,
+        low: u64,
+        high: u64,
+    ) -> Result<(), ProofError> {
+        let mut batch = EquationBatch::with_capacity(Some(*key.point()), 16);
+        self.equations(transcript, key, ciphertext, low, high, &mut batch)?;
+        if batch.holds() {
+            Ok(())
+        } else {
+            Err(ProofError::EquationsFail)
         }
     }
 }
@@ -401,7 +421,7 @@ impl BallotBody {
     pub fn hash(&self) -> Hash {
         let mut bytes = Vec::with_capacity(self.encoded_len());
         self.encode(&mut bytes);
-        tagged_hash("saylau/v1/ballot-hash", &[&bytes])
+        hash_body_bytes(&bytes)
     }
 
     /// Signs the body with the credential secret, making a castable ballot.
@@ -440,7 +460,13 @@ impl BallotBody {
     }
 
     /// Checks the shape against the manifest and emits every option and total proof's
-    /// equations. Spec `ballot.md` §7 (verifier checks 6–7).
+    /// equations. Spec `ballot.md` §7 (verifier checks 6–7), `batch.md` §4.5.
+    ///
+    /// Returns an error exactly when a check made before the equations fails (shape, an
+    /// identity `α`, a proof's challenge or shape), but not necessarily the first one in
+    /// ballot order: the total proof is emitted before the option proofs, so that its terms
+    /// on the total ciphertext can be folded into the options' ciphertext terms (the total
+    /// is their sum). [`Ballot::verify_each`] names the first failing proof in ballot order.
     pub fn equations(
         &self,
         manifest: &Manifest,
@@ -448,35 +474,35 @@ impl BallotBody {
         key: &PublicKey,
         sink: &mut dyn EquationSink,
     ) -> Result<(), BallotError> {
-        if self.contests.len() != manifest.contests.len() {
-            return Err(BallotError::Shape(format!(
-                "{} contests, the manifest has {}",
-                self.contests.len(),
-                manifest.contests.len()
-            )));
-        }
+        check_shape(self, manifest)?;
         let base = ballot_transcript(fingerprint, &self.credential);
         for (c, (contest, encrypted)) in manifest.contests.iter().zip(&self.contests).enumerate() {
-            if encrypted.options.len() != contest.options.len() {
-                return Err(BallotError::Shape(format!(
-                    "contest {c}: {} options, the manifest has {}",
-                    encrypted.options.len(),
-                    contest.options.len()
-                )));
-            }
             let Limits {
                 option_max,
                 total_min,
                 total_max,
             } = contest.kind.limits();
             let mut sum = CiphertextSum::default();
+            for option in &encrypted.options {
+                sum.add(&option.ciphertext);
+            }
+            let total = sum.finish();
+            let mut total_terms = TotalTerms::new(sink, &total);
+            encrypted
+                .total_proof
+                .equations(
+                    &mut total_transcript(&base, c, encrypted.options.len()),
+                    key,
+                    &total,
+                    total_min,
+                    total_max,
+                    &mut total_terms,
+                )
+                .map_err(|error| BallotError::TotalProof { contest: c, error })?;
+            let (fold_alpha, fold_beta) = (total_terms.alpha, total_terms.beta);
             for (o, option) in encrypted.options.iter().enumerate() {
-                if option.ciphertext.has_identity_alpha() {
-                    return Err(BallotError::IdentityAlpha {
-                        contest: c,
-                        option: o,
-                    });
-                }
+                let mut option_terms =
+                    OptionTerms::new(sink, &option.ciphertext, fold_alpha, fold_beta);
                 option
                     .proof
                     .equations(
@@ -485,7 +511,41 @@ impl BallotBody {
                         &option.ciphertext,
                         0,
                         option_max,
-                        sink,
+                        &mut option_terms,
+                    )
+                    .map_err(|error| BallotError::OptionProof {
+                        contest: c,
+                        option: o,
+                        error,
+                    })?;
+                option_terms.finish();
+            }
+        }
+        Ok(())
+    }
+    /// Verifies every option and total proof on its own, in ballot order, and returns the
+    /// first failure (the one-by-one form of [`equations`](Self::equations)).
+    pub fn verify_each(
+        &self,
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &PublicKey,
+    ) -> Result<(), BallotError> {
+        let body = self;
+        check_shape(body, manifest)?;
+        let base = ballot_transcript(fingerprint, &body.credential);
+        for (c, (contest, encrypted)) in manifest.contests.iter().zip(&body.contests).enumerate() {
+            let limits = contest.kind.limits();
+            let mut sum = CiphertextSum::default();
+            for (o, option) in encrypted.options.iter().enumerate() {
+                option
+                    .proof
+                    .verify(
+                        &mut option_transcript(&base, c, o),
+                        key,
+                        &option.ciphertext,
+                        0,
+                        limits.option_max,
                     )
                     .map_err(|error| BallotError::OptionProof {
                         contest: c,
@@ -496,18 +556,148 @@ impl BallotBody {
             }
             encrypted
                 .total_proof
-                .equations(
+                .verify(
                     &mut total_transcript(&base, c, encrypted.options.len()),
                     key,
                     &sum.finish(),
-                    total_min,
-                    total_max,
-                    sink,
+                    limits.total_min,
+                    limits.total_max,
                 )
                 .map_err(|error| BallotError::TotalProof { contest: c, error })?;
         }
         Ok(())
     }
+}
+
+/// Checks a ballot body's shape against the manifest: contest and option counts, and
+/// `α ≠ identity` for every option (spec `ballot.md` §7, V5–V6). Errors name the first
+/// problem in ballot order.
+pub fn check_shape(body: &BallotBody, manifest: &Manifest) -> Result<(), BallotError> {
+    if body.contests.len() != manifest.contests.len() {
+        return Err(BallotError::Shape(format!(
+            "{} contests, the manifest has {}",
+            body.contests.len(),
+            manifest.contests.len()
+        )));
+    }
+    for (c, (encrypted, contest)) in body.contests.iter().zip(&manifest.contests).enumerate() {
+        if encrypted.options.len() != contest.options.len() {
+            return Err(BallotError::Shape(format!(
+                "contest {c}: {} options, the manifest has {}",
+                encrypted.options.len(),
+                contest.options.len()
+            )));
+        }
+        for (o, option) in encrypted.options.iter().enumerate() {
+            if option.ciphertext.has_identity_alpha() {
+                return Err(BallotError::IdentityAlpha {
+                    contest: c,
+                    option: o,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Forwards a total proof's terms, except those on the total ciphertext's halves, whose
+/// coefficients it keeps: the total is the sum of the options' ciphertexts, so `x·Σα_i` is
+/// emitted as `x·α_i` on each option's own term (spec `batch.md` §4.5).
+struct TotalTerms<'s, 't> {
+    inner: &'s mut dyn EquationSink,
+    total: &'t Ciphertext,
+    alpha: Scalar,
+    beta: Scalar,
+}
+
+impl<'s, 't> TotalTerms<'s, 't> {
+    fn new(inner: &'s mut dyn EquationSink, total: &'t Ciphertext) -> Self {
+        Self {
+            inner,
+            total,
+            alpha: Scalar::ZERO,
+            beta: Scalar::ZERO,
+        }
+    }
+}
+
+impl EquationSink for TotalTerms<'_, '_> {
+    fn weight(&mut self) -> Scalar {
+        self.inner.weight()
+    }
+
+    fn add(&mut self, coefficient: Scalar, base: Base<'_>) {
+        match base {
+            Base::Point(point) if std::ptr::eq(point, self.total.alpha.point()) => {
+                self.alpha += coefficient
+            }
+            Base::Point(point) if std::ptr::eq(point, self.total.beta.point()) => {
+                self.beta += coefficient
+            }
+            base => self.inner.add(coefficient, base),
+        }
+    }
+}
+
+/// Forwards an option proof's terms, adding the folded total-proof coefficients to the first
+/// term on each of the option's ciphertext halves (or emitting them at the end).
+struct OptionTerms<'s, 't> {
+    inner: &'s mut dyn EquationSink,
+    ciphertext: &'t Ciphertext,
+    alpha: Option<Scalar>,
+    beta: Option<Scalar>,
+}
+
+impl<'s, 't> OptionTerms<'s, 't> {
+    fn new(
+        inner: &'s mut dyn EquationSink,
+        ciphertext: &'t Ciphertext,
+        alpha: Scalar,
+        beta: Scalar,
+    ) -> Self {
+        Self {
+            inner,
+            ciphertext,
+            alpha: Some(alpha),
+            beta: Some(beta),
+        }
+    }
+
+    fn finish(self) {
+        if let Some(alpha) = self.alpha {
+            self.inner
+                .add(alpha, Base::Point(self.ciphertext.alpha.point()));
+        }
+        if let Some(beta) = self.beta {
+            self.inner
+                .add(beta, Base::Point(self.ciphertext.beta.point()));
+        }
+    }
+}
+
+impl EquationSink for OptionTerms<'_, '_> {
+    fn weight(&mut self) -> Scalar {
+        self.inner.weight()
+    }
+
+    fn add(&mut self, coefficient: Scalar, base: Base<'_>) {
+        let folded = match base {
+            Base::Point(point) if std::ptr::eq(point, self.ciphertext.alpha.point()) => {
+                self.alpha.take()
+            }
+            Base::Point(point) if std::ptr::eq(point, self.ciphertext.beta.point()) => {
+                self.beta.take()
+            }
+            _ => None,
+        };
+        self.inner
+            .add(coefficient + folded.unwrap_or(Scalar::ZERO), base);
+    }
+}
+
+/// The ballot hash of a body's canonical bytes (spec `ballot.md` §6).
+pub fn hash_body_bytes(body_bytes: &[u8]) -> Hash {
+    tagged_hash("saylau/v1/ballot-hash", &[body_bytes])
 }
 
 impl Ballot {
@@ -533,6 +723,8 @@ impl Ballot {
     }
 
     /// Verifies the whole ballot on its own (one multiscalar multiplication for the ballot).
+    /// On failure the error names the first failing proof in ballot order, as
+    /// [`verify_each`](Self::verify_each) does.
     pub fn verify(
         &self,
         manifest: &Manifest,
@@ -540,13 +732,49 @@ impl Ballot {
         key: &PublicKey,
     ) -> Result<(), BallotError> {
         let hash = self.body.hash();
-        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 256);
-        self.equations(manifest, fingerprint, key, &hash, &mut batch)?;
-        if batch.holds() {
-            Ok(())
-        } else {
-            Err(BallotError::Equations(ProofError::EquationsFail))
+        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 128);
+        let fast = self.equations(manifest, fingerprint, key, &hash, &mut batch);
+        if fast.is_ok() && batch.holds() {
+            return Ok(());
         }
+        self.verify_each(manifest, fingerprint, key, &hash)?;
+        // Only reached if the ballot's combined check failed while each proof holds alone,
+        // which happens with probability at most 2^-128 (spec batch.md §3): fail closed.
+        Err(BallotError::Equations(ProofError::EquationsFail))
+    }
+
+    /// Verifies every proof of the ballot on its own, in ballot order (each option's proof,
+    /// then the contest's total proof, contest by contest, then the signature), and returns
+    /// the first failure. This is the one-by-one verifier: slower than [`verify`](Self::verify),
+    /// same accept/reject outcome. `body_hash` is `self.body.hash()`.
+    pub fn verify_each(
+        &self,
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &PublicKey,
+        body_hash: &Hash,
+    ) -> Result<(), BallotError> {
+        self.body.verify_each(manifest, fingerprint, key)?;
+        let base = ballot_transcript(fingerprint, &self.body.credential);
+        self.signature
+            .verify(
+                &mut signature_transcript(&base, body_hash),
+                &self.body.credential,
+            )
+            .map_err(BallotError::Signature)
+    }
+
+    /// Writes the canonical bytes of the whole ballot (body, then signature; spec `encoding.md`
+    /// §4) into `out`, replacing its content, and returns the length of the body's prefix:
+    /// `hash_body_bytes(&out[..len])` is the ballot hash, and `out` is what a tracking code
+    /// hashes. One encoding serves both.
+    pub fn write_canonical(&self, out: &mut Vec<u8>) -> usize {
+        out.clear();
+        out.reserve(self.body.encoded_len() + 64);
+        self.body.encode(out);
+        let body_len = out.len();
+        self.signature.encode(out);
+        body_len
     }
 
     /// The canonical bytes of the whole ballot (body, then signature). Spec `encoding.md` §6.
@@ -600,14 +828,13 @@ impl ChallengedBallot {
                 }
             }
         }
-        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 256);
-        self.body
-            .equations(manifest, fingerprint, key, &mut batch)?;
-        if batch.holds() {
-            Ok(())
-        } else {
-            Err(BallotError::Equations(ProofError::EquationsFail))
+        let mut batch = EquationBatch::with_capacity(Some(*key.point()), 128);
+        let fast = self.body.equations(manifest, fingerprint, key, &mut batch);
+        if fast.is_ok() && batch.holds() {
+            return Ok(());
         }
+        self.body.verify_each(manifest, fingerprint, key)?;
+        Err(BallotError::Equations(ProofError::EquationsFail))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod election;
 pub mod results;
 pub mod trustee;
@@ -36,6 +37,9 @@ pub enum Command {
     /// Combine the trustees' decryption shares into the results.
     #[command(subcommand)]
     Tally(trustee::TallyCommand),
+    /// Speed tests (ballot verification).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Runs one command and returns the process exit code.
@@ -49,5 +53,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Trustee(command) => trustee::trustee(command),
         Command::Ceremony(command) => trustee::ceremony(command),
         Command::Tally(command) => trustee::tally(command),
+        Command::Bench(command) => bench::run(command),
     }
 }

@@ -134,19 +134,43 @@ impl<'de> Deserialize<'de> for GroupElement {
 
 /// Decodes exactly 64 lower-case hex characters.
 pub fn decode_hex32(text: &str) -> Result<[u8; 32], DecodeError> {
+    let text = text.as_bytes();
     if text.len() != 64 {
         return Err(DecodeError::Length {
             expected: 32,
             found: text.len() / 2,
         });
     }
-    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+    // One table lookup per character; anything but 0-9 and a-f maps to 0xff and is caught
+    // once at the end (this runs about a hundred times per ballot).
+    let mut out = [0u8; 32];
+    let mut invalid = 0u8;
+    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let (high, low) = (HEX_DIGITS[pair[0] as usize], HEX_DIGITS[pair[1] as usize]);
+        invalid |= high | low;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    if invalid & 0xf0 != 0 {
         return Err(DecodeError::Hex);
     }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(text, &mut out).map_err(|_| DecodeError::Hex)?;
     Ok(out)
 }
+
+/// The value of each lower-case hex digit; 0xff for every other byte.
+const HEX_DIGITS: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// Reads a JSON string of 64 lower-case hex characters without allocating.
 struct Hex32Visitor;

@@ -26,3 +26,4 @@ pub mod tally;
 pub mod transcript;
 pub mod trustee;
 pub mod verify;
+pub mod workload;

@@ -161,10 +161,16 @@ impl DisjunctiveProof {
         for (value, branch) in (low..=high).zip(&self.branches) {
             let w1 = sink.weight();
             let w2 = sink.weight();
-            g += w1 * branch.response + w2 * branch.challenge * Scalar::from(value);
+            let w2_challenge = w2 * branch.challenge;
+            g += w1 * branch.response;
+            match value {
+                0 => {}
+                1 => g += w2_challenge,
+                _ => g += w2_challenge * Scalar::from(value),
+            }
             k += w2 * branch.response;
             alpha -= w1 * branch.challenge;
-            beta -= w2 * branch.challenge;
+            beta -= w2_challenge;
             sink.add(-w1, Base::Point(branch.a.point()));
             sink.add(-w2, Base::Point(branch.b.point()));
         }

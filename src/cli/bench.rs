@@ -1,0 +1,199 @@
+//! `saylau bench verify`: a researcher's speed test of ballot verification, in the spirit of
+//! `openssl speed`.
+//!
+//! It generates ballots in memory and times, in one run:
+//! - (a) `naive_s`: one-by-one verification on one thread: every proof checked alone;
+//! - (b) `batch_s_1thread`: batch verification on one thread;
+//! - (c) `floor_s`: decompressing every point of the same ballots, plus one multiscalar
+//!   multiplication over every term of their batch equation, on one thread;
+//! - (d) `batch_s`: batch verification on all threads.
+//!
+//! With `--repeat R`, each figure is the fastest of `R` runs.
+//!
+//! (a), (b) and (d) run the verifier's ballot pipeline (`saylau verify` checks 6–10) on the
+//! ballots' JSON lines held in memory: JSON decoding with point decompression, ballot hash and
+//! tracking-code chain, duplicate and eligibility checks, proofs and signatures, and the tally
+//! sum. Not included: reading the file from disk and generating the ballots. (c) includes no
+//! JSON decoding, hashing or transcript work; its terms are computed untimed.
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use saylau::batch::EquationBatch;
+use saylau::verify::{BallotPipeline, Mode};
+use saylau::workload::{encoded_points, Shape, Workload};
+use std::time::Instant;
+
+/// `saylau bench` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Time ballot verification: one by one, batched, the floor, and on all cores.
+    Verify(VerifyBenchArgs),
+}
+
+/// Arguments of `saylau bench verify`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyBenchArgs {
+    /// Ballots to generate and verify.
+    #[arg(long, default_value_t = 2000)]
+    pub ballots: usize,
+    /// Print one JSON line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Ballot shape: the default manifest, or 7 + 2 single-choice answers like Belenios'.
+    #[arg(long, value_enum, default_value_t = Shape::Default)]
+    pub shape: Shape,
+    /// Seed for the generated election.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Time each figure this many times and keep the fastest (on a shared machine).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
+}
+
+/// Runs a `saylau bench` subcommand.
+pub fn run(command: BenchCommand) -> i32 {
+    match command {
+        BenchCommand::Verify(args) => verify(args),
+    }
+}
+
+fn verify(args: VerifyBenchArgs) -> i32 {
+    if args.ballots == 0 {
+        eprintln!("saylau bench verify: --ballots must be at least 1");
+        return 2;
+    }
+    if !args.json {
+        eprintln!("generating {} {:?} ballots...", args.ballots, args.shape);
+    }
+    let workload = match Workload::generate(args.shape, args.ballots, args.seed) {
+        Ok(workload) => workload,
+        Err(error) => {
+            eprintln!("saylau bench verify: {error}");
+            return 1;
+        }
+    };
+    let one = match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+        Ok(pool) => pool,
+        Err(error) => {
+            eprintln!("saylau bench verify: {error}");
+            return 1;
+        }
+    };
+    let threads = rayon::current_num_threads();
+    let repeat = args.repeat.max(1);
+    let fastest = |run: &dyn Fn() -> Result<f64, ()>| -> Result<f64, ()> {
+        (0..repeat).try_fold(f64::INFINITY, |best, _| Ok(best.min(run()?)))
+    };
+    let naive = fastest(&|| one.install(|| pipeline(&workload, Mode::OneByOne)));
+    let batch_1 = fastest(&|| one.install(|| pipeline(&workload, Mode::Batch)));
+    let floor = fastest(&|| one.install(|| floor(&workload)));
+    let batch = fastest(&|| pipeline(&workload, Mode::Batch));
+    let (naive, batch_1, floor, batch) = match (naive, batch_1, floor, batch) {
+        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+        _ => {
+            eprintln!("saylau bench verify: an honest ballot was rejected (a bug)");
+            return 1;
+        }
+    };
+    let n = args.ballots;
+    if args.json {
+        println!(
+            "{{\"ballots\":{n},\"threads\":{threads},\"naive_s\":{naive:.4},\"batch_s_1thread\":{batch_1:.4},\"floor_s\":{floor:.4},\"batch_s\":{batch:.4}}}"
+        );
+    } else {
+        let per = |s: f64| 1e3 * s / n as f64;
+        println!("{n} ballots ({:?} shape), {threads} threads", args.shape);
+        println!(
+            "  (a) one by one, 1 thread   {naive:>9.3} s  {:>8.3} ms/ballot",
+            per(naive)
+        );
+        println!(
+            "  (b) batch, 1 thread        {batch_1:>9.3} s  {:>8.3} ms/ballot",
+            per(batch_1)
+        );
+        println!(
+            "  (c) floor, 1 thread        {floor:>9.3} s  {:>8.3} ms/ballot",
+            per(floor)
+        );
+        println!(
+            "  (d) batch, {threads} threads       {batch:>9.3} s  {:>8.3} ms/ballot",
+            per(batch)
+        );
+        println!(
+            "  a/b = {:.2}   b/c = {:.3}   d/b = {:.3}",
+            naive / batch_1,
+            batch_1 / floor,
+            batch / batch_1
+        );
+    }
+    0
+}
+
+/// Runs the verifier's ballot pipeline over the workload's lines; seconds, or an error if
+/// any check failed.
+fn pipeline(workload: &Workload, mode: Mode) -> Result<f64, ()> {
+    let chunk = rayon::current_num_threads() * 4 * saylau::verify::BATCH;
+    let mut chunks = Vec::new();
+    let mut lines = workload.numbered_lines();
+    while !lines.is_empty() {
+        let rest = lines.split_off(chunk.min(lines.len()));
+        chunks.push(std::mem::replace(&mut lines, rest));
+    }
+    let started = Instant::now();
+    let mut pipeline = BallotPipeline::new(workload.context(), mode);
+    let mut checked = 0;
+    let mut failures = 0;
+    for chunk in chunks {
+        checked += pipeline.push_chunk(chunk);
+        failures += pipeline.take_failures().len();
+    }
+    checked += pipeline.flush();
+    failures += pipeline.take_failures().len();
+    let totals = pipeline.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    drop(totals);
+    let accepted = failures == 0 && checked == workload.ballots.len() as u64;
+    if accepted {
+        Ok(seconds)
+    } else {
+        Err(())
+    }
+}
+
+/// (c): decompress every encoded point, then one multiscalar multiplication over every term
+/// of the ballots' batch equation.
+fn floor(workload: &Workload) -> Result<f64, ()> {
+    let mut encoded = Vec::new();
+    for ballot in &workload.ballots {
+        encoded_points(ballot, &mut encoded);
+    }
+    let mut batch = EquationBatch::new(Some(*workload.key.point()));
+    for ballot in &workload.ballots {
+        let hash = ballot.body.hash();
+        ballot
+            .equations(
+                &workload.manifest,
+                &workload.fingerprint,
+                &workload.key,
+                &hash,
+                &mut batch,
+            )
+            .map_err(|_| ())?;
+    }
+    let (scalars, points) = batch.terms();
+    drop(batch);
+    let started = Instant::now();
+    let mut decoded = 0usize;
+    for compressed in &encoded {
+        if compressed.decompress().is_some() {
+            decoded += 1;
+        }
+    }
+    let sum = RistrettoPoint::vartime_multiscalar_mul(&scalars, &points);
+    let seconds = started.elapsed().as_secs_f64();
+    if decoded == encoded.len() && sum.is_identity() {
+        Ok(seconds)
+    } else {
+        Err(())
+    }
+}
