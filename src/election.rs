@@ -254,7 +254,7 @@ impl<'e> BallotBox<'e> {
         if self.seen.contains(&ballot_hash) {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
         }
-        let tracking_code = record::tracking_code(&self.last_code, &ballot.to_bytes());
+        let tracking_code = record::tracking_code(&self.last_code, &ballot_hash, &ballot.signature);
         let line = BallotLine {
             tracking_code,
             ballot_hash,

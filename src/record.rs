@@ -8,6 +8,7 @@ use crate::ballot::{Ballot, ChallengedBallot};
 use crate::digest::{tagged_hash, Hash};
 use crate::elgamal::PublicKey;
 use crate::group::{hash_hex, GroupElement};
+use crate::proofs::SchnorrProof;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -249,10 +250,20 @@ pub fn election_fingerprint(
     )
 }
 
-/// The tracking code of a cast ballot: `H("saylau/v1/tracking", previous, ballot bytes)`, with
-/// the election fingerprint as the first `previous` (spec `board.md` §2).
-pub fn tracking_code(previous: &Hash, ballot_bytes: &[u8]) -> Hash {
-    tagged_hash("saylau/v1/tracking", &[previous, ballot_bytes])
+/// The tracking code of a cast ballot:
+/// `H("saylau/v1/tracking", previous, ballot hash, signature commitment, signature response)`,
+/// with the election fingerprint as the first `previous` (spec `board.md` §2). The ballot hash
+/// commits to the whole body, so the link commits to the whole ballot without rehashing it.
+pub fn tracking_code(previous: &Hash, ballot_hash: &Hash, signature: &SchnorrProof) -> Hash {
+    tagged_hash(
+        "saylau/v1/tracking",
+        &[
+            previous,
+            ballot_hash,
+            signature.commitment.as_bytes(),
+            signature.response.as_bytes(),
+        ],
+    )
 }
 
 /// One line of `ballots.jsonl`.

@@ -540,7 +540,6 @@ struct Sequential<'a> {
     accumulator: TallyAccumulator,
     failures: Vec<(u32, String, String)>,
     malformed_lines: u64,
-    bytes: Vec<u8>,
 }
 
 /// What the ballot checks found, once every line was pushed.
@@ -556,7 +555,7 @@ struct LineOutcome {
     line: u64,
     entry: BallotLine,
     body_hash: Hash,
-    /// `tracking_code(guess, ballot bytes)`.
+    /// `tracking_code(guess, ballot hash, signature)`.
     computed_code: Hash,
     /// The previous code assumed by the parallel stage; recomputed if it was wrong.
     guess: Hash,
@@ -579,7 +578,6 @@ impl<'a> BallotPipeline<'a> {
                 hashes: HashSet::new(),
                 failures: Vec::new(),
                 malformed_lines: 0,
-                bytes: Vec::new(),
             },
         }
     }
@@ -679,8 +677,7 @@ impl Sequential<'_> {
         let computed = if previous == decoded.guess {
             decoded.computed_code
         } else {
-            entry.ballot.write_canonical(&mut self.bytes);
-            record::tracking_code(&previous, &self.bytes)
+            record::tracking_code(&previous, &decoded.body_hash, &entry.ballot.signature)
         };
         let culprit = || {
             format!(
@@ -690,7 +687,7 @@ impl Sequential<'_> {
             )
         };
         if computed != entry.tracking_code {
-            self.failures.push((10, culprit(), "tracking code is not H(previous code, ballot bytes): a ballot was changed, removed or reordered".into()));
+            self.failures.push((10, culprit(), "tracking code is not H(previous code, ballot hash, signature): a ballot was changed, removed or reordered".into()));
         }
         if decoded.body_hash != entry.ballot_hash {
             self.failures.push((
@@ -791,7 +788,7 @@ fn check_group(
         };
         let body_len = entry.ballot.write_canonical(&mut bytes);
         let body_hash = hash_body_bytes(&bytes[..body_len]);
-        let computed_code = record::tracking_code(&previous, &bytes);
+        let computed_code = record::tracking_code(&previous, &body_hash, &entry.ballot.signature);
         let guess = std::mem::replace(&mut previous, entry.tracking_code);
         let shape = check_shape(&entry.ballot.body, context.manifest);
         let index = outcomes.len();

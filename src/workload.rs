@@ -115,7 +115,8 @@ impl Workload {
         let mut previous = fingerprint;
         let mut lines = Vec::with_capacity(ballots.len());
         for ballot in &ballots {
-            let tracking_code = record::tracking_code(&previous, &ballot.to_bytes());
+            let tracking_code =
+                record::tracking_code(&previous, &ballot.body.hash(), &ballot.signature);
             previous = tracking_code;
             let line = BallotLine {
                 tracking_code,

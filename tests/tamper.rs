@@ -635,7 +635,11 @@ fn ballot_under_an_unlisted_credential_fails_only_check_8() {
     let mut lines = read_lines(dir.path(), record::BALLOTS);
     let last: BallotLine = serde_json::from_str(lines.last().expect("lines")).expect("last line");
     let entry = BallotLine {
-        tracking_code: record::tracking_code(&last.tracking_code, &ballot.to_bytes()),
+        tracking_code: record::tracking_code(
+            &last.tracking_code,
+            &ballot.body.hash(),
+            &ballot.signature,
+        ),
         ballot_hash: ballot.body.hash(),
         ballot,
     };
@@ -1054,7 +1058,11 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     let mut lines = read_lines(dir, record::BALLOTS);
     let last: BallotLine = serde_json::from_str(lines.last().expect("a line")).expect("line");
     let entry = BallotLine {
-        tracking_code: record::tracking_code(&last.tracking_code, &ballot.to_bytes()),
+        tracking_code: record::tracking_code(
+            &last.tracking_code,
+            &ballot.body.hash(),
+            &ballot.signature,
+        ),
         ballot_hash: ballot.body.hash(),
         ballot,
     };

@@ -283,7 +283,11 @@ pub fn reseal(dir: &Path, ballot_hashes: bool) {
                 if ballot_hashes {
                     entry.ballot_hash = entry.ballot.body.hash();
                 }
-                entry.tracking_code = record::tracking_code(&previous, &entry.ballot.to_bytes());
+                entry.tracking_code = record::tracking_code(
+                    &previous,
+                    &entry.ballot.body.hash(),
+                    &entry.ballot.signature,
+                );
                 previous = entry.tracking_code;
                 out.push(serde_json::to_string(&entry).expect("encode ballot line"));
             }
