@@ -147,6 +147,15 @@ pub fn check_results(
             );
         }
     }
+    for &t in &listed {
+        if !shares.iter().any(|s| s.trustee == t) {
+            fail(
+                14,
+                format!("results.json: rejected_shares (trustee {t})"),
+                "no share of this trustee is published, so its rejection cannot be checked".into(),
+            );
+        }
+    }
     for share in shares.iter().filter(|s| !valid.contains_key(&s.trustee)) {
         if !listed.contains(&share.trustee) {
             fail(

@@ -302,6 +302,20 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
                 report.fail(3, record::CEREMONY, error.to_string());
                 ok = false;
             }
+            // Spec ceremony.md §14.5: a ceremony run by separate trustees leaves its signed
+            // transcript in the record; the qualified set must follow from it.
+            match crate::trustee::audit_record(dir, &ceremony) {
+                Ok(true) => {}
+                Ok(false) if ceremony.disqualified.is_empty() => {}
+                Ok(false) => {
+                    report.fail(3, "ceremony.json: disqualified", "trustees are disqualified but the record has no ceremony transcript to justify it");
+                    ok = false;
+                }
+                Err(error) => {
+                    report.fail(3, "ceremony/ (transcript)", error.to_string());
+                    ok = false;
+                }
+            }
             if let Some((_, manifest_hash)) = &manifest {
                 if &ceremony.manifest_hash != manifest_hash {
                     report.fail(
@@ -1055,6 +1069,48 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
             None => {}
         }
         shares.push(share);
+    }
+    // Shares set aside by the tally (spec verifier.md check 13): each must really fail its
+    // proofs, or the record accuses an honest trustee. Check 14 then requires each to be listed
+    // in results.json's rejected_shares.
+    match record::numbered_files(dir, record::REJECTED_DIR) {
+        Err(error) => report.fail(13, record::REJECTED_DIR, error.to_string()),
+        Ok(set_aside) => {
+            for (index, name) in set_aside {
+                let culprit = format!("trustee {index} ({name})");
+                let share: DecryptionShare = match record::read_json(dir, &name) {
+                    Ok((share, _)) => share,
+                    Err(error) => {
+                        report.fail(13, &culprit, error.to_string());
+                        continue;
+                    }
+                };
+                report.item(13, 1);
+                if share.trustee != index
+                    || valid.contains_key(&index)
+                    || shares.iter().any(|s| s.trustee == index)
+                {
+                    report.fail(
+                        13,
+                        &culprit,
+                        "a set-aside share must be the only share of its trustee and name it",
+                    );
+                    continue;
+                }
+                let verdict = context
+                    .ceremony
+                    .verification_key(index)
+                    .map(|key| share.verify(&context.fingerprint, key, tally));
+                if let Some(Ok(())) = verdict {
+                    report.fail(
+                        13,
+                        &culprit,
+                        "this share verifies: setting it aside accuses its trustee falsely",
+                    );
+                }
+                shares.push(share);
+            }
+        }
     }
     let results: Results = match record::read_json(dir, record::RESULTS) {
         Ok((results, _)) => results,

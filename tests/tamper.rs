@@ -1129,3 +1129,51 @@ fn an_invalid_unused_share_must_be_listed_as_rejected() {
     reindex(dir.path());
     assert_only_fails(&verify(dir.path()), &[13]);
 }
+
+/// Shares set aside by `tally finish` live in `decryption/rejected/`. An invalid share set aside
+/// and listed in `rejected_shares` leaves the record verified (the trustee is named, the tally
+/// used others); a valid share set aside is a false accusation and fails check 13.
+#[test]
+fn set_aside_shares_must_really_be_invalid() {
+    let dir = template().instantiate("set-aside");
+    let name = record::decryption_file_name(5);
+    let target = format!("{}/trustee-5.json", record::REJECTED_DIR);
+    std::fs::create_dir_all(dir.path().join(record::REJECTED_DIR)).expect("mkdir");
+    // A valid share moved aside and listed: false accusation.
+    std::fs::rename(dir.path().join(&name), dir.path().join(&target)).expect("move");
+    edit_results(dir.path(), |r| {
+        r.rejected_shares.push(saylau::results::RejectedShare {
+            trustee: 5,
+            reason: "invalid decryption proof".into(),
+        })
+    });
+    reindex(dir.path());
+    let report = verify(dir.path());
+    assert_fails(
+        &report,
+        13,
+        Some("trustee 5 (decryption/rejected/trustee-5.json)"),
+    );
+    // The same file made invalid: now the record verifies and names trustee 5 as rejected.
+    let text = std::fs::read_to_string(dir.path().join(&target)).expect("share");
+    let leaf = leaves(&text)
+        .into_iter()
+        .find(|l| l.pointer.ends_with("/proof/response"))
+        .expect("a proof response");
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    std::fs::write(
+        dir.path().join(&target),
+        splice(&text, &leaf, &mutated(&leaf.value, &mut rng)),
+    )
+    .expect("write");
+    reindex(dir.path());
+    assert_verified(&verify(dir.path()));
+    // Listed but not published anywhere: the accusation cannot be checked.
+    std::fs::remove_file(dir.path().join(&target)).expect("remove");
+    reindex(dir.path());
+    assert_fails(
+        &verify(dir.path()),
+        14,
+        Some("results.json: rejected_shares (trustee 5)"),
+    );
+}
