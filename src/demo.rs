@@ -64,9 +64,9 @@ pub enum DemoError {
     /// Decryption failed.
     #[error("decryption: {0}")]
     Tally(#[from] crate::tally::TallyError),
-    /// The published tally differs from the board (a trustee refuses to decrypt it).
-    #[error("trustee {0} refuses to decrypt: tally.json is not the sum of the board's ballots")]
-    TallyMismatch(u32),
+    /// The board fails the verifier's checks 2–12 (a trustee refuses to decrypt it).
+    #[error("refusing to decrypt: the board does not verify: {0}")]
+    BoardRejected(String),
     /// A rule could not be applied.
     #[error("contest {0}: {1}")]
     Rules(usize, crate::rules::RulesError),
@@ -198,8 +198,11 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
         .iter()
         .filter(|k| k.index() <= config.trustees - config.absent)
         .collect();
+    // Each trustee verifies the board before decrypting; in one process they would all get
+    // the same answer, so the board is verified once and every trustee checks against it.
+    let verified = verified_tally(dir)?;
     for key_share in present {
-        trustee_decrypt(dir, &election, key_share, &mut rng)?;
+        trustee_decrypt(dir, &election, key_share, &verified, &mut rng)?;
     }
     let results = finish_tally(dir, &election)?;
     let root = RecordIndex::compute(dir).map(|index| index.root)?;
@@ -546,20 +549,32 @@ pub fn publish_tally(dir: &Path, election: &Election) -> Result<EncryptedTally, 
     Ok(tally)
 }
 
-/// One trustee's decryption: recompute the tally from the board, refuse unless it equals
-/// `tally.json`, then publish `decryption/trustee-<i>.json` (spec `tally.md` §2).
+/// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass,
+/// and the tally they recompute equals `tally.json` (spec `tally.md` §2).
+pub fn verified_tally(dir: &Path) -> Result<EncryptedTally, DemoError> {
+    crate::verify::verify_for_decryption(dir, crate::verify::Options::default()).map_err(|report| {
+        let failed: Vec<String> = report
+            .failed()
+            .filter(|c| (2..=12).contains(&c.id))
+            .map(|c| match c.failures.first() {
+                Some(f) => format!("check {} ({}): {}: {}", c.id, c.name, f.culprit, f.detail),
+                None => format!("check {} ({}) could not run", c.id, c.name),
+            })
+            .collect();
+        DemoError::BoardRejected(failed.join("; "))
+    })
+}
+
+/// One trustee's decryption of a tally that [`verified_tally`] returned: publishes
+/// `decryption/trustee-<i>.json` (spec `tally.md` §2).
 pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(
     dir: &Path,
     election: &Election,
     key_share: &KeyShare,
+    verified: &EncryptedTally,
     rng: &mut R,
 ) -> Result<DecryptionShare, DemoError> {
-    let recomputed = tally_record(dir, election)?;
-    let (published, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
-    if recomputed != published {
-        return Err(DemoError::TallyMismatch(key_share.index()));
-    }
-    let share = tally::decrypt_share(election.fingerprint(), key_share, &recomputed, rng)?;
+    let share = tally::decrypt_share(election.fingerprint(), key_share, verified, rng)?;
     record::write_json(
         dir,
         &record::decryption_file_name(key_share.index()),

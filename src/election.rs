@@ -329,11 +329,14 @@ pub struct TallyAccumulator {
     /// these are subtracted: a line that was never added (a duplicate, an unlisted credential)
     /// must not be subtracted either.
     superseded: Vec<u64>,
+    board_size: u64,
+    last_tracking_code: Hash,
 }
 
 impl TallyAccumulator {
-    /// An empty accumulator shaped like the manifest.
-    pub fn new(manifest: &Manifest) -> Self {
+    /// An empty accumulator shaped like the manifest, for the board of the election with this
+    /// fingerprint (the first link of its chain).
+    pub fn new(manifest: &Manifest, fingerprint: &Hash) -> Self {
         Self {
             sums: manifest
                 .contests
@@ -342,7 +345,16 @@ impl TallyAccumulator {
                 .collect(),
             latest: HashMap::new(),
             superseded: Vec::new(),
+            board_size: 0,
+            last_tracking_code: *fingerprint,
         }
+    }
+
+    /// Notes one line of the board, counted or not, in board order: the tally records where
+    /// the board ended.
+    pub fn note_line(&mut self, tracking_code: &Hash) {
+        self.board_size += 1;
+        self.last_tracking_code = *tracking_code;
     }
 
     /// Adds the ballot on `line` (1-based) of `ballots.jsonl`. The ballot's shape must already
@@ -362,21 +374,6 @@ impl TallyAccumulator {
                 } else {
                     sum.add(&option.ciphertext);
                 }
-            }
-        }
-    }
-
-    /// Merges another accumulator that saw later lines (for parallel chunks in board order).
-    pub fn merge_later(&mut self, later: TallyAccumulator) {
-        for (mine, theirs) in self.sums.iter_mut().zip(&later.sums) {
-            for (a, b) in mine.iter_mut().zip(theirs) {
-                a.merge(b);
-            }
-        }
-        self.superseded.extend(later.superseded);
-        for (credential, line) in later.latest {
-            if let Some(previous) = self.latest.insert(credential, line) {
-                self.superseded.push(previous);
             }
         }
     }
@@ -421,6 +418,8 @@ impl TallyAccumulator {
         }
         Ok(EncryptedTally {
             participants: self.participants(),
+            board_size: self.board_size,
+            last_tracking_code: self.last_tracking_code,
             contests: self
                 .sums
                 .iter()
@@ -430,12 +429,14 @@ impl TallyAccumulator {
     }
 }
 
-/// Computes the encrypted tally of a record's ballots (used by trustees before decrypting:
-/// they never decrypt a tally they did not recompute). Checks each ballot's shape.
+/// Computes the encrypted tally of a record's ballots, as the board publishes it. Checks each
+/// ballot's shape only: trustees instead take the tally from the verifier
+/// ([`crate::verify::verify_for_decryption`]), which checks the whole board first.
 pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, ElectionError> {
-    let mut accumulator = TallyAccumulator::new(&election.manifest);
+    let mut accumulator = TallyAccumulator::new(&election.manifest, election.fingerprint());
     if let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? {
         while let Some((line, ballot_line)) = reader.next_json::<BallotLine>()? {
+            accumulator.note_line(&ballot_line.tracking_code);
             let shape_ok = ballot_line.ballot.body.contests.len()
                 == election.manifest.contests.len()
                 && ballot_line

@@ -155,6 +155,12 @@ pub enum TallyError {
 pub struct EncryptedTally {
     /// The number of ballots summed.
     pub participants: u64,
+    /// Lines on the board (`ballots.jsonl`) when the tally was taken: the end of the board that
+    /// the trustees decrypted (spec `board.md` §4).
+    pub board_size: u64,
+    /// The board's last tracking code (the election fingerprint for an empty board).
+    #[serde(with = "crate::group::hash_hex")]
+    pub last_tracking_code: [u8; 32],
     /// `contests[c][o]` encrypts the total for option `o` of contest `c`.
     pub contests: Vec<Vec<Ciphertext>>,
 }

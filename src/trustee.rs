@@ -2058,15 +2058,9 @@ pub fn decrypt<R: RngCore + CryptoRng>(
     if record_dir.join(&file).exists() {
         return Err(TrusteeError::AlreadyPublished { file });
     }
-    let recomputed = crate::election::tally_record(record_dir, &election)
-        .map_err(|e| TrusteeError::Demo(crate::demo::DemoError::Election(e)))?;
-    let (published, _): (crate::tally::EncryptedTally, _) =
-        record::read_json(record_dir, record::TALLY)?;
-    if recomputed != published {
-        return Err(TrusteeError::Demo(crate::demo::DemoError::TallyMismatch(
-            index,
-        )));
-    }
+    // Spec tally.md §2: verify the board (checks 2–12) and decrypt only the tally recomputed
+    // from it, never a ciphertext someone hands over.
+    let recomputed = crate::demo::verified_tally(record_dir).map_err(TrusteeError::Demo)?;
     let share = crate::tally::decrypt_share(election.fingerprint(), &key_share, &recomputed, rng)
         .map_err(|e| TrusteeError::Demo(crate::demo::DemoError::Tally(e)))?;
     let mut bytes =

@@ -199,6 +199,29 @@ struct Context {
     listed: HashSet<[u8; 32]>,
 }
 
+/// What a trustee runs before decrypting (spec `tally.md` §2): checks 2–12 over the record as it
+/// stands before decryption. Returns the verified encrypted tally, or the report if any of
+/// those checks failed; the trustee then refuses to decrypt.
+pub fn verify_for_decryption(dir: &Path, options: Options) -> Result<EncryptedTally, Report> {
+    let mut report = Report::new();
+    let Some(context) = check_election(dir, &mut report) else {
+        return Err(report);
+    };
+    let cast_hashes = check_ballots(dir, &context, options, &mut report);
+    check_challenged(dir, &context, cast_hashes.as_ref(), &mut report);
+    let tally = cast_hashes
+        .and_then(|(_, accumulator)| check_tally(dir, &context, accumulator, &mut report));
+    let board_verified = report
+        .checks
+        .iter()
+        .filter(|c| (2..=12).contains(&c.id))
+        .all(|c| c.status == Status::Passed);
+    match tally {
+        Some(tally) if board_verified => Ok(tally),
+        _ => Err(report),
+    }
+}
+
 /// Verifies the record in `dir`.
 pub fn verify_record(dir: &Path, options: Options) -> Report {
     let mut report = Report::new();
@@ -587,7 +610,7 @@ impl<'a> BallotPipeline<'a> {
             pending: Vec::new(),
             state: Sequential {
                 previous: context.fingerprint,
-                accumulator: TallyAccumulator::new(context.manifest),
+                accumulator: TallyAccumulator::new(context.manifest, &context.fingerprint),
                 context,
                 hashes: HashSet::new(),
                 failures: Vec::new(),
@@ -686,6 +709,7 @@ impl Sequential<'_> {
     /// The order-dependent checks of one decoded line; returns 1 if its proofs were checked.
     fn line(&mut self, decoded: LineOutcome) -> u64 {
         let entry = &decoded.entry;
+        self.accumulator.note_line(&entry.tracking_code);
         // Each link must be H(the previous line's published code, this ballot).
         let previous = std::mem::replace(&mut self.previous, entry.tracking_code);
         let computed = if previous == decoded.guess {
@@ -946,6 +970,25 @@ fn check_tally(
         }
     };
     report.item(12, 1);
+    // Spec board.md §4: the tally fixes where the board ended, so a board cut short after the
+    // trustees decrypted no longer matches.
+    if published.board_size != recomputed.board_size {
+        report.fail(
+            12,
+            "tally.json: board_size",
+            format!(
+                "the tally was taken over {} board lines, the board has {}",
+                published.board_size, recomputed.board_size
+            ),
+        );
+    }
+    if published.last_tracking_code != recomputed.last_tracking_code {
+        report.fail(
+            12,
+            "tally.json: last_tracking_code",
+            "is not the last link of the board's chain",
+        );
+    }
     if published.participants != recomputed.participants {
         report.fail(
             12,

@@ -55,6 +55,8 @@ fn election(seed: u64) -> Election {
     let ciphertexts: Vec<Ciphertext> = sums.iter().map(CiphertextSum::finish).collect();
     let empty = CiphertextSum::default().finish();
     let tally = EncryptedTally {
+        board_size: 0,
+        last_tracking_code: [0; 32],
         participants: 7,
         contests: vec![
             ciphertexts[..3].to_vec(),
@@ -331,6 +333,8 @@ fn empty_tally_decrypts_to_zero() {
     let election = election(8);
     let empty = CiphertextSum::default().finish();
     let tally = EncryptedTally {
+        board_size: 0,
+        last_tracking_code: [0; 32],
         participants: 0,
         contests: vec![vec![empty; 3], vec![empty]],
     };
@@ -346,6 +350,8 @@ fn empty_tally_decrypts_to_zero() {
     verify_decryption(&FINGERPRINT, &election.record, &tally, &shares, &decryption).unwrap();
     // A tally with no contests at all.
     let none = EncryptedTally {
+        board_size: 0,
+        last_tracking_code: [0; 32],
         participants: 0,
         contests: vec![],
     };

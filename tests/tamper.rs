@@ -261,6 +261,8 @@ fn every_field_of_tally_json() {
     let expect = |leaf: &Leaf, _: &str| {
         if leaf.pointer == "/participants" {
             fails(12, "tally.json: participants")
+        } else if leaf.pointer == "/board_size" || leaf.pointer == "/last_tracking_code" {
+            fails(12, format!("tally.json: {}", &leaf.pointer[1..]))
         } else {
             fails(12, "tally.json: contests")
         }
@@ -647,6 +649,7 @@ fn ballot_under_an_unlisted_credential_fails_only_check_8() {
     lines.push(serde_json::to_string(&entry).expect("encode"));
     let n = lines.len();
     write_lines(dir.path(), record::BALLOTS, &lines);
+    re_anchor_tally(dir.path());
     reindex(dir.path());
     let report = verify(dir.path());
     assert_fails(
@@ -966,8 +969,9 @@ fn kinds_template() -> &'static Template {
             demo::open_election(dir, voters.iter().map(|v| v.public).collect()).expect("open");
         demo::cast_simulated(dir, &election, &voters, 3, false).expect("cast");
         demo::publish_tally(dir, &election).expect("tally");
+        let verified = demo::verified_tally(dir).expect("the board verifies");
         for share in &shares {
-            demo::trustee_decrypt(dir, &election, share, &mut rng).expect("decrypt");
+            demo::trustee_decrypt(dir, &election, share, &verified, &mut rng).expect("decrypt");
         }
         demo::finish_tally(dir, &election).expect("finish");
         assert_verified(&verify(dir));
@@ -1068,9 +1072,21 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     };
     lines.push(serde_json::to_string(&entry).expect("encode"));
     write_lines(dir, record::BALLOTS, &lines);
-    demo::publish_tally(dir, &election).expect("tally");
+    let tally = demo::publish_tally(dir, &election).expect("tally");
+    // An honest trustee verifies the board first and refuses.
+    let refusal = demo::verified_tally(dir).expect_err("trustees must refuse this board");
+    assert!(refusal.to_string().contains("check 11"), "{refusal}");
+    // Dishonest trustees decrypt anyway; the verifier still names the problem.
     for share in &shares {
-        demo::trustee_decrypt(dir, &election, share, &mut rng).expect("decrypt");
+        let decryption =
+            saylau::tally::decrypt_share(election.fingerprint(), share, &tally, &mut rng)
+                .expect("decrypt");
+        record::write_json(
+            dir,
+            &record::decryption_file_name(share.index()),
+            &decryption,
+        )
+        .expect("share");
     }
     demo::finish_tally(dir, &election).expect("finish");
     let report = verify(dir);

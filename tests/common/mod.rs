@@ -295,7 +295,29 @@ pub fn reseal(dir: &Path, ballot_hashes: bool) {
         }
     }
     write_lines(dir, record::BALLOTS, &out);
+    re_anchor_tally(dir);
     reindex(dir);
+}
+
+/// Points `tally.json`'s end-of-board anchor (`board_size`, `last_tracking_code`) at the board
+/// as it now is, as an operator who rewrote the board would; the ciphertexts are left alone.
+pub fn re_anchor_tally(dir: &Path) {
+    let Ok(text) = fs::read_to_string(dir.join(record::TALLY)) else {
+        return;
+    };
+    let mut tally: serde_json::Value = serde_json::from_str(&text).expect("tally.json");
+    let lines = read_lines(dir, record::BALLOTS);
+    let last = lines
+        .iter()
+        .rev()
+        .find_map(|l| serde_json::from_str::<BallotLine>(l).ok());
+    if let Some(last) = last {
+        tally["board_size"] = lines.len().into();
+        tally["last_tracking_code"] = hex::encode(last.tracking_code).into();
+    }
+    let mut bytes = serde_json::to_vec_pretty(&tally).expect("encode tally.json");
+    bytes.push(b'\n');
+    fs::write(dir.join(record::TALLY), bytes).expect("write tally.json");
 }
 
 /// The lines of a JSON-lines file, without their newlines.
