@@ -570,7 +570,7 @@ impl BallotBody {
 }
 
 /// Checks a ballot body's shape against the manifest: contest and option counts, and
-/// `α ≠ identity` for every option (spec `ballot.md` §7, V5–V6). Errors name the first
+/// `α ≠ identity` for every option (spec `ballot.md` §7 steps 1–2). Errors name the first
 /// problem in ballot order.
 pub fn check_shape(body: &BallotBody, manifest: &Manifest) -> Result<(), BallotError> {
     if body.contests.len() != manifest.contests.len() {
@@ -765,9 +765,8 @@ impl Ballot {
     }
 
     /// Writes the canonical bytes of the whole ballot (body, then signature; spec `encoding.md`
-    /// §4) into `out`, replacing its content, and returns the length of the body's prefix:
-    /// `hash_body_bytes(&out[..len])` is the ballot hash, and `out` is what a tracking code
-    /// hashes. One encoding serves both.
+    /// §6) into `out`, replacing its content, and returns the length of the body's prefix:
+    /// `hash_body_bytes(&out[..len])` is the ballot hash.
     pub fn write_canonical(&self, out: &mut Vec<u8>) -> usize {
         out.clear();
         out.reserve(self.body.encoded_len() + 64);

@@ -550,7 +550,7 @@ pub fn publish_tally(dir: &Path, election: &Election) -> Result<EncryptedTally, 
 }
 
 /// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass,
-/// and the tally they recompute equals `tally.json` (spec `tally.md` §2).
+/// and the tally they recompute equals `tally.json` (spec `ceremony.md` §14.6).
 pub fn verified_tally(dir: &Path) -> Result<EncryptedTally, DemoError> {
     crate::verify::verify_for_decryption(dir, crate::verify::Options::default()).map_err(|report| {
         let failed: Vec<String> = report

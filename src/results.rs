@@ -1,7 +1,7 @@
 //! Results: counts from the combined decryption shares, and outcomes by the manifest's rules.
 //! Published as `results.json`; the verifier re-derives both (checks 14 and 15).
 //!
-//! Spec: `protocol-spec/tally.md` §5 (counts), `rules.md` (outcomes), `verifier.md` §2.
+//! Spec: `protocol-spec/tally.md` §4 (counts), `rules.md` (outcomes), `verifier.md` §2.
 
 use crate::ceremony::{lagrange_at_zero, CeremonyRecord};
 use crate::digest::Hash;
@@ -53,7 +53,7 @@ pub struct ContestResult {
     pub outcome: Option<Outcome>,
 }
 
-/// Applies each contest's rule to its counts (spec `rules.md` §1). Options are named by their
+/// Applies each contest's rule to its counts (spec `manifest.md` §6.2–§6.3). Options are named by their
 /// ids; "against all" is passed to the rule separately; a referendum rule with
 /// `registered_voters = 0` uses `eligible`.
 pub fn outcomes(
@@ -218,7 +218,7 @@ pub fn check_results(
             continue;
         }
         for (o, &count) in result.counts.iter().enumerate() {
-            // Spec tally.md §5: β − Σ λᵢ·Mᵢ must equal count·G.
+            // Spec tally.md §4: β − Σ λᵢ·Mᵢ must equal count·G.
             let ciphertext = &tally.contests[c][o];
             let partials = used_shares.iter().map(|s| s.contests[c][o].share.point());
             let combined = RistrettoPoint::vartime_multiscalar_mul(lambdas.iter(), partials);

@@ -156,7 +156,7 @@ pub struct EncryptedTally {
     /// The number of ballots summed.
     pub participants: u64,
     /// Lines on the board (`ballots.jsonl`) when the tally was taken: the end of the board that
-    /// the trustees decrypted (spec `board.md` §4).
+    /// the trustees decrypted (spec `board.md` §4.2, `record.md` §5.4).
     pub board_size: u64,
     /// The board's last tracking code (the election fingerprint for an empty board).
     #[serde(with = "crate::group::hash_hex")]

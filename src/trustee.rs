@@ -2056,9 +2056,11 @@ pub fn decrypt<R: RngCore + CryptoRng>(
     drop(shares);
     let file = record::decryption_file_name(index);
     if record_dir.join(&file).exists() {
-        return Err(TrusteeError::AlreadyPublished { file });
+        return Err(TrusteeError::usage(format!(
+            "{file} is already published; each trustee publishes one decryption share"
+        )));
     }
-    // Spec tally.md §2: verify the board (checks 2–12) and decrypt only the tally recomputed
+    // Spec ceremony.md §14.6: verify the board (checks 2–12) and decrypt only the tally recomputed
     // from it, never a ciphertext someone hands over.
     let recomputed = crate::demo::verified_tally(record_dir).map_err(TrusteeError::Demo)?;
     let share = crate::tally::decrypt_share(election.fingerprint(), &key_share, &recomputed, rng)

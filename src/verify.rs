@@ -199,7 +199,7 @@ struct Context {
     listed: HashSet<[u8; 32]>,
 }
 
-/// What a trustee runs before decrypting (spec `tally.md` §2): checks 2–12 over the record as it
+/// What a trustee runs before decrypting (spec `ceremony.md` §14.6): checks 2–12 over the record as it
 /// stands before decryption. Returns the verified encrypted tally, or the report if any of
 /// those checks failed; the trustee then refuses to decrypt.
 pub fn verify_for_decryption(dir: &Path, options: Options) -> Result<EncryptedTally, Report> {
@@ -970,7 +970,7 @@ fn check_tally(
         }
     };
     report.item(12, 1);
-    // Spec board.md §4: the tally fixes where the board ended, so a board cut short after the
+    // Spec board.md §4.2: the tally fixes where the board ended, so a board cut short after the
     // trustees decrypted no longer matches.
     if published.board_size != recomputed.board_size {
         report.fail(

@@ -283,7 +283,7 @@ fn five_trustees_threshold_three_end_to_end() {
         ],
         Some(2),
     );
-    assert!(again.contains("already exists"), "{again}");
+    assert!(again.contains("already published"), "{again}");
     assert_eq!(before, snapshot(&record));
 }
 

@@ -49,7 +49,7 @@ pub struct VerifyArgs {
     /// Print a machine-readable report with one entry per numbered check.
     #[arg(long)]
     pub json: bool,
-    /// Check every proof on its own instead of in batches (slower; same outcome).
+    /// Check every ballot proof on its own instead of in batches (slower; same outcome).
     #[arg(long)]
     pub one_by_one: bool,
     /// No progress bar.
