@@ -277,6 +277,13 @@ pub fn chart(manifest: &Manifest, results: &Results, language: Option<&str>) -> 
                     .into_iter()
                     .chain(outcome.runoff().into_iter().flatten())
                     .collect(),
+                // The first option of a referendum is "yes" (spec manifest.md §2).
+                Some(Outcome::Referendum(outcome)) if outcome.approved => contest
+                    .options
+                    .first()
+                    .map(|o| o.id.as_str())
+                    .into_iter()
+                    .collect(),
                 _ => Vec::new(),
             };
             let bars = contest
