@@ -56,41 +56,6 @@ impl Election {
         &self.info.joint_key
     }
 
-    /// Writes `manifest.json`, `ceremony.json`, `credentials.json` and `election.json` into a
-    /// new record directory, opening the election.
-    pub fn publish(
-        dir: &Path,
-        manifest: Manifest,
-        ceremony: CeremonyRecord,
-        credentials: CredentialList,
-    ) -> Result<Self, ElectionError> {
-        let problems = manifest.check();
-        if !problems.is_empty() {
-            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Err(ElectionError::Manifest(list.join("; ")));
-        }
-        std::fs::create_dir_all(dir).map_err(|error| RecordError::Io {
-            file: dir.display().to_string(),
-            error,
-        })?;
-        let manifest_bytes = record::write_json(dir, record::MANIFEST, &manifest)?;
-        let ceremony_bytes = record::write_json(dir, record::CEREMONY, &ceremony)?;
-        let credentials_bytes = record::write_json(dir, record::CREDENTIALS, &credentials)?;
-        let info = ElectionInfo::new(
-            Manifest::hash_bytes(&manifest_bytes),
-            record::file_hash(&ceremony_bytes),
-            record::file_hash(&credentials_bytes),
-            ceremony.joint_key,
-        );
-        record::write_json(dir, record::ELECTION, &info)?;
-        Ok(Self {
-            manifest,
-            ceremony,
-            credentials,
-            info,
-        })
-    }
-
     /// Reads the election's context from a record, checking that `election.json` matches the
     /// files it hashes. (The verifier re-checks all of it and more; this is the strict loader
     /// for the board and the trustees.)

@@ -554,26 +554,7 @@ pub fn numbered_files(dir: &Path, sub: &str) -> Result<Vec<(u32, String)>, Recor
 
 /// The decryption share files present, as `(trustee index, relative name)`, sorted by index.
 pub fn decryption_files(dir: &Path) -> Result<Vec<(u32, String)>, RecordError> {
-    let mut found = Vec::new();
-    let entries = match fs::read_dir(dir.join(DECRYPTION_DIR)) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
-        Err(e) => return Err(RecordError::io(DECRYPTION_DIR, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| RecordError::io(DECRYPTION_DIR, e))?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        let index = name
-            .strip_prefix("trustee-")
-            .and_then(|rest| rest.strip_suffix(".json"))
-            .and_then(|digits| digits.parse::<u32>().ok())
-            .filter(|i| name == decryption_file_name(*i).trim_start_matches("decryption/"));
-        if let Some(index) = index {
-            found.push((index, format!("{DECRYPTION_DIR}/{name}")));
-        }
-    }
-    found.sort();
-    Ok(found)
+    numbered_files(dir, DECRYPTION_DIR)
 }
 
 /// `decryption/trustee-<i>.json`.

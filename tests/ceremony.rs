@@ -1,6 +1,9 @@
 //! The key ceremony (spec `ceremony.md`): completeness, reconstruction, culprits, and the
 //! public record's verifier under tampering.
 
+#[path = "common/json_paths.rs"]
+mod json_paths;
+
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
@@ -326,21 +329,8 @@ fn tampered_records(
     record: &CeremonyRecord,
     rng: &mut ChaCha20Rng,
 ) -> Vec<(String, CeremonyRecord)> {
-    fn leaves(value: &Value, path: String, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => map
-                .iter()
-                .for_each(|(k, v)| leaves(v, format!("{path}/{k}"), out)),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .for_each(|(i, v)| leaves(v, format!("{path}/{i}"), out)),
-            _ => out.push(path),
-        }
-    }
     let original = serde_json::to_value(record).unwrap();
-    let mut paths = Vec::new();
-    leaves(&original, String::new(), &mut paths);
+    let paths = json_paths::leaf_pointers(&original, false);
     let mut out = Vec::new();
     for path in paths {
         let slot = original.pointer(&path).unwrap();

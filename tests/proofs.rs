@@ -1,5 +1,8 @@
 //! Completeness, soundness smoke tests and encodings of every proof (spec `proofs.md`).
 
+#[path = "common/json_paths.rs"]
+mod json_paths;
+
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
@@ -46,22 +49,8 @@ fn tampered_copies<T: Serialize + DeserializeOwned>(
     proof: &T,
     rng: &mut ChaCha20Rng,
 ) -> Vec<(String, T)> {
-    fn leaves(value: &Value, path: String, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => map
-                .iter()
-                .for_each(|(k, v)| leaves(v, format!("{path}/{k}"), out)),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .for_each(|(i, v)| leaves(v, format!("{path}/{i}"), out)),
-            Value::String(_) => out.push(path),
-            _ => {}
-        }
-    }
     let original = serde_json::to_value(proof).unwrap();
-    let mut paths = Vec::new();
-    leaves(&original, String::new(), &mut paths);
+    let paths = json_paths::leaf_pointers(&original, true);
     assert!(!paths.is_empty());
     let mut out = Vec::new();
     for path in paths {

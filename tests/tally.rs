@@ -1,6 +1,9 @@
 //! Threshold decryption (spec `tally.md`): shares, combination, culprits, the empty tally and
 //! the bounded discrete log.
 
+#[path = "common/json_paths.rs"]
+mod json_paths;
+
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
@@ -377,20 +380,7 @@ fn every_field_of_a_share_is_checked() {
     assert_eq!(serde_json::to_string(&back).unwrap(), text);
 
     let original = serde_json::to_value(share).unwrap();
-    let mut paths = Vec::new();
-    fn leaves(value: &Value, path: String, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => map
-                .iter()
-                .for_each(|(k, v)| leaves(v, format!("{path}/{k}"), out)),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .for_each(|(i, v)| leaves(v, format!("{path}/{i}"), out)),
-            _ => out.push(path),
-        }
-    }
-    leaves(&original, String::new(), &mut paths);
+    let paths = json_paths::leaf_pointers(&original, false);
     let mut rng = rng(12);
     let mut checked = 0;
     for path in paths {
