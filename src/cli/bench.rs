@@ -97,29 +97,29 @@ fn verify(args: VerifyBenchArgs) -> i32 {
     };
     let n = args.ballots;
     if args.json {
-        println!(
+        outln!(
             "{{\"ballots\":{n},\"threads\":{threads},\"naive_s\":{naive:.4},\"batch_s_1thread\":{batch_1:.4},\"floor_s\":{floor:.4},\"batch_s\":{batch:.4}}}"
         );
     } else {
         let per = |s: f64| 1e3 * s / n as f64;
-        println!("{n} ballots ({:?} shape), {threads} threads", args.shape);
-        println!(
+        outln!("{n} ballots ({:?} shape), {threads} threads", args.shape);
+        outln!(
             "  (a) one by one, 1 thread   {naive:>9.3} s  {:>8.3} ms/ballot",
             per(naive)
         );
-        println!(
+        outln!(
             "  (b) batch, 1 thread        {batch_1:>9.3} s  {:>8.3} ms/ballot",
             per(batch_1)
         );
-        println!(
+        outln!(
             "  (c) floor, 1 thread        {floor:>9.3} s  {:>8.3} ms/ballot",
             per(floor)
         );
-        println!(
+        outln!(
             "  (d) batch, {threads} threads       {batch:>9.3} s  {:>8.3} ms/ballot",
             per(batch)
         );
-        println!(
+        outln!(
             "  a/b = {:.2}   b/c = {:.3}   d/b = {:.3}",
             naive / batch_1,
             batch_1 / floor,

@@ -74,7 +74,7 @@ pub fn demo(args: DemoArgs) -> i32 {
     if let Some(dir) = &args.record {
         return match demo::run_on_record(dir, args.voters, args.seed, !args.quiet) {
             Ok(voting) => {
-                println!(
+                outln!(
                     "{} ballots cast ({} voters took part, {} abstained, {} revotes, {} challenged); seed {}.",
                     voting.cast.cast,
                     voting.participants,
@@ -83,7 +83,7 @@ pub fn demo(args: DemoArgs) -> i32 {
                     voting.cast.challenged,
                     voting.seed
                 );
-                println!(
+                outln!(
                     "tally.json published. Next: t trustees run `saylau trustee decrypt --key DIR --record {}`, then `saylau tally finish --record {}`.",
                     dir.display(),
                     dir.display()
@@ -115,12 +115,12 @@ pub fn demo(args: DemoArgs) -> i32 {
     };
     let manifest = &outcome.manifest;
     let lang = Some(args.lang.as_str());
-    println!("{}", manifest.label_in(&manifest.title, lang));
-    println!(
+    outln!("{}", manifest.label_in(&manifest.title, lang));
+    outln!(
         "  voters: {} registered, {} took part ({} abstained); {} ballots cast, {} revotes, {} challenged",
         outcome.results.eligible, outcome.results.participants, outcome.cast.abstained, outcome.cast.cast, outcome.cast.revoted, outcome.cast.challenged
     );
-    println!(
+    outln!(
         "  trustees: {} of {} decrypted (threshold {}); shares used: {:?}",
         config.trustees - config.absent,
         config.trustees,
@@ -128,8 +128,8 @@ pub fn demo(args: DemoArgs) -> i32 {
         outcome.results.trustees_used
     );
     for (contest, result) in manifest.contests.iter().zip(&outcome.results.contests) {
-        println!();
-        println!("{}", manifest.label_in(&contest.title, lang));
+        outln!();
+        outln!("{}", manifest.label_in(&contest.title, lang));
         let seats = match &result.outcome {
             Some(Outcome::Proportional(p)) => Some(p),
             _ => None,
@@ -144,7 +144,7 @@ pub fn demo(args: DemoArgs) -> i32 {
                 .and_then(|s| s.seats_of(&option.id))
                 .map(|n| format!("  {n:>3} seats"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "  {:<44} {:>8} {:>6.2}%{}",
                 manifest.label_in(&option.label, lang),
                 count,
@@ -162,21 +162,21 @@ pub fn demo(args: DemoArgs) -> i32 {
         };
         match &result.outcome {
             Some(Outcome::Majoritarian(m)) => match &m.decision {
-                Decision::Elected(id) => println!("  → elected: {}", label_of(id)),
-                Decision::Runoff([a, b]) => println!(
+                Decision::Elected(id) => outln!("  → elected: {}", label_of(id)),
+                Decision::Runoff([a, b]) => outln!(
                     "  → no majority: runoff between {} and {}",
                     label_of(a),
                     label_of(b)
                 ),
-                Decision::NoWinner => println!("  → no winner"),
+                Decision::NoWinner => outln!("  → no winner"),
             },
-            Some(Outcome::Proportional(p)) => println!(
+            Some(Outcome::Proportional(p)) => outln!(
                 "  → {} seats, quota {}, admitted: {}",
                 p.seats,
                 p.quota,
                 p.admitted().map(label_of).collect::<Vec<_>>().join(", ")
             ),
-            Some(Outcome::Referendum(r)) => println!(
+            Some(Outcome::Referendum(r)) => outln!(
                 "  → {} ({})",
                 if r.approved {
                     "approved"
@@ -197,15 +197,15 @@ pub fn demo(args: DemoArgs) -> i32 {
         eprintln!("saylau demo: {error}");
         return 1;
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "record: {} (seed {}, {:.1} s)",
         outcome.dir.display(),
         outcome.seed,
         started.elapsed().as_secs_f64()
     );
-    println!("record root: {}", hex::encode(outcome.root));
-    println!("verify it:   saylau verify {}", outcome.dir.display());
+    outln!("record root: {}", hex::encode(outcome.root));
+    outln!("verify it:   saylau verify {}", outcome.dir.display());
     0
 }
 
@@ -227,7 +227,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
     let report = verify::verify_record(&args.dir, options);
     if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(error) => {
                 eprintln!("saylau verify: {error}");
                 return 2;
@@ -240,28 +240,30 @@ pub fn verify(args: VerifyArgs) -> i32 {
                 Status::Failed => "FAIL",
                 Status::NotRun => "SKIP",
             };
-            println!(
+            outln!(
                 "{mark} {:>2}. {} ({} checked)",
-                check.id, check.name, check.items
+                check.id,
+                check.name,
+                check.items
             );
             for failure in &check.failures {
-                println!("       {}: {}", failure.culprit, failure.detail);
+                outln!("       {}: {}", failure.culprit, failure.detail);
             }
             if check.more_failures > 0 {
-                println!("       ... and {} more", check.more_failures);
+                outln!("       ... and {} more", check.more_failures);
             }
         }
         if let Some(root) = &report.record_root {
-            println!("record root: {root}");
+            outln!("record root: {root}");
         }
         let failed: Vec<String> = report.failed().map(|c| c.id.to_string()).collect();
         if report.verified {
-            println!(
+            outln!(
                 "verified: every check passed ({:.1} s)",
                 started.elapsed().as_secs_f64()
             );
         } else {
-            println!("NOT VERIFIED: checks {} did not pass", failed.join(", "));
+            outln!("NOT VERIFIED: checks {} did not pass", failed.join(", "));
         }
     }
     if report.verified {
@@ -276,7 +278,7 @@ pub fn manifest(command: ManifestCommand) -> i32 {
     match command {
         ManifestCommand::Example => match serde_json::to_string_pretty(&Manifest::example()) {
             Ok(text) => {
-                println!("{text}");
+                outln!("{text}");
                 0
             }
             Err(error) => {
@@ -302,7 +304,7 @@ pub fn manifest(command: ManifestCommand) -> i32 {
             };
             let problems = manifest.check();
             if problems.is_empty() {
-                println!(
+                outln!(
                     "{name}: valid ({} contests); manifest hash {}",
                     manifest.contests.len(),
                     hex::encode(Manifest::hash_bytes(&bytes))

@@ -67,7 +67,7 @@ pub fn winner(args: WinnerArgs) -> i32 {
 fn report(command: &str, result: Result<String, InputError>) -> i32 {
     match result {
         Ok(json) => {
-            println!("{json}");
+            outln!("{json}");
             0
         }
         Err(e) => {

@@ -138,7 +138,7 @@ fn fail(command: &str, error: impl std::fmt::Display) -> i32 {
 
 fn print_notes(report: &StepReport) {
     for note in &report.notes {
-        println!("  ! {note}");
+        outln!("  ! {note}");
     }
 }
 
@@ -165,16 +165,16 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
             });
             match result {
                 Ok(identity) => {
-                    println!("Created the identity of {:?}.", identity.public().name);
-                    println!(
+                    outln!("Created the identity of {:?}.", identity.public().name);
+                    outln!(
                         "  secret (keep it, never send it): {}",
                         out.join(trustee::SECRET_KEY_FILE).display()
                     );
-                    println!(
+                    outln!(
                         "  public (give it to the commission): {}",
                         out.join(trustee::PUBLIC_FILE).display()
                     );
-                    println!(
+                    outln!(
                         "  signing key fingerprint: {}",
                         hex::encode(&identity.public().signing_key.as_bytes()[..8])
                     );
@@ -198,12 +198,12 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
                     } else {
                         "published"
                     };
-                    println!(
+                    outln!(
                         "Round 1: the commitment of trustee {} ({}) {done}.",
                         report.index,
                         setup.trustees[report.index as usize - 1].name
                     );
-                    println!("Next: when every trustee has done round 1, run `saylau trustee reveal --key {} --ceremony {}`.", args.key.display(), args.ceremony.display());
+                    outln!("Next: when every trustee has done round 1, run `saylau trustee reveal --key {} --ceremony {}`.", args.key.display(), args.ceremony.display());
                     0
                 }
                 Err(e) => fail("trustee round1", e),
@@ -211,7 +211,7 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
         }
         TrusteeCommand::Reveal(args) => match trustee::reveal(&args.key, &args.ceremony) {
             Ok(report) => {
-                println!(
+                outln!(
                     "Round 1: the message of trustee {} {}.",
                     report.index,
                     if report.already_done {
@@ -220,7 +220,7 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
                         "is published"
                     }
                 );
-                println!("Next: when every trustee has revealed, run `saylau trustee round2 --key {} --ceremony {}`.", args.key.display(), args.ceremony.display());
+                outln!("Next: when every trustee has revealed, run `saylau trustee round2 --key {} --ceremony {}`.", args.key.display(), args.ceremony.display());
                 0
             }
             Err(e) => fail("trustee reveal", e),
@@ -232,19 +232,19 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
             };
             match trustee::round2(&args.key, &args.ceremony, passphrase.as_bytes(), &mut OsRng) {
                 Ok(report) if report.already_done => {
-                    println!(
+                    outln!(
                         "Round 2 of trustee {} was already published; nothing changed.",
                         report.index
                     );
                     0
                 }
                 Ok(report) => {
-                    println!("Round 2 of trustee {} is published.", report.index);
+                    outln!("Round 2 of trustee {} is published.", report.index);
                     print_notes(&report);
                     if report.notes.is_empty() {
-                        println!("  every share sent to you is valid.");
+                        outln!("  every share sent to you is valid.");
                     } else {
-                        println!("  Tell the commission. Nothing else is needed from you: `saylau ceremony finish` judges every complaint from the published files.");
+                        outln!("  Tell the commission. Nothing else is needed from you: `saylau ceremony finish` judges every complaint from the published files.");
                     }
                     0
                 }
@@ -258,7 +258,7 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
             };
             match trustee::decrypt(&key, &record, passphrase.as_bytes(), &mut OsRng) {
                 Ok(index) => {
-                    println!(
+                    outln!(
                         "The tally recomputed from the ballots equals tally.json; decryption share published: {}",
                         record
                             .join(saylau::record::decryption_file_name(index))
@@ -278,15 +278,15 @@ fn show_ceremony(command: &str, dir: &Path) -> Option<CeremonySetup> {
     match CeremonyDir::open(dir) {
         Ok(context) => {
             let setup = context.setup;
-            println!("Ceremony {}", hex::encode(setup.ceremony_id));
-            println!("  manifest hash: {}", hex::encode(setup.manifest_hash));
-            println!(
+            outln!("Ceremony {}", hex::encode(setup.ceremony_id));
+            outln!("  manifest hash: {}", hex::encode(setup.manifest_hash));
+            outln!(
                 "  threshold: {} of {} trustees",
                 setup.threshold,
                 setup.trustees.len()
             );
             for (i, t) in setup.trustees.iter().enumerate() {
-                println!(
+                outln!(
                     "  {}. {} (signing key {})",
                     i + 1,
                     t.name,
@@ -342,15 +342,15 @@ pub fn ceremony(command: CeremonyCommand) -> i32 {
             if let Err(e) = saylau::record::write_json(&out, trustee::PARAMETERS_FILE, &setup) {
                 return fail("ceremony new", e);
             }
-            println!(
+            outln!(
                 "Created {} for {} trustees, threshold {}.",
                 out.display(),
                 setup.trustees.len(),
                 threshold
             );
-            println!("  ceremony id:   {}", hex::encode(setup.ceremony_id));
-            println!("  manifest hash: {}", hex::encode(setup.manifest_hash));
-            println!(
+            outln!("  ceremony id:   {}", hex::encode(setup.ceremony_id));
+            outln!("  manifest hash: {}", hex::encode(setup.manifest_hash));
+            outln!(
                 "Next: each trustee runs `saylau trustee round1 --key DIR --ceremony {}`.",
                 out.display()
             );
@@ -370,27 +370,29 @@ pub fn ceremony(command: CeremonyCommand) -> i32 {
                 Ok(judgement) => {
                     let record = &judgement.record;
                     for (complainer, accused, upheld) in &judgement.complaints {
-                        println!(
+                        outln!(
                             "complaint by trustee {complainer} against trustee {accused}: {}",
                             if *upheld { "upheld" } else { "rejected" }
                         );
                     }
                     for d in &record.disqualified {
-                        println!(
+                        outln!(
                             "DISQUALIFIED trustee {} ({}): {}",
-                            d.index, d.name, d.reason
+                            d.index,
+                            d.name,
+                            d.reason
                         );
                     }
-                    println!(
+                    outln!(
                         "Qualified trustees: {:?} (threshold {}).",
                         record.qualified(),
                         record.threshold
                     );
-                    println!(
+                    outln!(
                         "Election key: {}",
                         hex::encode(record.joint_key.element().as_bytes())
                     );
-                    println!(
+                    outln!(
                         "Record started: {} (manifest.json, ceremony.json, ceremony/).",
                         out.display()
                     );
@@ -424,7 +426,7 @@ fn status(dir: &Path) -> i32 {
                 line.push_str(&format!(" [complaint against {}]", complaint.accused));
             }
         }
-        println!("{line}");
+        outln!("{line}");
     }
     0
 }
@@ -443,23 +445,23 @@ pub fn tally(command: TallyCommand) -> i32 {
             match saylau::demo::finish_tally(&record, &election) {
                 Ok(results) => {
                     for rejected in &results.rejected_shares {
-                        println!(
+                        outln!(
                             "REJECTED the decryption share of trustee {}: {} (set aside under {})",
                             rejected.trustee,
                             rejected.reason,
                             saylau::record::REJECTED_DIR
                         );
                     }
-                    println!(
+                    outln!(
                         "Combined the shares of trustees {:?}.",
                         results.trustees_used
                     );
                     for (contest, result) in
                         election.manifest.contests.iter().zip(&results.contests)
                     {
-                        println!("{}: {:?}", contest.id, result.counts);
+                        outln!("{}: {:?}", contest.id, result.counts);
                     }
-                    println!(
+                    outln!(
                         "Results written to {}; check them with `saylau verify {}`.",
                         record.join(saylau::record::RESULTS).display(),
                         record.display()
