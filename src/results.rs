@@ -8,9 +8,7 @@ use crate::digest::Hash;
 use crate::elgamal::encode_plaintext;
 use crate::manifest::Manifest;
 use crate::rules::{Outcome, ReferendumRule, Rule, RulesError};
-use crate::tally::{DecryptionShare, EncryptedTally};
-use curve25519_dalek::ristretto::RistrettoPoint;
-use curve25519_dalek::traits::VartimeMultiscalarMul;
+use crate::tally::{plaintext_point, DecryptionShare, EncryptedTally};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -219,10 +217,8 @@ pub fn check_results(
         }
         for (o, &count) in result.counts.iter().enumerate() {
             // Spec tally.md §4: β − Σ λᵢ·Mᵢ must equal count·G.
-            let ciphertext = &tally.contests[c][o];
-            let partials = used_shares.iter().map(|s| s.contests[c][o].share.point());
-            let combined = RistrettoPoint::vartime_multiscalar_mul(lambdas.iter(), partials);
-            if ciphertext.beta.point() - combined != encode_plaintext(count) {
+            let point = plaintext_point(&tally.contests[c][o], &lambdas, &used_shares, c, o);
+            if point != encode_plaintext(count) {
                 fail(
                     14,
                     format!(

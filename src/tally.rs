@@ -10,7 +10,7 @@
 
 use crate::batch::{EquationBatch, EquationSink};
 use crate::ceremony::{lagrange_at_zero, CeremonyError, CeremonyRecord, KeyShare};
-use crate::elgamal::Ciphertext;
+use crate::elgamal::{encode_plaintext, Ciphertext};
 use crate::error::ProofError;
 use crate::group::GroupElement;
 use crate::proofs::{EqualityProof, EqualityStatement};
@@ -397,9 +397,10 @@ pub struct Decryption {
     pub rejected: Vec<(u32, String)>,
 }
 
-/// The plaintext point `m·G = β − Σ λ_i·M_i` of the ciphertext at (`contest`, `option`).
+/// The plaintext point `m·G = β − Σ λ_i·M_i` of the ciphertext at (`contest`, `option`),
+/// combining the shares of the trustees whose Lagrange coefficients are `lambdas` (same order).
 /// Spec `tally.md` §4. Public data only, so vartime.
-fn combined_point(
+pub fn plaintext_point(
     ciphertext: &Ciphertext,
     lambdas: &[Scalar],
     shares: &[&DecryptionShare],
@@ -481,7 +482,7 @@ pub fn combine(
         .collect();
     for (contest, option, ciphertext) in tally.ciphertexts() {
         let bound = max_per_option[contest][option];
-        let point = combined_point(ciphertext, &lambdas, chosen, contest, option);
+        let point = plaintext_point(ciphertext, &lambdas, chosen, contest, option);
         match table.solve(&point) {
             Some(count) if count <= bound => counts[contest].push(count),
             _ => {
@@ -536,8 +537,8 @@ pub fn verify_decryption(
     let lambdas = lagrange_at_zero(used)?;
     for (contest, option, ciphertext) in tally.ciphertexts() {
         let count = decryption.counts[contest][option];
-        let point = combined_point(ciphertext, &lambdas, &chosen, contest, option);
-        if point != &Scalar::from(count) * RISTRETTO_BASEPOINT_TABLE {
+        let point = plaintext_point(ciphertext, &lambdas, &chosen, contest, option);
+        if point != encode_plaintext(count) {
             return Err(TallyError::CountMismatch { contest, option });
         }
     }
@@ -736,11 +737,6 @@ impl std::fmt::Debug for DiscreteLog {
     }
 }
 
-/// `count·G`, for tests and callers that check a published count.
-pub fn count_point(count: u64) -> RistrettoPoint {
-    &Scalar::from(count) * RISTRETTO_BASEPOINT_TABLE
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -764,7 +760,7 @@ mod tests {
             for m in 0..=bound + 3 {
                 let expected = (m <= bound).then_some(m);
                 assert_eq!(
-                    table.solve(&count_point(m)),
+                    table.solve(&encode_plaintext(m)),
                     expected,
                     "bound {bound}, m {m}"
                 );

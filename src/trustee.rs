@@ -1469,14 +1469,22 @@ pub struct StepReport {
 }
 
 /// Finds the trustee in the ceremony by its public identity.
-fn my_index(context: &CeremonyDir, identity: &PublicIdentity) -> Result<u32, TrusteeError> {
-    context.setup.index_of(identity).ok_or_else(|| {
+/// Opens the ceremony directory as the trustee `identity`: finds its index and checks every
+/// file already published before this trustee writes anything.
+fn open_as(
+    ceremony_dir: &Path,
+    identity: &PublicIdentity,
+) -> Result<(CeremonyDir, u32), TrusteeError> {
+    let context = CeremonyDir::open(ceremony_dir)?;
+    let index = context.setup.index_of(identity).ok_or_else(|| {
         TrusteeError::usage(format!(
             "trustee {:?} is not on this ceremony's list ({}); check --key and --ceremony",
             identity.name,
             context.setup.names().join(", ")
         ))
-    })
+    })?;
+    context.check_all()?;
+    Ok((context, index))
 }
 
 /// Round 1a (spec §12.1): draw the polynomial, keep the own share sealed, prepare and sign the
@@ -1487,10 +1495,8 @@ pub fn round1<R: RngCore + CryptoRng>(
     passphrase: &[u8],
     rng: &mut R,
 ) -> Result<StepReport, TrusteeError> {
-    let context = CeremonyDir::open(ceremony_dir)?;
     let identity = Identity::load(key_dir, passphrase)?;
-    let index = my_index(&context, identity.public())?;
-    context.check_all()?;
+    let (context, index) = open_as(ceremony_dir, identity.public())?;
     let id = context.setup.ceremony_id;
     let pending = key_dir.join(pending_reveal_name(&id));
     let already_committed = context.read::<CommitBody>(Stage::Commit, index)?.is_some();
@@ -1573,10 +1579,8 @@ pub fn round1<R: RngCore + CryptoRng>(
 /// Round 1b (spec §12.2): once every trustee has committed, publish the round-1 message
 /// prepared by [`round1()`]. Needs no passphrase.
 pub fn reveal(key_dir: &Path, ceremony_dir: &Path) -> Result<StepReport, TrusteeError> {
-    let context = CeremonyDir::open(ceremony_dir)?;
     let public = read_public(key_dir)?;
-    let index = my_index(&context, &public)?;
-    context.check_all()?;
+    let (context, index) = open_as(ceremony_dir, &public)?;
     let id = context.setup.ceremony_id;
     let commits = context.all::<CommitBody>(Stage::Commit, "trustee reveal", &[])?;
     let name = pending_reveal_name(&id);
@@ -1677,10 +1681,8 @@ pub fn round2<R: RngCore + CryptoRng>(
     passphrase: &[u8],
     rng: &mut R,
 ) -> Result<StepReport, TrusteeError> {
-    let context = CeremonyDir::open(ceremony_dir)?;
     let identity = Identity::load(key_dir, passphrase)?;
-    let index = my_index(&context, identity.public())?;
-    context.check_all()?;
+    let (context, index) = open_as(ceremony_dir, identity.public())?;
     let id = context.setup.ceremony_id;
     if context.read::<Round2Body>(Stage::Round2, index)?.is_some() {
         return Ok(StepReport {
