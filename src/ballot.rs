@@ -419,9 +419,23 @@ impl BallotBody {
 
     /// The ballot hash the device shows before the voter casts or challenges (spec `ballot.md` §6).
     pub fn hash(&self) -> Hash {
-        let mut bytes = Vec::with_capacity(self.encoded_len());
+        self.hash_with(&mut Vec::new())
+    }
+
+    /// [`hash`](Self::hash), encoding into `buffer` (cleared first) so a verifier can reuse one
+    /// buffer for every ballot.
+    pub fn hash_with(&self, buffer: &mut Vec<u8>) -> Hash {
+        buffer.clear();
+        buffer.reserve(self.encoded_len());
+        self.encode(buffer);
+        hash_body_bytes(buffer)
+    }
+
+    /// Length of the canonical body encoding (spec `encoding.md` §6).
+    pub fn canonical_len(&self) -> usize {
+        let mut bytes = Vec::new();
         self.encode(&mut bytes);
-        hash_body_bytes(&bytes)
+        bytes.len()
     }
 
     /// Signs the body with the credential secret, making a castable ballot.
@@ -696,7 +710,7 @@ impl EquationSink for OptionTerms<'_, '_> {
 }
 
 /// The ballot hash of a body's canonical bytes (spec `ballot.md` §6).
-pub fn hash_body_bytes(body_bytes: &[u8]) -> Hash {
+fn hash_body_bytes(body_bytes: &[u8]) -> Hash {
     tagged_hash("saylau/v1/ballot-hash", &[body_bytes])
 }
 
@@ -762,26 +776,6 @@ impl Ballot {
                 &self.body.credential,
             )
             .map_err(BallotError::Signature)
-    }
-
-    /// Writes the canonical bytes of the whole ballot (body, then signature; spec `encoding.md`
-    /// §6) into `out`, replacing its content, and returns the length of the body's prefix:
-    /// `hash_body_bytes(&out[..len])` is the ballot hash.
-    pub fn write_canonical(&self, out: &mut Vec<u8>) -> usize {
-        out.clear();
-        out.reserve(self.body.encoded_len() + 64);
-        self.body.encode(out);
-        let body_len = out.len();
-        self.signature.encode(out);
-        body_len
-    }
-
-    /// The canonical bytes of the whole ballot (body, then signature). Spec `encoding.md` §6.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(self.body.encoded_len() + 64);
-        self.body.encode(&mut bytes);
-        self.signature.encode(&mut bytes);
-        bytes
     }
 }
 
@@ -864,13 +858,6 @@ impl Encode for Ciphertext {
     fn encode(&self, out: &mut Vec<u8>) {
         self.alpha.encode(out);
         self.beta.encode(out);
-    }
-}
-
-impl Encode for SchnorrProof {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.commitment.encode(out);
-        self.response.encode(out);
     }
 }
 

@@ -4,7 +4,7 @@
 //! closed: a check that cannot run (a missing or malformed file) fails, and the record verifies
 //! only when every check passed. It never panics on any input.
 
-use crate::ballot::{check_shape, hash_body_bytes, BallotError};
+use crate::ballot::{check_shape, BallotError};
 use crate::batch::EquationBatch;
 use crate::ceremony::CeremonyRecord;
 use crate::digest::Hash;
@@ -824,8 +824,7 @@ fn check_group(
                 continue;
             }
         };
-        let body_len = entry.ballot.write_canonical(&mut bytes);
-        let body_hash = hash_body_bytes(&bytes[..body_len]);
+        let body_hash = entry.ballot.body.hash_with(&mut bytes);
         let computed_code = record::tracking_code(&previous, &body_hash, &entry.ballot.signature);
         let guess = std::mem::replace(&mut previous, entry.tracking_code);
         let shape = check_shape(&entry.ballot.body, context.manifest);
