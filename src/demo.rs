@@ -587,69 +587,6 @@ pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(
 /// `results.svg` and `record.json`.
 pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoError> {
     let (tally, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
-    let check = |index: u32, share: &DecryptionShare| -> Result<(), String> {
-        if share.trustee != index {
-            return Err(format!(
-                "the file names trustee {index} but the share is from trustee {}",
-                share.trustee
-            ));
-        }
-        let key = election
-            .ceremony
-            .verification_key(index)
-            .ok_or_else(|| format!("trustee {index} holds no key share of this ceremony"))?;
-        share
-            .verify(election.fingerprint(), key, &tally)
-            .map_err(|e| e.to_string())
-    };
-    // Shares that fail their proofs are named in results.json and set aside under
-    // decryption/rejected/, so the shares left in decryption/ are exactly the valid ones
-    // (spec `ceremony.md` §14.7).
-    let mut shares = Vec::new();
-    let mut set_aside = Vec::new();
-    for (index, name) in record::decryption_files(dir)? {
-        let (share, _): (DecryptionShare, _) = record::read_json(dir, &name)?;
-        match check(index, &share) {
-            Ok(()) => shares.push(share),
-            Err(reason) => {
-                let target = format!("{}/trustee-{index}.json", record::REJECTED_DIR);
-                if dir.join(&target).exists() {
-                    return Err(DemoError::Options(format!(
-                        "{name} is invalid ({reason}) and {target} already exists; remove one of them"
-                    )));
-                }
-                std::fs::create_dir_all(dir.join(record::REJECTED_DIR)).map_err(|error| {
-                    RecordError::Io {
-                        file: record::REJECTED_DIR.into(),
-                        error,
-                    }
-                })?;
-                std::fs::rename(dir.join(&name), dir.join(&target))
-                    .map_err(|error| RecordError::Io { file: name, error })?;
-                set_aside.push(RejectedShare {
-                    trustee: index,
-                    reason,
-                });
-            }
-        }
-    }
-    for (index, name) in record::numbered_files(dir, record::REJECTED_DIR)? {
-        if set_aside.iter().any(|r| r.trustee == index) {
-            continue;
-        }
-        let reason = match record::read_json::<DecryptionShare>(dir, &name) {
-            // A valid share is never named as rejected (that would accuse its trustee falsely).
-            Ok((share, _)) => match check(index, &share) {
-                Ok(()) => continue,
-                Err(reason) => reason,
-            },
-            Err(error) => error.to_string(),
-        };
-        set_aside.push(RejectedShare {
-            trustee: index,
-            reason,
-        });
-    }
     let bounds: Vec<Vec<u64>> = election
         .manifest
         .contests
@@ -663,6 +600,25 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
             ]
         })
         .collect();
+    // `combine` judges every share (spec `tally.md` §4). A file whose share names another
+    // trustee is invalid as published and never reaches it.
+    let mut shares = Vec::new();
+    let mut set_aside = Vec::new();
+    for (index, name) in record::decryption_files(dir)? {
+        let (share, _): (DecryptionShare, _) = record::read_json(dir, &name)?;
+        if share.trustee == index {
+            shares.push(share);
+        } else {
+            let reason = format!(
+                "the file names trustee {index} but the share is from trustee {}",
+                share.trustee
+            );
+            set_aside.push(RejectedShare {
+                trustee: index,
+                reason,
+            });
+        }
+    }
     let decryption = tally::combine(
         election.fingerprint(),
         &election.ceremony,
@@ -670,6 +626,60 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
         &shares,
         &bounds,
     )?;
+    set_aside.extend(
+        decryption
+            .rejected
+            .iter()
+            .map(|(trustee, reason)| RejectedShare {
+                trustee: *trustee,
+                reason: reason.clone(),
+            }),
+    );
+    // Rejected shares are named in results.json and moved to decryption/rejected/, so the
+    // shares left in decryption/ are exactly the valid ones (spec `ceremony.md` §14.7).
+    for rejected in &set_aside {
+        let name = record::decryption_file_name(rejected.trustee);
+        let target = format!("{}/trustee-{}.json", record::REJECTED_DIR, rejected.trustee);
+        if dir.join(&target).exists() {
+            return Err(DemoError::Options(format!(
+                "{name} is invalid ({}) and {target} already exists; remove one of them",
+                rejected.reason
+            )));
+        }
+        std::fs::create_dir_all(dir.join(record::REJECTED_DIR)).map_err(|error| {
+            RecordError::Io {
+                file: record::REJECTED_DIR.into(),
+                error,
+            }
+        })?;
+        std::fs::rename(dir.join(&name), dir.join(&target))
+            .map_err(|error| RecordError::Io { file: name, error })?;
+    }
+    // Shares set aside by an earlier run stay named; a valid one is never named (that would
+    // accuse its trustee falsely).
+    for (index, name) in record::numbered_files(dir, record::REJECTED_DIR)? {
+        if set_aside.iter().any(|r| r.trustee == index) {
+            continue;
+        }
+        let reason = match record::read_json::<DecryptionShare>(dir, &name) {
+            Ok((share, _)) if share.trustee != index => {
+                "the share names another trustee".to_string()
+            }
+            Ok((share, _)) => match election.ceremony.verification_key(index) {
+                None => format!("trustee {index} holds no key share of this ceremony"),
+                Some(key) => match share.verify(election.fingerprint(), key, &tally) {
+                    Ok(()) => continue,
+                    Err(error) => error.to_string(),
+                },
+            },
+            Err(error) => error.to_string(),
+        };
+        set_aside.push(RejectedShare {
+            trustee: index,
+            reason,
+        });
+    }
+    set_aside.sort_by_key(|r| r.trustee);
     let eligible = election.credentials.credentials.len() as u64;
     let outcomes = results::outcomes(
         &election.manifest,
@@ -682,19 +692,7 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
         participants: tally.participants,
         eligible,
         trustees_used: decryption.used.clone(),
-        rejected_shares: {
-            let mut rejected: Vec<RejectedShare> = decryption
-                .rejected
-                .iter()
-                .map(|(trustee, reason)| RejectedShare {
-                    trustee: *trustee,
-                    reason: reason.to_string(),
-                })
-                .chain(set_aside)
-                .collect();
-            rejected.sort_by_key(|r| r.trustee);
-            rejected
-        },
+        rejected_shares: set_aside,
         contests: election
             .manifest
             .contests
