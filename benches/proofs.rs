@@ -7,7 +7,7 @@ use rand_core::SeedableRng;
 use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
 use saylau::group::GroupElement;
 use saylau::proofs::{
-    DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof,
+    DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
 use saylau::transcript::Transcript;
 
@@ -40,8 +40,7 @@ fn benches(c: &mut Criterion) {
     let statement = EqualityStatement {
         base: &k,
         base_is_key: true,
-        a: &ct.alpha,
-        c: &ct.beta,
+        pair: PointPair::from(&ct),
         shift: 1,
     };
     c.bench_function("chaum_pedersen/prove", |b| {

@@ -12,7 +12,9 @@ use crate::elgamal::{Ciphertext, CiphertextSum, EncryptionKey, PublicKey, Secret
 use crate::error::ProofError;
 use crate::group::{scalar_vec_hex, GroupElement};
 use crate::manifest::{Limits, Manifest};
-use crate::proofs::{DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof};
+use crate::proofs::{
+    DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
+};
 use crate::transcript::Transcript;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
@@ -71,7 +73,7 @@ impl ValueProof {
     fn prove<R: RngCore + CryptoRng>(
         transcript: &mut Transcript,
         key: &EncryptionKey,
-        ciphertext: &Ciphertext,
+        ciphertext: PointPair<'_>,
         low: u64,
         high: u64,
         m: u64,
@@ -97,7 +99,7 @@ impl ValueProof {
         &self,
         transcript: &mut Transcript,
         key: &PublicKey,
-        ciphertext: &Ciphertext,
+        ciphertext: PointPair<'_>,
         low: u64,
         high: u64,
         sink: &mut dyn EquationSink,
@@ -128,7 +130,7 @@ impl ValueProof {
         &self,
         transcript: &mut Transcript,
         key: &PublicKey,
-        ciphertext: &Ciphertext,
+        ciphertext: PointPair<'_>,
         low: u64,
         high: u64,
     ) -> Result<(), ProofError> {
@@ -144,16 +146,32 @@ impl ValueProof {
 
 fn exact_statement<'a>(
     key: &'a PublicKey,
-    ciphertext: &'a Ciphertext,
+    ciphertext: PointPair<'a>,
     value: u64,
 ) -> EqualityStatement<'a> {
     EqualityStatement {
         base: key.element(),
         base_is_key: true,
-        a: &ciphertext.alpha,
-        c: &ciphertext.beta,
+        pair: ciphertext,
         shift: value,
     }
+}
+
+/// Sums a contest's option ciphertexts and writes their encodings
+/// `α_1 ‖ β_1 ‖ … ‖ α_n ‖ β_n` into `parts`: the total proof's statement is the sum, bound by
+/// its parts (spec `ballot.md` §4).
+fn contest_total<'a>(
+    ciphertexts: impl Iterator<Item = &'a Ciphertext>,
+    parts: &mut Vec<u8>,
+) -> CiphertextSum {
+    parts.clear();
+    let mut sum = CiphertextSum::default();
+    for ciphertext in ciphertexts {
+        sum.add(ciphertext);
+        parts.extend_from_slice(ciphertext.alpha.as_bytes());
+        parts.extend_from_slice(ciphertext.beta.as_bytes());
+    }
+    sum
 }
 
 /// One encrypted option and its range proof.
@@ -361,14 +379,13 @@ impl BallotBody {
             let limits = contest.kind.limits();
             let mut options = Vec::with_capacity(values.len());
             let mut contest_nonces = Vec::with_capacity(values.len());
-            let mut sum = CiphertextSum::default();
             let mut nonce_sum = Scalar::ZERO;
             for (o, &m) in values.iter().enumerate() {
                 let (ciphertext, nonce) = key.encrypt(m, rng);
                 let proof = ValueProof::prove(
                     &mut option_transcript(&base, c, o),
                     key,
-                    &ciphertext,
+                    PointPair::from(&ciphertext),
                     0,
                     limits.option_max,
                     m,
@@ -380,17 +397,18 @@ impl BallotBody {
                     option: o,
                     error,
                 })?;
-                sum.add(&ciphertext);
                 nonce_sum += nonce.expose();
                 options.push(EncryptedOption { ciphertext, proof });
                 contest_nonces.push(nonce);
             }
             let total: u64 = values.iter().sum();
             let nonce_sum = Secret::from_scalar(nonce_sum);
+            let mut parts = Vec::new();
+            let sum = contest_total(options.iter().map(|o| &o.ciphertext), &mut parts);
             let total_proof = ValueProof::prove(
                 &mut total_transcript(&base, c, values.len()),
                 key,
-                &sum.finish(),
+                PointPair::sum_of(sum.alpha(), sum.beta(), &parts),
                 limits.total_min,
                 limits.total_max,
                 total,
@@ -490,24 +508,21 @@ impl BallotBody {
     ) -> Result<(), BallotError> {
         check_shape(self, manifest)?;
         let base = ballot_transcript(fingerprint, &self.credential);
+        let mut parts = Vec::new();
         for (c, (contest, encrypted)) in manifest.contests.iter().zip(&self.contests).enumerate() {
             let Limits {
                 option_max,
                 total_min,
                 total_max,
             } = contest.kind.limits();
-            let mut sum = CiphertextSum::default();
-            for option in &encrypted.options {
-                sum.add(&option.ciphertext);
-            }
-            let total = sum.finish();
-            let mut total_terms = TotalTerms::new(sink, &total);
+            let sum = contest_total(encrypted.options.iter().map(|o| &o.ciphertext), &mut parts);
+            let mut total_terms = TotalTerms::new(sink, &sum);
             encrypted
                 .total_proof
                 .equations(
                     &mut total_transcript(&base, c, encrypted.options.len()),
                     key,
-                    &total,
+                    PointPair::sum_of(sum.alpha(), sum.beta(), &parts),
                     total_min,
                     total_max,
                     &mut total_terms,
@@ -522,7 +537,7 @@ impl BallotBody {
                     .equations(
                         &mut option_transcript(&base, c, o),
                         key,
-                        &option.ciphertext,
+                        PointPair::from(&option.ciphertext),
                         0,
                         option_max,
                         &mut option_terms,
@@ -548,16 +563,16 @@ impl BallotBody {
         let body = self;
         check_shape(body, manifest)?;
         let base = ballot_transcript(fingerprint, &body.credential);
+        let mut parts = Vec::new();
         for (c, (contest, encrypted)) in manifest.contests.iter().zip(&body.contests).enumerate() {
             let limits = contest.kind.limits();
-            let mut sum = CiphertextSum::default();
             for (o, option) in encrypted.options.iter().enumerate() {
                 option
                     .proof
                     .verify(
                         &mut option_transcript(&base, c, o),
                         key,
-                        &option.ciphertext,
+                        PointPair::from(&option.ciphertext),
                         0,
                         limits.option_max,
                     )
@@ -566,14 +581,14 @@ impl BallotBody {
                         option: o,
                         error,
                     })?;
-                sum.add(&option.ciphertext);
             }
+            let sum = contest_total(encrypted.options.iter().map(|o| &o.ciphertext), &mut parts);
             encrypted
                 .total_proof
                 .verify(
                     &mut total_transcript(&base, c, encrypted.options.len()),
                     key,
-                    &sum.finish(),
+                    PointPair::sum_of(sum.alpha(), sum.beta(), &parts),
                     limits.total_min,
                     limits.total_max,
                 )
@@ -619,13 +634,13 @@ pub fn check_shape(body: &BallotBody, manifest: &Manifest) -> Result<(), BallotE
 /// emitted as `x·α_i` on each option's own term (spec `batch.md` §4.5).
 struct TotalTerms<'s, 't> {
     inner: &'s mut dyn EquationSink,
-    total: &'t Ciphertext,
+    total: &'t CiphertextSum,
     alpha: Scalar,
     beta: Scalar,
 }
 
 impl<'s, 't> TotalTerms<'s, 't> {
-    fn new(inner: &'s mut dyn EquationSink, total: &'t Ciphertext) -> Self {
+    fn new(inner: &'s mut dyn EquationSink, total: &'t CiphertextSum) -> Self {
         Self {
             inner,
             total,
@@ -642,10 +657,10 @@ impl EquationSink for TotalTerms<'_, '_> {
 
     fn add(&mut self, coefficient: Scalar, base: Base<'_>) {
         match base {
-            Base::Point(point) if std::ptr::eq(point, self.total.alpha.point()) => {
+            Base::Point(point) if std::ptr::eq(point, self.total.alpha()) => {
                 self.alpha += coefficient
             }
-            Base::Point(point) if std::ptr::eq(point, self.total.beta.point()) => {
+            Base::Point(point) if std::ptr::eq(point, self.total.beta()) => {
                 self.beta += coefficient
             }
             base => self.inner.add(coefficient, base),

@@ -193,6 +193,16 @@ impl CiphertextSum {
         self.beta += other.beta;
     }
 
+    /// The sum's `α`, not encoded.
+    pub fn alpha(&self) -> &RistrettoPoint {
+        &self.alpha
+    }
+
+    /// The sum's `β`, not encoded.
+    pub fn beta(&self) -> &RistrettoPoint {
+        &self.beta
+    }
+
     /// The sum as a ciphertext (identity components allowed: an empty sum is `(0, 0)`).
     pub fn finish(&self) -> Ciphertext {
         Ciphertext::from_points(self.alpha, self.beta)

@@ -15,8 +15,71 @@ pub use range::RangeProof;
 pub use schnorr::SchnorrProof;
 
 use crate::batch::{EquationBatch, EquationSink};
+use crate::elgamal::Ciphertext;
 use crate::error::ProofError;
+use crate::group::GroupElement;
+use crate::transcript::Transcript;
 use curve25519_dalek::ristretto::RistrettoPoint;
+
+/// Two points of a proof statement, a ciphertext `(α, β)` or the `(A, C)` of a Chaum–Pedersen
+/// statement, and how a transcript binds them (spec `proofs.md` §1.4).
+#[derive(Clone, Copy, Debug)]
+pub struct PointPair<'a> {
+    /// The first point (`α`, or `A`).
+    pub first: &'a RistrettoPoint,
+    /// The second point (`β`, or `C`).
+    pub second: &'a RistrettoPoint,
+    binding: PairBinding<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum PairBinding<'a> {
+    /// The pair's own canonical encodings.
+    Encoded(&'a GroupElement, &'a GroupElement),
+    /// The pair is the sum of ciphertexts whose encodings, `α_1 ‖ β_1 ‖ … ‖ α_n ‖ β_n`, are
+    /// these bytes.
+    SumOf(&'a [u8]),
+}
+
+impl<'a> PointPair<'a> {
+    /// A pair bound by its own encodings.
+    pub fn encoded(first: &'a GroupElement, second: &'a GroupElement) -> Self {
+        Self {
+            first: first.point(),
+            second: second.point(),
+            binding: PairBinding::Encoded(first, second),
+        }
+    }
+
+    /// The sum `(first, second)` of the ciphertexts whose concatenated encodings are `parts`,
+    /// bound by those encodings: the statement is fixed by its parts, and the verifier never
+    /// needs to encode the sum (an inverse square root per point). The caller guarantees that
+    /// the points are the sum of the parts.
+    pub fn sum_of(first: &'a RistrettoPoint, second: &'a RistrettoPoint, parts: &'a [u8]) -> Self {
+        Self {
+            first,
+            second,
+            binding: PairBinding::SumOf(parts),
+        }
+    }
+
+    /// Binds the pair: its two encodings under `labels`, or its parts under `sum-of`.
+    pub(crate) fn bind(&self, transcript: &mut Transcript, labels: [&'static [u8]; 2]) {
+        match self.binding {
+            PairBinding::Encoded(first, second) => {
+                transcript.append_element(labels[0], first);
+                transcript.append_element(labels[1], second);
+            }
+            PairBinding::SumOf(parts) => transcript.append_bytes(b"sum-of", parts),
+        }
+    }
+}
+
+impl<'a> From<&'a Ciphertext> for PointPair<'a> {
+    fn from(ciphertext: &'a Ciphertext) -> Self {
+        Self::encoded(&ciphertext.alpha, &ciphertext.beta)
+    }
+}
 
 /// Checks one proof on its own: its equations as a batch of one.
 pub(crate) fn check_alone(

@@ -13,7 +13,7 @@ use crate::ceremony::{lagrange_at_zero, CeremonyError, CeremonyRecord, KeyShare}
 use crate::elgamal::{encode_plaintext, Ciphertext};
 use crate::error::ProofError;
 use crate::group::GroupElement;
-use crate::proofs::{EqualityProof, EqualityStatement};
+use crate::proofs::{EqualityProof, EqualityStatement, PointPair};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
@@ -256,8 +256,7 @@ pub fn decrypt_share<R: RngCore + CryptoRng>(
                     let statement = EqualityStatement {
                         base: alpha,
                         base_is_key: false,
-                        a: key_share.verification_key(),
-                        c: &share,
+                        pair: PointPair::encoded(key_share.verification_key(), &share),
                         shift: 0,
                     };
                     let proof = EqualityProof::prove(
@@ -325,8 +324,7 @@ impl DecryptionShare {
                     let statement = EqualityStatement {
                         base: alpha,
                         base_is_key: false,
-                        a: verification_key,
-                        c: &partial.share,
+                        pair: PointPair::encoded(verification_key, &partial.share),
                         shift: 0,
                     };
                     proof
@@ -364,8 +362,7 @@ impl DecryptionShare {
                 let statement = EqualityStatement {
                     base: &ciphertext.alpha,
                     base_is_key: false,
-                    a: verification_key,
-                    c: &partial.share,
+                    pair: PointPair::encoded(verification_key, &partial.share),
                     shift: 0,
                 };
                 let mut transcript =

@@ -28,7 +28,7 @@ use crate::elgamal::Secret;
 use crate::error::DecodeError;
 use crate::group::{hash_hex, GroupElement};
 use crate::manifest::Manifest;
-use crate::proofs::{EqualityProof, EqualityStatement, SchnorrProof};
+use crate::proofs::{EqualityProof, EqualityStatement, PointPair, SchnorrProof};
 use crate::record::{self, RecordError};
 use crate::transcript::Transcript;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -1153,8 +1153,7 @@ fn complaint_statement<'a>(
     EqualityStatement {
         base: ephemeral,
         base_is_key: false,
-        a: encryption_key,
-        c: shared,
+        pair: PointPair::encoded(encryption_key, shared),
         shift: 0,
     }
 }

@@ -12,7 +12,7 @@ use saylau::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
 use saylau::error::{DecodeError, ProofError};
 use saylau::group::{self, GroupElement};
 use saylau::proofs::{
-    DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof,
+    DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
 use saylau::transcript::Transcript;
 use serde::de::DeserializeOwned;
@@ -131,8 +131,7 @@ fn chaum_pedersen_decryption_share() {
     let statement = EqualityStatement {
         base: &alpha,
         base_is_key: false,
-        a: &verification_key,
-        c: &partial,
+        pair: PointPair::encoded(&verification_key, &partial),
         shift: 0,
     };
     let proof = EqualityProof::prove(&mut transcript(), &statement, &share, &mut rng).unwrap();
@@ -156,14 +155,14 @@ fn chaum_pedersen_decryption_share() {
         (
             "A",
             EqualityStatement {
-                a: &other,
+                pair: PointPair::encoded(&other, &partial),
                 ..statement
             },
         ),
         (
             "C",
             EqualityStatement {
-                c: &other,
+                pair: PointPair::encoded(&verification_key, &other),
                 ..statement
             },
         ),
@@ -195,8 +194,7 @@ fn chaum_pedersen_encrypts_constant() {
     let statement = EqualityStatement {
         base: &k,
         base_is_key: true,
-        a: &ciphertext.alpha,
-        c: &ciphertext.beta,
+        pair: PointPair::from(&ciphertext),
         shift: 1,
     };
     let proof = EqualityProof::prove(&mut transcript(), &statement, &nonce, &mut rng).unwrap();
@@ -211,6 +209,63 @@ fn chaum_pedersen_encrypts_constant() {
         EqualityProof::prove(&mut transcript(), &two, &nonce, &mut rng),
         Err(ProofError::FalseStatement)
     );
+}
+
+/// A contest total is bound by its parts (spec `proofs.md` §1.6): the same sum with its parts in
+/// another order, or bound by its own encoding, is another statement. Checked for the three
+/// proof kinds a total can use.
+#[test]
+fn sum_is_bound_by_its_parts() {
+    let mut rng = rng(11);
+    let (_, key) = keypair(&mut rng);
+    let (first, r1) = key.encrypt(1, &mut rng);
+    let (second, r2) = key.encrypt(0, &mut rng);
+    let mut sum = saylau::elgamal::CiphertextSum::default();
+    sum.add(&first);
+    sum.add(&second);
+    let nonce = Secret::from_scalar(r1.expose() + r2.expose());
+    let parts = |a: &Ciphertext, b: &Ciphertext| {
+        [a.alpha, a.beta, b.alpha, b.beta]
+            .iter()
+            .flat_map(|e| *e.as_bytes())
+            .collect::<Vec<u8>>()
+    };
+    let (in_order, swapped) = (parts(&first, &second), parts(&second, &first));
+    let bound = PointPair::sum_of(sum.alpha(), sum.beta(), &in_order);
+    let reordered = PointPair::sum_of(sum.alpha(), sum.beta(), &swapped);
+    let encoded = sum.finish();
+
+    let k = *key.public_key().element();
+    let exact = |pair| EqualityStatement {
+        base: &k,
+        base_is_key: true,
+        pair,
+        shift: 1,
+    };
+    let proof = EqualityProof::prove(&mut transcript(), &exact(bound), &nonce, &mut rng).unwrap();
+    proof.verify(&mut transcript(), &exact(bound)).unwrap();
+    assert!(proof.verify(&mut transcript(), &exact(reordered)).is_err());
+    let own = PointPair::from(&encoded);
+    assert!(proof.verify(&mut transcript(), &exact(own)).is_err());
+
+    let pk = key.public_key();
+    let proof =
+        DisjunctiveProof::prove(&mut transcript(), &key, bound, 0, 2, 1, &nonce, &mut rng).unwrap();
+    proof.verify(&mut transcript(), pk, bound, 0, 2).unwrap();
+    assert!(proof
+        .verify(&mut transcript(), pk, reordered, 0, 2)
+        .is_err());
+    assert!(proof.verify(&mut transcript(), pk, &encoded, 0, 2).is_err());
+
+    let proof =
+        RangeProof::prove(&mut transcript(), &key, bound, 0, 100, 1, &nonce, &mut rng).unwrap();
+    proof.verify(&mut transcript(), pk, bound, 0, 100).unwrap();
+    assert!(proof
+        .verify(&mut transcript(), pk, reordered, 0, 100)
+        .is_err());
+    assert!(proof
+        .verify(&mut transcript(), pk, &encoded, 0, 100)
+        .is_err());
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common {
 use common::vectors;
 use saylau::elgamal::{Ciphertext, PublicKey};
 use saylau::proofs::{
-    DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof,
+    DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
 use saylau::transcript::Transcript;
 use serde_json::Value;
@@ -52,8 +52,7 @@ fn committed_proof_vectors_verify() {
     let statement = EqualityStatement {
         base: &base,
         base_is_key: true,
-        a: &a,
-        c: &c,
+        pair: PointPair::encoded(&a, &c),
         shift: 1,
     };
     parse::<EqualityProof>(&v["proof"])

@@ -48,6 +48,22 @@ pub struct VerifyBenchArgs {
     /// Time each figure this many times and keep the fastest (on a shared machine).
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// Time only this figure and print its seconds (for profiling one stage).
+    #[arg(long, value_enum)]
+    pub only: Option<Figure>,
+}
+
+/// One of the four figures of `saylau bench verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Figure {
+    /// (a) one by one, one thread.
+    Naive,
+    /// (b) batch, one thread.
+    Batch1,
+    /// (c) the floor, one thread.
+    Floor,
+    /// (d) batch, all threads.
+    Batch,
 }
 
 /// Runs a `saylau bench` subcommand.
@@ -72,7 +88,11 @@ fn verify(args: VerifyBenchArgs) -> i32 {
             return 1;
         }
     };
-    let one = match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+    let one = match rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "saylau-timed".into())
+        .build()
+    {
         Ok(pool) => pool,
         Err(error) => {
             eprintln!("saylau bench verify: {error}");
@@ -84,6 +104,24 @@ fn verify(args: VerifyBenchArgs) -> i32 {
     let fastest = |run: &dyn Fn() -> Result<f64, ()>| -> Result<f64, ()> {
         (0..repeat).try_fold(f64::INFINITY, |best, _| Ok(best.min(run()?)))
     };
+    if let Some(figure) = args.only {
+        let seconds = fastest(&|| match figure {
+            Figure::Naive => one.install(|| pipeline(&workload, Mode::OneByOne)),
+            Figure::Batch1 => one.install(|| pipeline(&workload, Mode::Batch)),
+            Figure::Floor => one.install(|| floor(&workload)),
+            Figure::Batch => pipeline(&workload, Mode::Batch),
+        });
+        return match seconds {
+            Ok(seconds) => {
+                outln!("{figure:?}: {seconds:.4} s");
+                0
+            }
+            Err(()) => {
+                eprintln!("saylau bench verify: an honest ballot was rejected (a bug)");
+                1
+            }
+        };
+    }
     let naive = fastest(&|| one.install(|| pipeline(&workload, Mode::OneByOne)));
     let batch_1 = fastest(&|| one.install(|| pipeline(&workload, Mode::Batch)));
     let floor = fastest(&|| one.install(|| floor(&workload)));

@@ -9,7 +9,7 @@ use crate::batch::{Base, EquationSink};
 use crate::elgamal::Secret;
 use crate::error::ProofError;
 use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::check_alone;
+use crate::proofs::{check_alone, PointPair};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
@@ -26,10 +26,8 @@ pub struct EqualityStatement<'a> {
     pub base: &'a GroupElement,
     /// True when `B` is the election key (merged into the shared `K` term of a batch).
     pub base_is_key: bool,
-    /// `A = x·G`.
-    pub a: &'a GroupElement,
-    /// `C`, with `C − shift·G = x·B`.
-    pub c: &'a GroupElement,
+    /// `(A, C)`: `A = x·G`, and `C − shift·G = x·B`.
+    pub pair: PointPair<'a>,
     /// The shift `s` (the claimed plaintext when proving what a ciphertext encrypts).
     pub shift: u64,
 }
@@ -52,8 +50,7 @@ impl EqualityStatement<'_> {
         // proofs.md §3.2
         transcript.start_proof(LABEL);
         transcript.append_element(b"base", self.base);
-        transcript.append_element(b"A", self.a);
-        transcript.append_element(b"C", self.c);
+        self.pair.bind(transcript, [b"A", b"C"]);
         transcript.append_u64(b"shift", self.shift);
         transcript.append_element(b"commit-G", commit_g);
         transcript.append_element(b"commit-B", commit_b);
@@ -83,8 +80,10 @@ impl EqualityProof {
         rng: &mut R,
     ) -> Result<Self, ProofError> {
         let shifted =
-            statement.c.point() - &Scalar::from(statement.shift) * RISTRETTO_BASEPOINT_TABLE;
-        if x.public_element() != *statement.a || x.expose() * statement.base.point() != shifted {
+            statement.pair.second - &Scalar::from(statement.shift) * RISTRETTO_BASEPOINT_TABLE;
+        if x.public_element().point() != statement.pair.first
+            || x.expose() * statement.base.point() != shifted
+        {
             return Err(ProofError::FalseStatement);
         }
         let u = Secret::random(rng);
@@ -116,10 +115,10 @@ impl EqualityProof {
             Base::G,
         );
         sink.add(-w1, Base::Point(self.commit_g.point()));
-        sink.add(-(w1 * c), Base::Point(statement.a.point()));
+        sink.add(-(w1 * c), Base::Point(statement.pair.first));
         sink.add(w2 * self.response, statement.base_term());
         sink.add(-w2, Base::Point(self.commit_b.point()));
-        sink.add(-(w2 * c), Base::Point(statement.c.point()));
+        sink.add(-(w2 * c), Base::Point(statement.pair.second));
         Ok(())
     }
 

@@ -5,10 +5,10 @@
 //! depend on the vote.
 
 use crate::batch::{Base, EquationSink};
-use crate::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
+use crate::elgamal::{EncryptionKey, PublicKey, Secret};
 use crate::error::ProofError;
 use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::check_alone;
+use crate::proofs::{check_alone, PointPair};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
@@ -56,15 +56,14 @@ fn check_range(low: u64, high: u64) -> Result<u64, ProofError> {
 fn bind_statement(
     transcript: &mut Transcript,
     key: &PublicKey,
-    ciphertext: &Ciphertext,
+    ciphertext: &PointPair<'_>,
     low: u64,
     high: u64,
 ) {
     // proofs.md §4.2
     transcript.start_proof(LABEL);
     transcript.append_element(b"key", key.element());
-    transcript.append_element(b"alpha", &ciphertext.alpha);
-    transcript.append_element(b"beta", &ciphertext.beta);
+    ciphertext.bind(transcript, [b"alpha", b"beta"]);
     transcript.append_u64(b"low", low);
     transcript.append_u64(b"high", high);
 }
@@ -72,24 +71,25 @@ fn bind_statement(
 impl DisjunctiveProof {
     /// Proves that `ciphertext = Enc(m; nonce)` with `low ≤ m ≤ high`.
     #[allow(clippy::too_many_arguments)]
-    pub fn prove<R: RngCore + CryptoRng>(
+    pub fn prove<'c, R: RngCore + CryptoRng>(
         transcript: &mut Transcript,
         key: &EncryptionKey,
-        ciphertext: &Ciphertext,
+        ciphertext: impl Into<PointPair<'c>>,
         low: u64,
         high: u64,
         m: u64,
         nonce: &Secret,
         rng: &mut R,
     ) -> Result<Self, ProofError> {
+        let ciphertext = ciphertext.into();
         let count = check_range(low, high)?;
-        if m < low || m > high || key.encrypt_with_nonce(m, nonce) != *ciphertext {
+        if m < low || m > high || !encrypts(key, &ciphertext, m, nonce) {
             return Err(ProofError::FalseStatement);
         }
         let real_index = m - low;
-        let alpha = ciphertext.alpha.point();
-        let beta = ciphertext.beta.point();
-        bind_statement(transcript, key.public_key(), ciphertext, low, high);
+        let alpha = ciphertext.first;
+        let beta = ciphertext.second;
+        bind_statement(transcript, key.public_key(), &ciphertext, low, high);
 
         // proofs.md §4.4: every branch computes a_j = s_j·G − e_j·α, b_j = s_j·K − e_j·(β − m_j·G),
         // with e_j = 0 on the real branch, so all branches cost the same.
@@ -130,20 +130,21 @@ impl DisjunctiveProof {
     /// Checks the challenge shares and emits, per branch `j`, the equations
     /// `v_j·G − a_j − c_j·α = 0` and `v_j·K − b_j − c_j·β + c_j·(low+j)·G = 0`.
     /// Spec `proofs.md` §4.3.
-    pub fn equations(
+    pub fn equations<'c>(
         &self,
         transcript: &mut Transcript,
         key: &PublicKey,
-        ciphertext: &Ciphertext,
+        ciphertext: impl Into<PointPair<'c>>,
         low: u64,
         high: u64,
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
+        let ciphertext = ciphertext.into();
         let count = check_range(low, high)?;
         if self.branches.len() as u64 != count {
             return Err(ProofError::Shape("one branch per value in the range"));
         }
-        bind_statement(transcript, key, ciphertext, low, high);
+        bind_statement(transcript, key, &ciphertext, low, high);
         for branch in &self.branches {
             if branch.a.is_identity() || branch.b.is_identity() {
                 return Err(ProofError::IdentityCommitment);
@@ -176,22 +177,34 @@ impl DisjunctiveProof {
         }
         sink.add(g, Base::G);
         sink.add(k, Base::Key(key.point()));
-        sink.add(alpha, Base::Point(ciphertext.alpha.point()));
-        sink.add(beta, Base::Point(ciphertext.beta.point()));
+        sink.add(alpha, Base::Point(ciphertext.first));
+        sink.add(beta, Base::Point(ciphertext.second));
         Ok(())
     }
 
     /// Verifies this proof on its own.
-    pub fn verify(
+    pub fn verify<'c>(
         &self,
         transcript: &mut Transcript,
         key: &PublicKey,
-        ciphertext: &Ciphertext,
+        ciphertext: impl Into<PointPair<'c>>,
         low: u64,
         high: u64,
     ) -> Result<(), ProofError> {
+        let ciphertext = ciphertext.into();
         check_alone(Some(*key.point()), |sink| {
             self.equations(transcript, key, ciphertext, low, high, sink)
         })
     }
+}
+
+/// True when `ciphertext` is the encryption of `m` with `nonce` (a prover's sanity check).
+pub(crate) fn encrypts(
+    key: &EncryptionKey,
+    ciphertext: &PointPair<'_>,
+    m: u64,
+    nonce: &Secret,
+) -> bool {
+    let expected = key.encrypt_with_nonce(m, nonce);
+    expected.alpha.point() == ciphertext.first && expected.beta.point() == ciphertext.second
 }

@@ -6,10 +6,11 @@
 //! bulletproof that both `m − low` and `high − m` lie in `[0, 2ⁿ)`.
 
 use crate::batch::{Base, EquationSink};
-use crate::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
+use crate::elgamal::{EncryptionKey, PublicKey, Secret};
 use crate::error::ProofError;
 use crate::group::{bytes_hex, pedersen_h, scalar_hex, GroupElement, G};
-use crate::proofs::check_alone;
+use crate::proofs::disjunctive::encrypts;
+use crate::proofs::{check_alone, PointPair};
 use crate::transcript::Transcript;
 use bulletproofs::{BulletproofGens, PedersenGens};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
@@ -81,7 +82,7 @@ fn pedersen_gens() -> PedersenGens {
 fn tie_challenge(
     transcript: &mut Transcript,
     key: &PublicKey,
-    ciphertext: &Ciphertext,
+    ciphertext: &PointPair<'_>,
     low: u64,
     high: u64,
     commitment: &GroupElement,
@@ -90,8 +91,7 @@ fn tie_challenge(
     // proofs.md §5.2
     transcript.start_proof(LABEL);
     transcript.append_element(b"key", key.element());
-    transcript.append_element(b"alpha", &ciphertext.alpha);
-    transcript.append_element(b"beta", &ciphertext.beta);
+    ciphertext.bind(transcript, [b"alpha", b"beta"]);
     transcript.append_u64(b"low", low);
     transcript.append_u64(b"high", high);
     transcript.append_element(b"commitment", commitment);
@@ -113,17 +113,18 @@ fn value_commitments(commitment: &GroupElement, low: u64, high: u64) -> [Compres
 impl RangeProof {
     /// Proves that `ciphertext = Enc(m; nonce)` with `low ≤ m ≤ high`.
     #[allow(clippy::too_many_arguments)]
-    pub fn prove<R: RngCore + CryptoRng>(
+    pub fn prove<'c, R: RngCore + CryptoRng>(
         transcript: &mut Transcript,
         key: &EncryptionKey,
-        ciphertext: &Ciphertext,
+        ciphertext: impl Into<PointPair<'c>>,
         low: u64,
         high: u64,
         m: u64,
         nonce: &Secret,
         rng: &mut R,
     ) -> Result<Self, ProofError> {
-        if high < low || m < low || m > high || key.encrypt_with_nonce(m, nonce) != *ciphertext {
+        let ciphertext = &ciphertext.into();
+        if high < low || m < low || m > high || !encrypts(key, ciphertext, m, nonce) {
             return Err(ProofError::FalseStatement);
         }
         let h = pedersen_h();
@@ -181,15 +182,16 @@ impl RangeProof {
     /// Verifies the bulletproof now (with its own multiscalar multiplication) and emits the tie
     /// equations (spec `proofs.md` §5.3):
     /// `z_r·G − t_r − c·α = 0`, `z_m·G + z_r·K − t_m − c·β = 0`, `z_m·G + z_s·H − t_s − c·C = 0`.
-    pub fn equations(
+    pub fn equations<'c>(
         &self,
         transcript: &mut Transcript,
         key: &PublicKey,
-        ciphertext: &Ciphertext,
+        ciphertext: impl Into<PointPair<'c>>,
         low: u64,
         high: u64,
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
+        let ciphertext = &ciphertext.into();
         if high < low {
             return Err(ProofError::Shape("range with high < low"));
         }
@@ -232,21 +234,22 @@ impl RangeProof {
         sink.add(-w1, Base::Point(tie.commit_r.point()));
         sink.add(-w2, Base::Point(tie.commit_m.point()));
         sink.add(-w3, Base::Point(tie.commit_s.point()));
-        sink.add(-(w1 * c), Base::Point(ciphertext.alpha.point()));
-        sink.add(-(w2 * c), Base::Point(ciphertext.beta.point()));
+        sink.add(-(w1 * c), Base::Point(ciphertext.first));
+        sink.add(-(w2 * c), Base::Point(ciphertext.second));
         sink.add(-(w3 * c), Base::Point(self.commitment.point()));
         Ok(())
     }
 
     /// Verifies this proof on its own.
-    pub fn verify(
+    pub fn verify<'c>(
         &self,
         transcript: &mut Transcript,
         key: &PublicKey,
-        ciphertext: &Ciphertext,
+        ciphertext: impl Into<PointPair<'c>>,
         low: u64,
         high: u64,
     ) -> Result<(), ProofError> {
+        let ciphertext = ciphertext.into();
         check_alone(Some(*key.point()), |sink| {
             self.equations(transcript, key, ciphertext, low, high, sink)
         })

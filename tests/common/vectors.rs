@@ -8,7 +8,7 @@ use rand_core::SeedableRng;
 use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
 use saylau::group::{pedersen_h, GroupElement};
 use saylau::proofs::{
-    DisjunctiveProof, EqualityProof, EqualityStatement, RangeProof, SchnorrProof,
+    DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
 use saylau::transcript::Transcript;
 use serde_json::{json, Value};
@@ -95,8 +95,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
     let statement = EqualityStatement {
         base: key.public_key().element(),
         base_is_key: true,
-        a: &ciphertext.alpha,
-        c: &ciphertext.beta,
+        pair: PointPair::from(&ciphertext),
         shift: 1,
     };
     let proof = EqualityProof::prove(&mut Transcript::new(&context), &statement, &nonce, &mut rng)
