@@ -68,7 +68,7 @@ fn sweep(c: &mut Criterion) {
         }
         group.bench_with_input(BenchmarkId::new("batch", size), items, |b, items| {
             b.iter(|| {
-                let mut batch = EquationBatch::with_capacity(Some(*key.point()), size * 4);
+                let mut batch = EquationBatch::with_capacity(Some(*key.element()), size * 4);
                 for (i, (ciphertext, proof)) in items.iter().enumerate() {
                     proof
                         .equations(&mut transcript(i), &key, ciphertext, 0, 1, &mut batch)
@@ -101,7 +101,7 @@ fn ballots(c: &mut Criterion) {
         group.throughput(Throughput::Elements(workload.ballots.len() as u64));
         group.bench_function(BenchmarkId::new("batch-of-64", &name), |b| {
             b.iter_batched(
-                || EquationBatch::with_capacity(Some(*workload.key.point()), 64 * 104),
+                || EquationBatch::with_capacity(Some(*workload.key.element()), 64 * 104),
                 |mut batch| {
                     for ballot in &workload.ballots {
                         let hash = ballot.body.hash();

@@ -134,7 +134,7 @@ impl ValueProof {
         low: u64,
         high: u64,
     ) -> Result<(), ProofError> {
-        let mut batch = EquationBatch::with_capacity(Some(*key.point()), 16);
+        let mut batch = EquationBatch::with_capacity(Some(*key.element()), 16);
         self.equations(transcript, key, ciphertext, low, high, &mut batch)?;
         if batch.holds() {
             Ok(())
@@ -761,7 +761,7 @@ impl Ballot {
         key: &PublicKey,
     ) -> Result<(), BallotError> {
         let hash = self.body.hash();
-        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.point()), 128);
+        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.element()), 128);
         let fast = self.equations(manifest, fingerprint, key, &hash, &mut batch);
         if fast.is_ok() && batch.holds() {
             return Ok(());
@@ -836,7 +836,7 @@ impl ChallengedBallot {
                 }
             }
         }
-        let mut batch = EquationBatch::with_capacity(Some(*key.point()), 128);
+        let mut batch = EquationBatch::with_capacity(Some(*key.element()), 128);
         let fast = self.body.equations(manifest, fingerprint, key, &mut batch);
         if fast.is_ok() && batch.holds() {
             return Ok(());

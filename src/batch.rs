@@ -11,7 +11,7 @@
 //! finds every failing item by re-checking parts of the batch with the weights already drawn,
 //! without hashing a transcript again (spec `batch.md` §5).
 
-use crate::group::{pedersen_h, G};
+use crate::group::{pedersen_h, GroupElement, G};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
@@ -27,9 +27,10 @@ pub enum Base<'a> {
     G,
     /// The Pedersen generator `H` (spec `encoding.md` §3).
     H,
-    /// An election public key. Merged into one term when it is the batch's key; any other
-    /// key is kept as its own term, so a wrong key can never be checked as the right one.
-    Key(&'a RistrettoPoint),
+    /// An election public key. Merged into one term when its encoding is the batch's key's;
+    /// any other key is kept as its own term, so a wrong key can never be checked as the right
+    /// one.
+    Key(&'a GroupElement),
     /// Any other point (a commitment, a ciphertext half, a trustee key).
     Point(&'a RistrettoPoint),
 }
@@ -78,7 +79,7 @@ struct Item {
 
 /// The random linear combination of many equations, checked by one multiscalar multiplication.
 pub struct EquationBatch {
-    key: Option<RistrettoPoint>,
+    key: Option<GroupElement>,
     /// Merged coefficients of the closed items.
     closed: Shared,
     /// Merged coefficients of the open item (or of the whole batch when items are not used).
@@ -97,12 +98,12 @@ impl EquationBatch {
     /// An empty batch that merges the terms of the election key `key` (if given). Its weights
     /// come from a ChaCha20 stream seeded by the operating system now, after the proofs to be
     /// checked are fixed.
-    pub fn new(key: Option<RistrettoPoint>) -> Self {
+    pub fn new(key: Option<GroupElement>) -> Self {
         Self::with_capacity(key, 0)
     }
 
     /// As [`new`](Self::new), with room for `terms` point terms.
-    pub fn with_capacity(key: Option<RistrettoPoint>, terms: usize) -> Self {
+    pub fn with_capacity(key: Option<GroupElement>, terms: usize) -> Self {
         Self {
             key,
             closed: Shared::ZERO,
@@ -230,7 +231,7 @@ impl EquationBatch {
     pub fn terms(&self) -> (Vec<Scalar>, Vec<RistrettoPoint>) {
         let mut shared = self.closed;
         shared.merge(&self.open);
-        let key = self.key.unwrap_or(G);
+        let key = self.key.map_or(G, |key| *key.point());
         let scalars = [shared.g, shared.h, shared.k]
             .into_iter()
             .chain(self.scalars.iter().copied())
@@ -245,7 +246,7 @@ impl EquationBatch {
     fn check(&self, shared: &Shared, terms: Range<usize>) -> bool {
         // Spec batch.md §2.3: without a key, K terms cannot be merged and must cancel out.
         let key = match self.key {
-            Some(key) => key,
+            Some(key) => *key.point(),
             None if shared.k != Scalar::ZERO => return false,
             None => G,
         };
@@ -260,7 +261,7 @@ impl EquationBatch {
 
     /// Empties the batch for proofs about `key`, keeping its allocation and drawing a fresh
     /// seed.
-    pub fn clear_for(&mut self, key: Option<RistrettoPoint>) {
+    pub fn clear_for(&mut self, key: Option<GroupElement>) {
         self.key = key;
         self.clear();
     }
@@ -297,10 +298,13 @@ impl EquationSink for EquationBatch {
         match base {
             Base::G => self.open.g += coefficient,
             Base::H => self.open.h += coefficient,
-            Base::Key(key) if self.key.as_ref().is_some_and(|own| own == key) => {
-                self.open.k += coefficient
+            // Encodings are canonical: equal bytes, equal points.
+            Base::Key(key) if self.key.as_ref() == Some(key) => self.open.k += coefficient,
+            Base::Key(key) => {
+                self.scalars.push(coefficient);
+                self.points.push(*key.point());
             }
-            Base::Key(point) | Base::Point(point) => {
+            Base::Point(point) => {
                 self.scalars.push(coefficient);
                 self.points.push(*point);
             }

@@ -83,7 +83,7 @@ impl<'a> From<&'a Ciphertext> for PointPair<'a> {
 
 /// Checks one proof on its own: its equations as a batch of one.
 pub(crate) fn check_alone(
-    key: Option<RistrettoPoint>,
+    key: Option<GroupElement>,
     emit: impl FnOnce(&mut dyn EquationSink) -> Result<(), ProofError>,
 ) -> Result<(), ProofError> {
     let mut batch = EquationBatch::with_capacity(key, 16);

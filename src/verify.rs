@@ -803,10 +803,10 @@ fn check_group(
     let mut batch = match mode {
         Mode::Batch => Some(SCRATCH.with(|scratch| match scratch.take() {
             Some(mut batch) => {
-                batch.clear_for(Some(*context.key.point()));
+                batch.clear_for(Some(*context.key.element()));
                 batch
             }
-            None => EquationBatch::with_capacity(Some(*context.key.point()), group.len() * 104),
+            None => EquationBatch::with_capacity(Some(*context.key.element()), group.len() * 104),
         })),
         Mode::OneByOne => None,
     };

@@ -205,7 +205,7 @@ fn floor(workload: &Workload) -> Result<f64, ()> {
     for ballot in &workload.ballots {
         encoded_points(ballot, &mut encoded);
     }
-    let mut batch = EquationBatch::new(Some(*workload.key.point()));
+    let mut batch = EquationBatch::new(Some(*workload.key.element()));
     for ballot in &workload.ballots {
         let hash = ballot.body.hash();
         ballot

@@ -35,7 +35,7 @@ pub struct EqualityStatement<'a> {
 impl EqualityStatement<'_> {
     fn base_term(&self) -> Base<'_> {
         if self.base_is_key {
-            Base::Key(self.base.point())
+            Base::Key(self.base)
         } else {
             Base::Point(self.base.point())
         }
@@ -128,7 +128,7 @@ impl EqualityProof {
         transcript: &mut Transcript,
         statement: &EqualityStatement<'_>,
     ) -> Result<(), ProofError> {
-        let key = statement.base_is_key.then(|| *statement.base.point());
+        let key = statement.base_is_key.then_some(*statement.base);
         check_alone(key, |sink| self.equations(transcript, statement, sink))
     }
 }

@@ -176,7 +176,7 @@ impl DisjunctiveProof {
             sink.add(-w2, Base::Point(branch.b.point()));
         }
         sink.add(g, Base::G);
-        sink.add(k, Base::Key(key.point()));
+        sink.add(k, Base::Key(key.element()));
         sink.add(alpha, Base::Point(ciphertext.first));
         sink.add(beta, Base::Point(ciphertext.second));
         Ok(())
@@ -192,7 +192,7 @@ impl DisjunctiveProof {
         high: u64,
     ) -> Result<(), ProofError> {
         let ciphertext = ciphertext.into();
-        check_alone(Some(*key.point()), |sink| {
+        check_alone(Some(*key.element()), |sink| {
             self.equations(transcript, key, ciphertext, low, high, sink)
         })
     }

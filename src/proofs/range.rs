@@ -229,7 +229,7 @@ impl RangeProof {
 
         let (w1, w2, w3) = (sink.weight(), sink.weight(), sink.weight());
         sink.add(w1 * tie.response_r + (w2 + w3) * tie.response_m, Base::G);
-        sink.add(w2 * tie.response_r, Base::Key(key.point()));
+        sink.add(w2 * tie.response_r, Base::Key(key.element()));
         sink.add(w3 * tie.response_s, Base::H);
         sink.add(-w1, Base::Point(tie.commit_r.point()));
         sink.add(-w2, Base::Point(tie.commit_m.point()));
@@ -250,7 +250,7 @@ impl RangeProof {
         high: u64,
     ) -> Result<(), ProofError> {
         let ciphertext = ciphertext.into();
-        check_alone(Some(*key.point()), |sink| {
+        check_alone(Some(*key.element()), |sink| {
             self.equations(transcript, key, ciphertext, low, high, sink)
         })
     }
