@@ -266,15 +266,21 @@ fn ballot_transcript(fingerprint: &Hash, credential: &GroupElement) -> Transcrip
 
 fn option_transcript(base: &Transcript, contest: usize, option: usize) -> Transcript {
     let mut transcript = base.clone();
-    transcript.append_u64(b"contest", contest as u64);
-    transcript.append_u64(b"option", option as u64);
+    let position = [
+        (contest as u64).to_le_bytes(),
+        (option as u64).to_le_bytes(),
+    ];
+    transcript.append_concat(b"option", &[&position[0], &position[1]]);
     transcript
 }
 
 fn total_transcript(base: &Transcript, contest: usize, options: usize) -> Transcript {
     let mut transcript = base.clone();
-    transcript.append_u64(b"contest", contest as u64);
-    transcript.append_u64(b"total-of", options as u64);
+    let position = [
+        (contest as u64).to_le_bytes(),
+        (options as u64).to_le_bytes(),
+    ];
+    transcript.append_concat(b"total", &[&position[0], &position[1]]);
     transcript
 }
 

@@ -18,7 +18,6 @@ use crate::batch::{EquationBatch, EquationSink};
 use crate::elgamal::Ciphertext;
 use crate::error::ProofError;
 use crate::group::GroupElement;
-use crate::transcript::Transcript;
 use curve25519_dalek::ristretto::RistrettoPoint;
 
 /// Two points of a proof statement, a ciphertext `(α, β)` or the `(A, C)` of a Chaum–Pedersen
@@ -63,14 +62,12 @@ impl<'a> PointPair<'a> {
         }
     }
 
-    /// Binds the pair: its two encodings under `labels`, or its parts under `sum-of`.
-    pub(crate) fn bind(&self, transcript: &mut Transcript, labels: [&'static [u8]; 2]) {
+    /// What the statement encoding carries for the pair: its two encodings, or the
+    /// encodings of its parts (spec `proofs.md` §1.6).
+    pub(crate) fn encoding(&self) -> [&'a [u8]; 2] {
         match self.binding {
-            PairBinding::Encoded(first, second) => {
-                transcript.append_element(labels[0], first);
-                transcript.append_element(labels[1], second);
-            }
-            PairBinding::SumOf(parts) => transcript.append_bytes(b"sum-of", parts),
+            PairBinding::Encoded(first, second) => [first.as_bytes(), second.as_bytes()],
+            PairBinding::SumOf(parts) => [parts, &[]],
         }
     }
 }

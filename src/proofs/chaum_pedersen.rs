@@ -49,11 +49,11 @@ impl EqualityStatement<'_> {
     ) -> Scalar {
         // proofs.md §3.2
         transcript.start_proof(LABEL);
-        transcript.append_element(b"base", self.base);
-        self.pair.bind(transcript, [b"A", b"C"]);
-        transcript.append_u64(b"shift", self.shift);
-        transcript.append_element(b"commit-G", commit_g);
-        transcript.append_element(b"commit-B", commit_b);
+        let [a, c] = self.pair.encoding();
+        let shift = self.shift.to_le_bytes();
+        let statement: [&[u8]; 4] = [self.base.as_bytes(), a, c, &shift];
+        transcript.append_concat(b"statement", &statement);
+        transcript.append_concat(b"commitments", &[commit_g.as_bytes(), commit_b.as_bytes()]);
         transcript.challenge_scalar(b"challenge")
     }
 }

@@ -62,10 +62,19 @@ fn bind_statement(
 ) {
     // proofs.md §4.2
     transcript.start_proof(LABEL);
-    transcript.append_element(b"key", key.element());
-    ciphertext.bind(transcript, [b"alpha", b"beta"]);
-    transcript.append_u64(b"low", low);
-    transcript.append_u64(b"high", high);
+    let [alpha, beta] = ciphertext.encoding();
+    let (low, high) = (low.to_le_bytes(), high.to_le_bytes());
+    let statement: [&[u8]; 5] = [key.element().as_bytes(), alpha, beta, &low, &high];
+    transcript.append_concat(b"statement", &statement);
+}
+
+/// proofs.md §4.2: `commitments ← enc(a_0) ‖ enc(b_0) ‖ enc(a_1) ‖ …`.
+fn bind_commitments(transcript: &mut Transcript, branches: &[Branch]) {
+    let parts: Vec<&[u8]> = branches
+        .iter()
+        .flat_map(|branch| [&branch.a.as_bytes()[..], &branch.b.as_bytes()[..]])
+        .collect();
+    transcript.append_concat(b"commitments", &parts);
 }
 
 impl DisjunctiveProof {
@@ -103,8 +112,6 @@ impl DisjunctiveProof {
             let a = s.expose() * RISTRETTO_BASEPOINT_TABLE - e * alpha;
             let b = key.mul(s.expose()) - e * shifted;
             let (a, b) = (GroupElement::from_point(a), GroupElement::from_point(b));
-            transcript.append_element(b"a", &a);
-            transcript.append_element(b"b", &b);
             branches.push(Branch {
                 a,
                 b,
@@ -113,6 +120,7 @@ impl DisjunctiveProof {
             });
             seeds.push(s);
         }
+        bind_commitments(transcript, &branches);
         let c = transcript.challenge_scalar(b"challenge");
         let simulated_sum: Scalar = branches.iter().map(|branch| branch.challenge).sum();
         let real_challenge = c - simulated_sum;
@@ -145,13 +153,14 @@ impl DisjunctiveProof {
             return Err(ProofError::Shape("one branch per value in the range"));
         }
         bind_statement(transcript, key, &ciphertext, low, high);
-        for branch in &self.branches {
-            if branch.a.is_identity() || branch.b.is_identity() {
-                return Err(ProofError::IdentityCommitment);
-            }
-            transcript.append_element(b"a", &branch.a);
-            transcript.append_element(b"b", &branch.b);
+        if self
+            .branches
+            .iter()
+            .any(|branch| branch.a.is_identity() || branch.b.is_identity())
+        {
+            return Err(ProofError::IdentityCommitment);
         }
+        bind_commitments(transcript, &self.branches);
         let c = transcript.challenge_scalar(b"challenge");
         let sum: Scalar = self.branches.iter().map(|branch| branch.challenge).sum();
         if sum != c {

@@ -90,14 +90,17 @@ fn tie_challenge(
 ) -> Scalar {
     // proofs.md §5.2
     transcript.start_proof(LABEL);
-    transcript.append_element(b"key", key.element());
-    ciphertext.bind(transcript, [b"alpha", b"beta"]);
-    transcript.append_u64(b"low", low);
-    transcript.append_u64(b"high", high);
-    transcript.append_element(b"commitment", commitment);
-    transcript.append_element(b"tie-r", tie.0);
-    transcript.append_element(b"tie-m", tie.1);
-    transcript.append_element(b"tie-s", tie.2);
+    let [alpha, beta] = ciphertext.encoding();
+    let (low, high) = (low.to_le_bytes(), high.to_le_bytes());
+    let statement: [&[u8]; 5] = [key.element().as_bytes(), alpha, beta, &low, &high];
+    transcript.append_concat(b"statement", &statement);
+    let commitments: [&[u8]; 4] = [
+        commitment.as_bytes(),
+        tie.0.as_bytes(),
+        tie.1.as_bytes(),
+        tie.2.as_bytes(),
+    ];
+    transcript.append_concat(b"commitments", &commitments);
     transcript.challenge_scalar(b"challenge")
 }
 

@@ -34,8 +34,8 @@ fn challenge(
 ) -> Scalar {
     // proofs.md §2.2: label, statement, commitment, challenge.
     transcript.start_proof(LABEL);
-    transcript.append_element(b"public", public);
-    transcript.append_element(b"commitment", commitment);
+    transcript.append_element(b"statement", public);
+    transcript.append_element(b"commitments", commitment);
     transcript.challenge_scalar(b"challenge")
 }
 
