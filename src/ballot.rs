@@ -61,6 +61,16 @@ pub enum ValueProof {
 }
 
 impl ValueProof {
+    fn check_kind(&self, low: u64, high: u64) -> Result<(), ProofError> {
+        if self.kind() == ProofKind::for_range(low, high) {
+            Ok(())
+        } else {
+            Err(ProofError::Shape(
+                "proof kind does not match the manifest's limits",
+            ))
+        }
+    }
+
     fn kind(&self) -> ProofKind {
         match self {
             ValueProof::Exact(_) => ProofKind::Exact,
@@ -104,11 +114,7 @@ impl ValueProof {
         high: u64,
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
-        if self.kind() != ProofKind::for_range(low, high) {
-            return Err(ProofError::Shape(
-                "proof kind does not match the manifest's limits",
-            ));
-        }
+        self.check_kind(low, high)?;
         match self {
             ValueProof::Exact(proof) => {
                 let statement = exact_statement(key, ciphertext, low);
@@ -125,7 +131,7 @@ impl ValueProof {
 }
 
 impl ValueProof {
-    /// Verifies this proof on its own (a batch of one).
+    /// Verifies this proof on its own, each equation as written (spec `proofs.md` §1.2).
     pub fn verify(
         &self,
         transcript: &mut Transcript,
@@ -134,12 +140,13 @@ impl ValueProof {
         low: u64,
         high: u64,
     ) -> Result<(), ProofError> {
-        let mut batch = EquationBatch::with_capacity(Some(*key.element()), 16);
-        self.equations(transcript, key, ciphertext, low, high, &mut batch)?;
-        if batch.holds() {
-            Ok(())
-        } else {
-            Err(ProofError::EquationsFail)
+        self.check_kind(low, high)?;
+        match self {
+            ValueProof::Exact(proof) => {
+                proof.verify(transcript, &exact_statement(key, ciphertext, low))
+            }
+            ValueProof::Disjunctive(proof) => proof.verify(transcript, key, ciphertext, low, high),
+            ValueProof::Bulletproof(proof) => proof.verify(transcript, key, ciphertext, low, high),
         }
     }
 }

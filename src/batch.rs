@@ -4,7 +4,8 @@
 //! `(coefficient, base)` terms into an [`EquationSink`]. An [`EquationBatch`] weights each
 //! equation with an independent random 128-bit scalar, merges the coefficients of the shared
 //! bases `G`, `H` and the election key `K`, and checks one vartime multiscalar multiplication
-//! against the identity. Checking one proof is a batch of one.
+//! against the identity. A ballot checked alone is a batch of one; a proof checked alone is
+//! checked equation by equation instead (`proofs.md` §1.2).
 //!
 //! A batch can be divided into *items* (a ballot, a decryption share): each item keeps its own
 //! share of the merged coefficients, so when the whole batch fails, [`EquationBatch::failing_items`]

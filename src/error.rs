@@ -34,9 +34,12 @@ pub enum ProofError {
     /// The challenge shares of a disjunctive proof do not sum to the Fiat–Shamir challenge.
     #[error("challenge shares do not sum to the Fiat-Shamir challenge")]
     ChallengeMismatch,
-    /// The verification equations do not hold.
+    /// The verification equations do not hold (found by a weighted batch of them).
     #[error("verification equations do not hold")]
     EquationsFail,
+    /// One named verification equation does not hold (found by checking it on its own).
+    #[error("verification equation {0} does not hold")]
+    EquationFails(String),
     /// The proof has the wrong number of branches or elements for its statement.
     #[error("proof shape does not match its statement: {0}")]
     Shape(&'static str),

@@ -14,11 +14,12 @@ pub use disjunctive::DisjunctiveProof;
 pub use range::RangeProof;
 pub use schnorr::SchnorrProof;
 
-use crate::batch::{EquationBatch, EquationSink};
 use crate::elgamal::Ciphertext;
 use crate::error::ProofError;
-use crate::group::GroupElement;
+use crate::group::{GroupElement, G};
 use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::VartimeMultiscalarMul;
 
 /// Two points of a proof statement, a ciphertext `(α, β)` or the `(A, C)` of a Chaum–Pedersen
 /// statement, and how a transcript binds them (spec `proofs.md` §1.4).
@@ -78,16 +79,28 @@ impl<'a> From<&'a Ciphertext> for PointPair<'a> {
     }
 }
 
-/// Checks one proof on its own: its equations as a batch of one.
-pub(crate) fn check_alone(
-    key: Option<GroupElement>,
-    emit: impl FnOnce(&mut dyn EquationSink) -> Result<(), ProofError>,
+/// Checks one verification equation on its own, as the one-by-one verifier does (spec
+/// `proofs.md` §1.2): `commitment = g·G + Σ coefficient·point`, with no weights and nothing
+/// merged. Each equation costs a double-base (or three-base) scalar multiplication; a batch
+/// spends about one term's share of a large multiscalar multiplication per point instead.
+pub(crate) fn equation_holds(
+    name: impl FnOnce() -> String,
+    commitment: &GroupElement,
+    g: Scalar,
+    others: &[(Scalar, &RistrettoPoint)],
 ) -> Result<(), ProofError> {
-    let mut batch = EquationBatch::with_capacity(key, 16);
-    emit(&mut batch)?;
-    if batch.holds() {
+    let value = match others {
+        [(coefficient, point)] => {
+            RistrettoPoint::vartime_double_scalar_mul_basepoint(coefficient, point, &g)
+        }
+        _ => RistrettoPoint::vartime_multiscalar_mul(
+            std::iter::once(g).chain(others.iter().map(|(c, _)| *c)),
+            std::iter::once(&G).chain(others.iter().map(|(_, p)| *p)),
+        ),
+    };
+    if value == *commitment.point() {
         Ok(())
     } else {
-        Err(ProofError::EquationsFail)
+        Err(ProofError::EquationFails(name()))
     }
 }

@@ -531,7 +531,7 @@ fn check_ballots(
 
 /// Ballot lines per batch equation (one multiscalar multiplication each, about 104 terms per
 /// default ballot). Spec `batch.md` §4.6.
-pub const BATCH: usize = 512;
+pub const BATCH: usize = 256;
 
 /// Ballot lines read, decoded and checked together: enough batches to keep every thread busy,
 /// few enough that memory does not depend on the size of the record.

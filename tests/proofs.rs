@@ -341,6 +341,33 @@ fn disjunctive_zero_one_complete_and_every_field_checked() {
     }
 }
 
+/// The one-by-one verifier checks each equation on its own and names the one that fails.
+#[test]
+fn one_by_one_names_the_failing_equation() {
+    let mut rng = rng(12);
+    let (_, key) = keypair(&mut rng);
+    let (ciphertext, nonce) = key.encrypt(1, &mut rng);
+    let mut proof = DisjunctiveProof::prove(
+        &mut transcript(),
+        &key,
+        &ciphertext,
+        0,
+        2,
+        1,
+        &nonce,
+        &mut rng,
+    )
+    .unwrap();
+    proof.branches[1].response += Scalar::ONE;
+    let error = proof
+        .verify(&mut transcript(), key.public_key(), &ciphertext, 0, 2)
+        .unwrap_err();
+    match error {
+        ProofError::EquationFails(name) => assert!(name.starts_with("E1 of branch 1"), "{name}"),
+        other => panic!("expected a named equation, got {other:?}"),
+    }
+}
+
 #[test]
 fn disjunctive_refuses_and_rejects_false_statements() {
     let mut rng = rng(5);

@@ -9,7 +9,7 @@ use crate::batch::{Base, EquationSink};
 use crate::elgamal::Secret;
 use crate::error::ProofError;
 use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::{check_alone, PointPair};
+use crate::proofs::{equation_holds, PointPair};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
@@ -104,10 +104,7 @@ impl EqualityProof {
         statement: &EqualityStatement<'_>,
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
-        if self.commit_g.is_identity() || self.commit_b.is_identity() {
-            return Err(ProofError::IdentityCommitment);
-        }
-        let c = statement.challenge(transcript, &self.commit_g, &self.commit_b);
+        let c = self.checked_challenge(transcript, statement)?;
         let w1 = sink.weight();
         let w2 = sink.weight();
         sink.add(
@@ -122,13 +119,40 @@ impl EqualityProof {
         Ok(())
     }
 
-    /// Verifies this proof on its own.
+    /// Verifies this proof on its own, checking each equation as written (spec `proofs.md`
+    /// §1.2, §3.3).
     pub fn verify(
         &self,
         transcript: &mut Transcript,
         statement: &EqualityStatement<'_>,
     ) -> Result<(), ProofError> {
-        let key = statement.base_is_key.then_some(*statement.base);
-        check_alone(key, |sink| self.equations(transcript, statement, sink))
+        let c = self.checked_challenge(transcript, statement)?;
+        equation_holds(
+            || "E1 (v·G = a_G + c·A)".into(),
+            &self.commit_g,
+            self.response,
+            &[(-c, statement.pair.first)],
+        )?;
+        equation_holds(
+            || "E2 (v·B + c·s·G = a_B + c·C)".into(),
+            &self.commit_b,
+            c * Scalar::from(statement.shift),
+            &[
+                (self.response, statement.base.point()),
+                (-c, statement.pair.second),
+            ],
+        )
+    }
+
+    /// Verifier steps 1–2 (spec `proofs.md` §3.3): the identity checks and the challenge.
+    fn checked_challenge(
+        &self,
+        transcript: &mut Transcript,
+        statement: &EqualityStatement<'_>,
+    ) -> Result<Scalar, ProofError> {
+        if self.commit_g.is_identity() || self.commit_b.is_identity() {
+            return Err(ProofError::IdentityCommitment);
+        }
+        Ok(statement.challenge(transcript, &self.commit_g, &self.commit_b))
     }
 }

@@ -8,7 +8,7 @@ use crate::batch::{Base, EquationSink};
 use crate::elgamal::{EncryptionKey, PublicKey, Secret};
 use crate::error::ProofError;
 use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::{check_alone, PointPair};
+use crate::proofs::{equation_holds, PointPair};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
@@ -68,13 +68,24 @@ fn bind_statement(
     transcript.append_concat(b"statement", &statement);
 }
 
-/// proofs.md §4.2: `commitments ← enc(a_0) ‖ enc(b_0) ‖ enc(a_1) ‖ …`.
+/// proofs.md §4.2: `commitments ← enc(a_0) ‖ enc(b_0) ‖ enc(a_1) ‖ …`. Small proofs (the
+/// common 0/1 option) are encoded on the stack: nothing is allocated per proof on the verifier's
+/// hot path.
 fn bind_commitments(transcript: &mut Transcript, branches: &[Branch]) {
-    let parts: Vec<&[u8]> = branches
-        .iter()
-        .flat_map(|branch| [&branch.a.as_bytes()[..], &branch.b.as_bytes()[..]])
-        .collect();
-    transcript.append_concat(b"commitments", &parts);
+    const ON_STACK: usize = 8;
+    let mut stack = [0u8; 64 * ON_STACK];
+    let mut heap = Vec::new();
+    let bytes: &mut [u8] = if branches.len() <= ON_STACK {
+        &mut stack[..64 * branches.len()]
+    } else {
+        heap.resize(64 * branches.len(), 0);
+        &mut heap
+    };
+    for (chunk, branch) in bytes.chunks_exact_mut(64).zip(branches) {
+        chunk[..32].copy_from_slice(branch.a.as_bytes());
+        chunk[32..].copy_from_slice(branch.b.as_bytes());
+    }
+    transcript.append_bytes(b"commitments", bytes);
 }
 
 impl DisjunctiveProof {
@@ -148,24 +159,7 @@ impl DisjunctiveProof {
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
         let ciphertext = ciphertext.into();
-        let count = check_range(low, high)?;
-        if self.branches.len() as u64 != count {
-            return Err(ProofError::Shape("one branch per value in the range"));
-        }
-        bind_statement(transcript, key, &ciphertext, low, high);
-        if self
-            .branches
-            .iter()
-            .any(|branch| branch.a.is_identity() || branch.b.is_identity())
-        {
-            return Err(ProofError::IdentityCommitment);
-        }
-        bind_commitments(transcript, &self.branches);
-        let c = transcript.challenge_scalar(b"challenge");
-        let sum: Scalar = self.branches.iter().map(|branch| branch.challenge).sum();
-        if sum != c {
-            return Err(ProofError::ChallengeMismatch);
-        }
+        self.check_challenges(transcript, key, &ciphertext, low, high)?;
         let (mut g, mut k, mut alpha, mut beta) =
             (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
         for (value, branch) in (low..=high).zip(&self.branches) {
@@ -191,7 +185,8 @@ impl DisjunctiveProof {
         Ok(())
     }
 
-    /// Verifies this proof on its own.
+    /// Verifies this proof on its own, checking each branch's two equations as written (spec
+    /// `proofs.md` §1.2, §4.3).
     pub fn verify<'c>(
         &self,
         transcript: &mut Transcript,
@@ -201,9 +196,56 @@ impl DisjunctiveProof {
         high: u64,
     ) -> Result<(), ProofError> {
         let ciphertext = ciphertext.into();
-        check_alone(Some(*key.element()), |sink| {
-            self.equations(transcript, key, ciphertext, low, high, sink)
-        })
+        self.check_challenges(transcript, key, &ciphertext, low, high)?;
+        for (j, (value, branch)) in (low..=high).zip(&self.branches).enumerate() {
+            equation_holds(
+                || format!("E1 of branch {j} (v·G = a + c·α)"),
+                &branch.a,
+                branch.response,
+                &[(-branch.challenge, ciphertext.first)],
+            )?;
+            equation_holds(
+                || format!("E2 of branch {j} (v·K + c·m·G = b + c·β)"),
+                &branch.b,
+                branch.challenge * Scalar::from(value),
+                &[
+                    (branch.response, key.point()),
+                    (-branch.challenge, ciphertext.second),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Verifier steps 1–3 (spec `proofs.md` §4.3): shape, identity checks, the challenge, and
+    /// the challenge shares' sum.
+    fn check_challenges(
+        &self,
+        transcript: &mut Transcript,
+        key: &PublicKey,
+        ciphertext: &PointPair<'_>,
+        low: u64,
+        high: u64,
+    ) -> Result<(), ProofError> {
+        let count = check_range(low, high)?;
+        if self.branches.len() as u64 != count {
+            return Err(ProofError::Shape("one branch per value in the range"));
+        }
+        bind_statement(transcript, key, ciphertext, low, high);
+        if self
+            .branches
+            .iter()
+            .any(|branch| branch.a.is_identity() || branch.b.is_identity())
+        {
+            return Err(ProofError::IdentityCommitment);
+        }
+        bind_commitments(transcript, &self.branches);
+        let c = transcript.challenge_scalar(b"challenge");
+        let sum: Scalar = self.branches.iter().map(|branch| branch.challenge).sum();
+        if sum != c {
+            return Err(ProofError::ChallengeMismatch);
+        }
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use crate::batch::{Base, EquationSink};
 use crate::elgamal::Secret;
 use crate::error::ProofError;
 use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::check_alone;
+use crate::proofs::equation_holds;
 use crate::transcript::Transcript;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
@@ -67,10 +67,7 @@ impl SchnorrProof {
         public: &GroupElement,
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
-        if self.commitment.is_identity() {
-            return Err(ProofError::IdentityCommitment);
-        }
-        let c = challenge(transcript, public, &self.commitment);
+        let c = self.checked_challenge(transcript, public)?;
         let w = sink.weight();
         sink.add(w * self.response, Base::G);
         sink.add(-w, Base::Point(self.commitment.point()));
@@ -78,12 +75,31 @@ impl SchnorrProof {
         Ok(())
     }
 
-    /// Verifies this proof on its own.
+    /// Verifies this proof on its own, checking its equation as written (spec `proofs.md`
+    /// §1.2, §2.3).
     pub fn verify(
         &self,
         transcript: &mut Transcript,
         public: &GroupElement,
     ) -> Result<(), ProofError> {
-        check_alone(None, |sink| self.equations(transcript, public, sink))
+        let c = self.checked_challenge(transcript, public)?;
+        equation_holds(
+            || "v·G = a + c·X".into(),
+            &self.commitment,
+            self.response,
+            &[(-c, public.point())],
+        )
+    }
+
+    /// Verifier steps 1–2 (spec `proofs.md` §2.3): the identity check and the challenge.
+    fn checked_challenge(
+        &self,
+        transcript: &mut Transcript,
+        public: &GroupElement,
+    ) -> Result<Scalar, ProofError> {
+        if self.commitment.is_identity() {
+            return Err(ProofError::IdentityCommitment);
+        }
+        Ok(challenge(transcript, public, &self.commitment))
     }
 }
