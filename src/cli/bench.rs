@@ -2,7 +2,8 @@
 //! `openssl speed`.
 //!
 //! It generates ballots in memory and times, in one run:
-//! - (a) `naive_s`: one-by-one verification on one thread: every proof checked alone;
+//! - (a) `naive_s`: one-by-one verification on one thread: every equation of every proof checked
+//!   alone, with no weights (the textbook verifier);
 //! - (b) `batch_s_1thread`: batch verification on one thread;
 //! - (c) `floor_s`: decompressing every point of the same ballots, plus one multiscalar
 //!   multiplication over every term of their batch equation, on one thread;

@@ -49,7 +49,8 @@ pub struct VerifyArgs {
     /// Print a machine-readable report with one entry per numbered check.
     #[arg(long)]
     pub json: bool,
-    /// Check every ballot proof on its own instead of in batches (slower; same outcome).
+    /// Check every equation of every ballot proof on its own, with no batching and no random
+    /// weights: the textbook reference verifier (slower; same outcome).
     #[arg(long)]
     pub one_by_one: bool,
     /// No progress bar.
