@@ -105,34 +105,31 @@ fn verify(args: VerifyBenchArgs) -> i32 {
     let fastest = |run: &dyn Fn() -> Result<f64, ()>| -> Result<f64, ()> {
         (0..repeat).try_fold(f64::INFINITY, |best, _| Ok(best.min(run()?)))
     };
-    if let Some(figure) = args.only {
-        let seconds = fastest(&|| match figure {
+    let time = |figure: Figure| {
+        fastest(&|| match figure {
             Figure::Naive => one.install(|| pipeline(&workload, Mode::OneByOne)),
             Figure::Batch1 => one.install(|| pipeline(&workload, Mode::Batch)),
             Figure::Floor => one.install(|| floor(&workload)),
             Figure::Batch => pipeline(&workload, Mode::Batch),
-        });
-        return match seconds {
+        })
+    };
+    let rejected = || {
+        eprintln!("saylau bench verify: an honest ballot was rejected (a bug)");
+        1
+    };
+    if let Some(figure) = args.only {
+        return match time(figure) {
             Ok(seconds) => {
                 outln!("{figure:?}: {seconds:.4} s");
                 0
             }
-            Err(()) => {
-                eprintln!("saylau bench verify: an honest ballot was rejected (a bug)");
-                1
-            }
+            Err(()) => rejected(),
         };
     }
-    let naive = fastest(&|| one.install(|| pipeline(&workload, Mode::OneByOne)));
-    let batch_1 = fastest(&|| one.install(|| pipeline(&workload, Mode::Batch)));
-    let floor = fastest(&|| one.install(|| floor(&workload)));
-    let batch = fastest(&|| pipeline(&workload, Mode::Batch));
-    let (naive, batch_1, floor, batch) = match (naive, batch_1, floor, batch) {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        _ => {
-            eprintln!("saylau bench verify: an honest ballot was rejected (a bug)");
-            return 1;
-        }
+    let figures = [Figure::Naive, Figure::Batch1, Figure::Floor, Figure::Batch].map(time);
+    let [naive, batch_1, floor, batch] = match figures {
+        [Ok(a), Ok(b), Ok(c), Ok(d)] => [a, b, c, d],
+        _ => return rejected(),
     };
     let n = args.ballots;
     if args.json {
