@@ -103,18 +103,7 @@ fn ballots(c: &mut Criterion) {
             b.iter_batched(
                 || EquationBatch::with_capacity(Some(*workload.key.element()), 64 * 104),
                 |mut batch| {
-                    for ballot in &workload.ballots {
-                        let hash = ballot.body.hash();
-                        ballot
-                            .equations(
-                                &workload.manifest,
-                                &workload.fingerprint,
-                                &workload.key,
-                                &hash,
-                                &mut batch,
-                            )
-                            .unwrap();
-                    }
+                    workload.equations(&mut batch).unwrap();
                     assert!(batch.holds());
                 },
                 BatchSize::LargeInput,

@@ -271,23 +271,29 @@ fn ballot_transcript(fingerprint: &Hash, credential: &GroupElement) -> Transcrip
     transcript
 }
 
+/// An option proof's transcript: `option ← LE64(c) ‖ LE64(o)` (spec `ballot.md` §3).
 fn option_transcript(base: &Transcript, contest: usize, option: usize) -> Transcript {
-    let mut transcript = base.clone();
-    let position = [
-        (contest as u64).to_le_bytes(),
-        (option as u64).to_le_bytes(),
-    ];
-    transcript.append_concat(b"option", &[&position[0], &position[1]]);
-    transcript
+    context_transcript(base, b"option", contest, option)
 }
 
+/// A contest total's transcript: `total ← LE64(c) ‖ LE64(n)`, `n` the number of options
+/// (spec `ballot.md` §3).
 fn total_transcript(base: &Transcript, contest: usize, options: usize) -> Transcript {
+    context_transcript(base, b"total", contest, options)
+}
+
+fn context_transcript(
+    base: &Transcript,
+    label: &'static [u8],
+    contest: usize,
+    second: usize,
+) -> Transcript {
     let mut transcript = base.clone();
-    let position = [
+    let words = [
         (contest as u64).to_le_bytes(),
-        (options as u64).to_le_bytes(),
+        (second as u64).to_le_bytes(),
     ];
-    transcript.append_concat(b"total", &[&position[0], &position[1]]);
+    transcript.append_concat(label, &[&words[0], &words[1]]);
     transcript
 }
 

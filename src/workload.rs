@@ -151,6 +151,18 @@ impl Workload {
         }
     }
 
+    /// Emits every ballot's equations into `batch` (hashing each body as a verifier does).
+    pub fn equations(
+        &self,
+        batch: &mut crate::batch::EquationBatch,
+    ) -> Result<(), crate::ballot::BallotError> {
+        for ballot in &self.ballots {
+            let hash = ballot.body.hash();
+            ballot.equations(&self.manifest, &self.fingerprint, &self.key, &hash, batch)?;
+        }
+        Ok(())
+    }
+
     /// The lines numbered from 1, as the record reader gives them.
     pub fn numbered_lines(&self) -> Vec<(u64, Vec<u8>)> {
         (1..).zip(self.lines.iter().cloned()).collect()

@@ -204,18 +204,7 @@ fn floor(workload: &Workload) -> Result<f64, ()> {
         encoded_points(ballot, &mut encoded);
     }
     let mut batch = EquationBatch::new(Some(*workload.key.element()));
-    for ballot in &workload.ballots {
-        let hash = ballot.body.hash();
-        ballot
-            .equations(
-                &workload.manifest,
-                &workload.fingerprint,
-                &workload.key,
-                &hash,
-                &mut batch,
-            )
-            .map_err(|_| ())?;
-    }
+    workload.equations(&mut batch).map_err(|_| ())?;
     let (scalars, points) = batch.terms();
     drop(batch);
     let started = Instant::now();
