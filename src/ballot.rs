@@ -128,9 +128,7 @@ impl ValueProof {
             }
         }
     }
-}
 
-impl ValueProof {
     /// Verifies this proof on its own, each equation as written (spec `proofs.md` §1.2).
     pub fn verify(
         &self,
@@ -162,6 +160,12 @@ fn exact_statement<'a>(
         pair: ciphertext,
         shift: value,
     }
+}
+
+/// One buffer for every contest's parts (`contest_total`), allocated once per ballot.
+fn parts_buffer(body: &BallotBody) -> Vec<u8> {
+    let widest = body.contests.iter().map(|c| c.options.len()).max();
+    Vec::with_capacity(64 * widest.unwrap_or(0))
 }
 
 /// Sums a contest's option ciphertexts and writes their encodings
@@ -293,7 +297,7 @@ fn context_transcript(
         (contest as u64).to_le_bytes(),
         (second as u64).to_le_bytes(),
     ];
-    transcript.append_concat(label, &[&words[0], &words[1]]);
+    transcript.append_concat(label, [&words[0][..], &words[1]]);
     transcript
 }
 
@@ -527,7 +531,7 @@ impl BallotBody {
     ) -> Result<(), BallotError> {
         check_shape(self, manifest)?;
         let base = ballot_transcript(fingerprint, &self.credential);
-        let mut parts = Vec::new();
+        let mut parts = parts_buffer(self);
         for (c, (contest, encrypted)) in manifest.contests.iter().zip(&self.contests).enumerate() {
             let Limits {
                 option_max,
@@ -582,7 +586,7 @@ impl BallotBody {
         let body = self;
         check_shape(body, manifest)?;
         let base = ballot_transcript(fingerprint, &body.credential);
-        let mut parts = Vec::new();
+        let mut parts = parts_buffer(body);
         for (c, (contest, encrypted)) in manifest.contests.iter().zip(&body.contests).enumerate() {
             let limits = contest.kind.limits();
             for (o, option) in encrypted.options.iter().enumerate() {

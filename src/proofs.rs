@@ -14,7 +14,7 @@ pub use disjunctive::DisjunctiveProof;
 pub use range::RangeProof;
 pub use schnorr::SchnorrProof;
 
-use crate::elgamal::Ciphertext;
+use crate::elgamal::{Ciphertext, EncryptionKey, Secret};
 use crate::error::ProofError;
 use crate::group::{GroupElement, G};
 use curve25519_dalek::ristretto::RistrettoPoint;
@@ -103,4 +103,15 @@ pub(crate) fn equation_holds(
     } else {
         Err(ProofError::EquationFails(name()))
     }
+}
+
+/// True when `ciphertext` is the encryption of `m` with `nonce` (a prover's sanity check).
+pub(crate) fn encrypts(
+    key: &EncryptionKey,
+    ciphertext: &PointPair<'_>,
+    m: u64,
+    nonce: &Secret,
+) -> bool {
+    let expected = key.encrypt_with_nonce(m, nonce);
+    expected.alpha.point() == ciphertext.first && expected.beta.point() == ciphertext.second
 }

@@ -50,21 +50,33 @@ impl Transcript {
 
     /// Binds the concatenation of `parts` as one labelled message. A proof binds its whole
     /// statement, and then all its commitments, this way (spec `transcript.md` §4): one append
-    /// instead of one per value, which saves STROBE framing on the verifier's hot path.
-    pub fn append_concat(&mut self, label: &'static [u8], parts: &[&[u8]]) {
+    /// instead of one per value, which saves STROBE framing on the verifier's hot path. Messages
+    /// up to 512 bytes (every proof of the default ballot) are assembled on the stack.
+    pub fn append_concat<'p>(
+        &mut self,
+        label: &'static [u8],
+        parts: impl IntoIterator<Item = &'p [u8]>,
+    ) {
         const STACK: usize = 512;
-        let len: usize = parts.iter().map(|part| part.len()).sum();
-        if len <= STACK {
-            let mut buffer = [0u8; STACK];
-            let mut at = 0;
-            for part in parts {
-                buffer[at..at + part.len()].copy_from_slice(part);
-                at += part.len();
+        let mut stack = [0u8; STACK];
+        let mut len = 0;
+        let mut heap: Option<Vec<u8>> = None;
+        for part in parts {
+            match &mut heap {
+                Some(bytes) => bytes.extend_from_slice(part),
+                None if len + part.len() <= STACK => {
+                    stack[len..len + part.len()].copy_from_slice(part);
+                    len += part.len();
+                }
+                None => {
+                    let mut bytes = stack[..len].to_vec();
+                    bytes.extend_from_slice(part);
+                    heap = Some(bytes);
+                }
             }
-            self.0.append_message(label, &buffer[..len]);
-        } else {
-            self.0.append_message(label, &parts.concat());
         }
+        let message = heap.as_deref().unwrap_or(&stack[..len]);
+        self.0.append_message(label, message);
     }
 
     /// Draws a challenge: 64 transcript bytes reduced wide modulo ℓ (spec `transcript.md` §2).

@@ -52,8 +52,11 @@ impl EqualityStatement<'_> {
         let [a, c] = self.pair.encoding();
         let shift = self.shift.to_le_bytes();
         let statement: [&[u8]; 4] = [self.base.as_bytes(), a, c, &shift];
-        transcript.append_concat(b"statement", &statement);
-        transcript.append_concat(b"commitments", &[commit_g.as_bytes(), commit_b.as_bytes()]);
+        transcript.append_concat(b"statement", statement);
+        transcript.append_concat(
+            b"commitments",
+            [&commit_g.as_bytes()[..], commit_b.as_bytes()],
+        );
         transcript.challenge_scalar(b"challenge")
     }
 }

@@ -8,7 +8,7 @@ use crate::batch::{Base, EquationSink};
 use crate::elgamal::{EncryptionKey, PublicKey, Secret};
 use crate::error::ProofError;
 use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::{equation_holds, PointPair};
+use crate::proofs::{encrypts, equation_holds, PointPair};
 use crate::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
@@ -65,27 +65,15 @@ fn bind_statement(
     let [alpha, beta] = ciphertext.encoding();
     let (low, high) = (low.to_le_bytes(), high.to_le_bytes());
     let statement: [&[u8]; 5] = [key.element().as_bytes(), alpha, beta, &low, &high];
-    transcript.append_concat(b"statement", &statement);
+    transcript.append_concat(b"statement", statement);
 }
 
-/// proofs.md §4.2: `commitments ← enc(a_0) ‖ enc(b_0) ‖ enc(a_1) ‖ …`. Small proofs (the
-/// common 0/1 option) are encoded on the stack: nothing is allocated per proof on the verifier's
-/// hot path.
+/// proofs.md §4.2: `commitments ← enc(a_0) ‖ enc(b_0) ‖ enc(a_1) ‖ …`.
 fn bind_commitments(transcript: &mut Transcript, branches: &[Branch]) {
-    const ON_STACK: usize = 8;
-    let mut stack = [0u8; 64 * ON_STACK];
-    let mut heap = Vec::new();
-    let bytes: &mut [u8] = if branches.len() <= ON_STACK {
-        &mut stack[..64 * branches.len()]
-    } else {
-        heap.resize(64 * branches.len(), 0);
-        &mut heap
-    };
-    for (chunk, branch) in bytes.chunks_exact_mut(64).zip(branches) {
-        chunk[..32].copy_from_slice(branch.a.as_bytes());
-        chunk[32..].copy_from_slice(branch.b.as_bytes());
-    }
-    transcript.append_bytes(b"commitments", bytes);
+    let parts = branches
+        .iter()
+        .flat_map(|branch| [&branch.a.as_bytes()[..], &branch.b.as_bytes()[..]]);
+    transcript.append_concat(b"commitments", parts);
 }
 
 impl DisjunctiveProof {
@@ -247,15 +235,4 @@ impl DisjunctiveProof {
         }
         Ok(())
     }
-}
-
-/// True when `ciphertext` is the encryption of `m` with `nonce` (a prover's sanity check).
-pub(crate) fn encrypts(
-    key: &EncryptionKey,
-    ciphertext: &PointPair<'_>,
-    m: u64,
-    nonce: &Secret,
-) -> bool {
-    let expected = key.encrypt_with_nonce(m, nonce);
-    expected.alpha.point() == ciphertext.first && expected.beta.point() == ciphertext.second
 }

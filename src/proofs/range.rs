@@ -9,8 +9,7 @@ use crate::batch::{Base, EquationSink};
 use crate::elgamal::{EncryptionKey, PublicKey, Secret};
 use crate::error::ProofError;
 use crate::group::{bytes_hex, pedersen_h, scalar_hex, GroupElement, G};
-use crate::proofs::disjunctive::encrypts;
-use crate::proofs::{equation_holds, PointPair};
+use crate::proofs::{encrypts, equation_holds, PointPair};
 use crate::transcript::Transcript;
 use bulletproofs::{BulletproofGens, PedersenGens};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
@@ -93,14 +92,14 @@ fn tie_challenge(
     let [alpha, beta] = ciphertext.encoding();
     let (low, high) = (low.to_le_bytes(), high.to_le_bytes());
     let statement: [&[u8]; 5] = [key.element().as_bytes(), alpha, beta, &low, &high];
-    transcript.append_concat(b"statement", &statement);
+    transcript.append_concat(b"statement", statement);
     let commitments: [&[u8]; 4] = [
         commitment.as_bytes(),
         tie.0.as_bytes(),
         tie.1.as_bytes(),
         tie.2.as_bytes(),
     ];
-    transcript.append_concat(b"commitments", &commitments);
+    transcript.append_concat(b"commitments", commitments);
     transcript.challenge_scalar(b"challenge")
 }
 
