@@ -168,20 +168,25 @@ fn parts_buffer(body: &BallotBody) -> Vec<u8> {
     Vec::with_capacity(64 * widest.unwrap_or(0))
 }
 
-/// Sums a contest's option ciphertexts and writes their encodings
-/// `α_1 ‖ β_1 ‖ … ‖ α_n ‖ β_n` into `parts`: the total proof's statement is the sum, bound by
-/// its parts (spec `ballot.md` §4).
-fn contest_total<'a>(
-    ciphertexts: impl Iterator<Item = &'a Ciphertext>,
-    parts: &mut Vec<u8>,
-) -> CiphertextSum {
+/// Writes a contest's option ciphertext encodings `α_1 ‖ β_1 ‖ … ‖ α_n ‖ β_n` into `parts`:
+/// the total proof's statement is their sum, bound by its parts (spec `ballot.md` §4).
+fn contest_parts<'a>(ciphertexts: impl Iterator<Item = &'a Ciphertext>, parts: &mut Vec<u8>) {
     parts.clear();
-    let mut sum = CiphertextSum::default();
     for ciphertext in ciphertexts {
-        sum.add(ciphertext);
         parts.extend_from_slice(ciphertext.alpha.as_bytes());
         parts.extend_from_slice(ciphertext.beta.as_bytes());
     }
+}
+
+/// Sums a contest's option ciphertexts and writes their encodings into `parts`
+/// ([`contest_parts`]), for proving and for checking the total proof alone.
+fn contest_total<'a>(
+    ciphertexts: impl Iterator<Item = &'a Ciphertext> + Clone,
+    parts: &mut Vec<u8>,
+) -> CiphertextSum {
+    contest_parts(ciphertexts.clone(), parts);
+    let mut sum = CiphertextSum::default();
+    ciphertexts.for_each(|ciphertext| sum.add(ciphertext));
     sum
 }
 
@@ -538,14 +543,14 @@ impl BallotBody {
                 total_min,
                 total_max,
             } = contest.kind.limits();
-            let sum = contest_total(encrypted.options.iter().map(|o| &o.ciphertext), &mut parts);
-            let mut total_terms = TotalTerms::new(sink, &sum);
+            contest_parts(encrypted.options.iter().map(|o| &o.ciphertext), &mut parts);
+            let mut total_terms = TotalTerms::new(sink);
             encrypted
                 .total_proof
                 .equations(
                     &mut total_transcript(&base, c, encrypted.options.len()),
                     key,
-                    PointPair::sum_of(sum.alpha(), sum.beta(), &parts),
+                    PointPair::folded_sum(&parts),
                     total_min,
                     total_max,
                     &mut total_terms,
@@ -654,38 +659,33 @@ pub fn check_shape(body: &BallotBody, manifest: &Manifest) -> Result<(), BallotE
 
 /// Forwards a total proof's terms, except those on the total ciphertext's halves, whose
 /// coefficients it keeps: the total is the sum of the options' ciphertexts, so `x·Σα_i` is
-/// emitted as `x·α_i` on each option's own term (spec `batch.md` §4.5).
-struct TotalTerms<'s, 't> {
+/// emitted as `x·α_i` on each option's own term, and the sum is never computed (spec
+/// `batch.md` §4.5).
+struct TotalTerms<'s> {
     inner: &'s mut dyn EquationSink,
-    total: &'t CiphertextSum,
     alpha: Scalar,
     beta: Scalar,
 }
 
-impl<'s, 't> TotalTerms<'s, 't> {
-    fn new(inner: &'s mut dyn EquationSink, total: &'t CiphertextSum) -> Self {
+impl<'s> TotalTerms<'s> {
+    fn new(inner: &'s mut dyn EquationSink) -> Self {
         Self {
             inner,
-            total,
             alpha: Scalar::ZERO,
             beta: Scalar::ZERO,
         }
     }
 }
 
-impl EquationSink for TotalTerms<'_, '_> {
+impl EquationSink for TotalTerms<'_> {
     fn weight(&mut self) -> Scalar {
         self.inner.weight()
     }
 
     fn add(&mut self, coefficient: Scalar, base: Base<'_>) {
         match base {
-            Base::Point(point) if std::ptr::eq(point, self.total.alpha()) => {
-                self.alpha += coefficient
-            }
-            Base::Point(point) if std::ptr::eq(point, self.total.beta()) => {
-                self.beta += coefficient
-            }
+            Base::SumFirst => self.alpha += coefficient,
+            Base::SumSecond => self.beta += coefficient,
             base => self.inner.add(coefficient, base),
         }
     }
@@ -742,8 +742,10 @@ impl EquationSink for OptionTerms<'_, '_> {
             }
             _ => None,
         };
-        self.inner
-            .add(coefficient + folded.unwrap_or(Scalar::ZERO), base);
+        match folded {
+            Some(folded) => self.inner.add(coefficient + folded, base),
+            None => self.inner.add(coefficient, base),
+        }
     }
 }
 

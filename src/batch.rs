@@ -34,6 +34,12 @@ pub enum Base<'a> {
     Key(&'a GroupElement),
     /// Any other point (a commitment, a ciphertext half, a trustee key).
     Point(&'a RistrettoPoint),
+    /// The first half of a sum of ciphertexts that was never computed: the caller folds this
+    /// coefficient onto the parts' own terms (spec `batch.md` §4.5). A batch that receives one
+    /// fails.
+    SumFirst,
+    /// The second half of such a sum.
+    SumSecond,
 }
 
 /// Receives verification equations: `Σ coefficient·base = 0` for each equation.
@@ -89,6 +95,9 @@ pub struct EquationBatch {
     items: Vec<Item>,
     scalars: Vec<Scalar>,
     points: Vec<RistrettoPoint>,
+    /// Set when a term had no point to put in the sum (an unfolded [`Base::SumFirst`] or
+    /// [`Base::SumSecond`]): every check then fails.
+    unfolded: bool,
     rng: ChaCha20Rng,
 }
 
@@ -113,6 +122,7 @@ impl EquationBatch {
             items: Vec::new(),
             scalars: Vec::with_capacity(terms),
             points: Vec::with_capacity(terms),
+            unfolded: false,
             rng: fresh_rng(),
         }
     }
@@ -245,6 +255,9 @@ impl EquationBatch {
     }
 
     fn check(&self, shared: &Shared, terms: Range<usize>) -> bool {
+        if self.unfolded {
+            return false;
+        }
         // Spec batch.md §2.3: without a key, K terms cannot be merged and must cancel out.
         let key = match self.key {
             Some(key) => *key.point(),
@@ -276,6 +289,7 @@ impl EquationBatch {
         self.items.clear();
         self.scalars.clear();
         self.points.clear();
+        self.unfolded = false;
     }
 }
 
@@ -309,6 +323,8 @@ impl EquationSink for EquationBatch {
                 self.scalars.push(coefficient);
                 self.points.push(*point);
             }
+            // Fail closed: a caller forgot to fold a sum's coefficient onto its parts.
+            Base::SumFirst | Base::SumSecond => self.unfolded = true,
         }
     }
 }

@@ -14,6 +14,7 @@ pub use disjunctive::DisjunctiveProof;
 pub use range::RangeProof;
 pub use schnorr::SchnorrProof;
 
+use crate::batch::Base;
 use crate::elgamal::{Ciphertext, EncryptionKey, Secret};
 use crate::error::ProofError;
 use crate::group::{GroupElement, G};
@@ -25,10 +26,8 @@ use curve25519_dalek::traits::VartimeMultiscalarMul;
 /// statement, and how a transcript binds them (spec `proofs.md` §1.4).
 #[derive(Clone, Copy, Debug)]
 pub struct PointPair<'a> {
-    /// The first point (`α`, or `A`).
-    pub first: &'a RistrettoPoint,
-    /// The second point (`β`, or `C`).
-    pub second: &'a RistrettoPoint,
+    /// The points, or `None` for a sum the caller folds onto its parts.
+    points: Option<(&'a RistrettoPoint, &'a RistrettoPoint)>,
     binding: PairBinding<'a>,
 }
 
@@ -45,8 +44,7 @@ impl<'a> PointPair<'a> {
     /// A pair bound by its own encodings.
     pub fn encoded(first: &'a GroupElement, second: &'a GroupElement) -> Self {
         Self {
-            first: first.point(),
-            second: second.point(),
+            points: Some((first.point(), second.point())),
             binding: PairBinding::Encoded(first, second),
         }
     }
@@ -57,9 +55,34 @@ impl<'a> PointPair<'a> {
     /// the points are the sum of the parts.
     pub fn sum_of(first: &'a RistrettoPoint, second: &'a RistrettoPoint, parts: &'a [u8]) -> Self {
         Self {
-            first,
-            second,
+            points: Some((first, second)),
             binding: PairBinding::SumOf(parts),
+        }
+    }
+
+    /// The sum of the ciphertexts whose concatenated encodings are `parts`, for emitting
+    /// equations only: the sum is never computed. Its halves reach the sink as
+    /// [`Base::SumFirst`] and [`Base::SumSecond`], and the caller folds their coefficients onto
+    /// the parts' own terms (spec `batch.md` §4.5). Proving or checking alone needs the points
+    /// and fails on such a pair.
+    pub fn folded_sum(parts: &'a [u8]) -> Self {
+        Self {
+            points: None,
+            binding: PairBinding::SumOf(parts),
+        }
+    }
+
+    /// The two points; an error for a [`folded_sum`](Self::folded_sum).
+    pub fn points(&self) -> Result<(&'a RistrettoPoint, &'a RistrettoPoint), ProofError> {
+        self.points
+            .ok_or(ProofError::Shape("the statement's sum was not evaluated"))
+    }
+
+    /// The pair's halves as bases of a verification equation.
+    pub(crate) fn bases(&self) -> [Base<'a>; 2] {
+        match self.points {
+            Some((first, second)) => [Base::Point(first), Base::Point(second)],
+            None => [Base::SumFirst, Base::SumSecond],
         }
     }
 
@@ -112,6 +135,9 @@ pub(crate) fn encrypts(
     m: u64,
     nonce: &Secret,
 ) -> bool {
+    let Ok((alpha, beta)) = ciphertext.points() else {
+        return false;
+    };
     let expected = key.encrypt_with_nonce(m, nonce);
-    expected.alpha.point() == ciphertext.first && expected.beta.point() == ciphertext.second
+    expected.alpha.point() == alpha && expected.beta.point() == beta
 }

@@ -8,6 +8,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use saylau::batch::EquationBatch;
 use saylau::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
 use saylau::error::{DecodeError, ProofError};
 use saylau::group::{self, GroupElement};
@@ -214,16 +215,29 @@ fn chaum_pedersen_encrypts_constant() {
 /// A contest total is bound by its parts (spec `proofs.md` §1.6): the same sum with its parts in
 /// another order, or bound by its own encoding, is another statement. Checked for the three
 /// proof kinds a total can use.
-#[test]
-fn sum_is_bound_by_its_parts() {
-    let mut rng = rng(11);
-    let (_, key) = keypair(&mut rng);
-    let (first, r1) = key.encrypt(1, &mut rng);
-    let (second, r2) = key.encrypt(0, &mut rng);
+/// Encryptions of 1 and 0, their sum and the sum's nonce.
+fn two_ciphertexts_and_their_sum(
+    rng: &mut ChaCha20Rng,
+) -> (
+    EncryptionKey,
+    [Ciphertext; 2],
+    saylau::elgamal::CiphertextSum,
+    Secret,
+) {
+    let (_, key) = keypair(rng);
+    let (first, r1) = key.encrypt(1, rng);
+    let (second, r2) = key.encrypt(0, rng);
     let mut sum = saylau::elgamal::CiphertextSum::default();
     sum.add(&first);
     sum.add(&second);
     let nonce = Secret::from_scalar(r1.expose() + r2.expose());
+    (key, [first, second], sum, nonce)
+}
+
+#[test]
+fn sum_is_bound_by_its_parts() {
+    let mut rng = rng(11);
+    let (key, [first, second], sum, nonce) = two_ciphertexts_and_their_sum(&mut rng);
     let parts = |a: &Ciphertext, b: &Ciphertext| {
         [a.alpha, a.beta, b.alpha, b.beta]
             .iter()
@@ -266,6 +280,50 @@ fn sum_is_bound_by_its_parts() {
     assert!(proof
         .verify(&mut transcript(), pk, &encoded, 0, 100)
         .is_err());
+}
+
+/// A sum bound by its parts but never evaluated (`PointPair::folded_sum`) is for a caller that
+/// folds the sum's coefficients onto the parts: emitted straight into a batch it fails the
+/// batch, and proofs refuse to prove or check it alone.
+#[test]
+fn an_unevaluated_sum_fails_closed() {
+    let mut rng = rng(12);
+    let (key, [first, second], sum, nonce) = two_ciphertexts_and_their_sum(&mut rng);
+    let parts: Vec<u8> = [first.alpha, first.beta, second.alpha, second.beta]
+        .iter()
+        .flat_map(|e| *e.as_bytes())
+        .collect();
+    let evaluated = PointPair::sum_of(sum.alpha(), sum.beta(), &parts);
+    let folded = PointPair::folded_sum(&parts);
+    let pk = key.public_key();
+    let proof = DisjunctiveProof::prove(
+        &mut transcript(),
+        &key,
+        evaluated,
+        0,
+        2,
+        1,
+        &nonce,
+        &mut rng,
+    )
+    .unwrap();
+
+    let mut batch = EquationBatch::new(Some(*pk.element()));
+    proof
+        .equations(&mut transcript(), pk, evaluated, 0, 2, &mut batch)
+        .unwrap();
+    assert!(batch.holds());
+    let mut batch = EquationBatch::new(Some(*pk.element()));
+    proof
+        .equations(&mut transcript(), pk, folded, 0, 2, &mut batch)
+        .unwrap();
+    assert!(!batch.holds(), "an unfolded sum must fail the batch");
+
+    assert!(proof.verify(&mut transcript(), pk, folded, 0, 2).is_err());
+    assert!(
+        DisjunctiveProof::prove(&mut transcript(), &key, folded, 0, 2, 1, &nonce, &mut rng)
+            .is_err()
+    );
 }
 
 #[test]

@@ -82,11 +82,9 @@ impl EqualityProof {
         x: &Secret,
         rng: &mut R,
     ) -> Result<Self, ProofError> {
-        let shifted =
-            statement.pair.second - &Scalar::from(statement.shift) * RISTRETTO_BASEPOINT_TABLE;
-        if x.public_element().point() != statement.pair.first
-            || x.expose() * statement.base.point() != shifted
-        {
+        let (first, second) = statement.pair.points()?;
+        let shifted = second - &Scalar::from(statement.shift) * RISTRETTO_BASEPOINT_TABLE;
+        if x.public_element().point() != first || x.expose() * statement.base.point() != shifted {
             return Err(ProofError::FalseStatement);
         }
         let u = Secret::random(rng);
@@ -108,6 +106,7 @@ impl EqualityProof {
         sink: &mut dyn EquationSink,
     ) -> Result<(), ProofError> {
         let c = self.checked_challenge(transcript, statement)?;
+        let [first, second] = statement.pair.bases();
         let w1 = sink.weight();
         let w2 = sink.weight();
         sink.add(
@@ -115,10 +114,10 @@ impl EqualityProof {
             Base::G,
         );
         sink.add(-w1, Base::Point(self.commit_g.point()));
-        sink.add(-(w1 * c), Base::Point(statement.pair.first));
+        sink.add(-(w1 * c), first);
         sink.add(w2 * self.response, statement.base_term());
         sink.add(-w2, Base::Point(self.commit_b.point()));
-        sink.add(-(w2 * c), Base::Point(statement.pair.second));
+        sink.add(-(w2 * c), second);
         Ok(())
     }
 
@@ -130,20 +129,18 @@ impl EqualityProof {
         statement: &EqualityStatement<'_>,
     ) -> Result<(), ProofError> {
         let c = self.checked_challenge(transcript, statement)?;
+        let (first, second) = statement.pair.points()?;
         equation_holds(
             || "E1 (v·G = a_G + c·A)".into(),
             &self.commit_g,
             self.response,
-            &[(-c, statement.pair.first)],
+            &[(-c, first)],
         )?;
         equation_holds(
             || "E2 (v·B + c·s·G = a_B + c·C)".into(),
             &self.commit_b,
             c * Scalar::from(statement.shift),
-            &[
-                (self.response, statement.base.point()),
-                (-c, statement.pair.second),
-            ],
+            &[(self.response, statement.base.point()), (-c, second)],
         )
     }
 

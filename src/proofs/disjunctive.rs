@@ -95,8 +95,7 @@ impl DisjunctiveProof {
             return Err(ProofError::FalseStatement);
         }
         let real_index = m - low;
-        let alpha = ciphertext.first;
-        let beta = ciphertext.second;
+        let (alpha, beta) = ciphertext.points()?;
         bind_statement(transcript, key.public_key(), &ciphertext, low, high);
 
         // proofs.md §4.4: every branch computes a_j = s_j·G − e_j·α, b_j = s_j·K − e_j·(β − m_j·G),
@@ -168,8 +167,9 @@ impl DisjunctiveProof {
         }
         sink.add(g, Base::G);
         sink.add(k, Base::Key(key.element()));
-        sink.add(alpha, Base::Point(ciphertext.first));
-        sink.add(beta, Base::Point(ciphertext.second));
+        let [alpha_base, beta_base] = ciphertext.bases();
+        sink.add(alpha, alpha_base);
+        sink.add(beta, beta_base);
         Ok(())
     }
 
@@ -185,21 +185,19 @@ impl DisjunctiveProof {
     ) -> Result<(), ProofError> {
         let ciphertext = ciphertext.into();
         self.check_challenges(transcript, key, &ciphertext, low, high)?;
+        let (alpha, beta) = ciphertext.points()?;
         for (j, (value, branch)) in (low..=high).zip(&self.branches).enumerate() {
             equation_holds(
                 || format!("E1 of branch {j} (v·G = a + c·α)"),
                 &branch.a,
                 branch.response,
-                &[(-branch.challenge, ciphertext.first)],
+                &[(-branch.challenge, alpha)],
             )?;
             equation_holds(
                 || format!("E2 of branch {j} (v·K + c·m·G = b + c·β)"),
                 &branch.b,
                 branch.challenge * Scalar::from(value),
-                &[
-                    (branch.response, key.point()),
-                    (-branch.challenge, ciphertext.second),
-                ],
+                &[(branch.response, key.point()), (-branch.challenge, beta)],
             )?;
         }
         Ok(())

@@ -196,6 +196,7 @@ impl RangeProof {
         let ciphertext = &ciphertext.into();
         let c = self.check_bulletproof(transcript, key, ciphertext, low, high)?;
         let tie = &self.tie;
+        let [alpha, beta] = ciphertext.bases();
         let (w1, w2, w3) = (sink.weight(), sink.weight(), sink.weight());
         sink.add(w1 * tie.response_r + (w2 + w3) * tie.response_m, Base::G);
         sink.add(w2 * tie.response_r, Base::Key(key.element()));
@@ -203,8 +204,8 @@ impl RangeProof {
         sink.add(-w1, Base::Point(tie.commit_r.point()));
         sink.add(-w2, Base::Point(tie.commit_m.point()));
         sink.add(-w3, Base::Point(tie.commit_s.point()));
-        sink.add(-(w1 * c), Base::Point(ciphertext.first));
-        sink.add(-(w2 * c), Base::Point(ciphertext.second));
+        sink.add(-(w1 * c), alpha);
+        sink.add(-(w2 * c), beta);
         sink.add(-(w3 * c), Base::Point(self.commitment.point()));
         Ok(())
     }
@@ -221,18 +222,19 @@ impl RangeProof {
     ) -> Result<(), ProofError> {
         let ciphertext = &ciphertext.into();
         let c = self.check_bulletproof(transcript, key, ciphertext, low, high)?;
+        let (alpha, beta) = ciphertext.points()?;
         let tie = &self.tie;
         equation_holds(
             || "tie E1 (z_r·G = t_r + c·α)".into(),
             &tie.commit_r,
             tie.response_r,
-            &[(-c, ciphertext.first)],
+            &[(-c, alpha)],
         )?;
         equation_holds(
             || "tie E2 (z_m·G + z_r·K = t_m + c·β)".into(),
             &tie.commit_m,
             tie.response_m,
-            &[(tie.response_r, key.point()), (-c, ciphertext.second)],
+            &[(tie.response_r, key.point()), (-c, beta)],
         )?;
         equation_holds(
             || "tie E3 (z_m·G + z_s·H = t_s + c·C)".into(),
