@@ -4,7 +4,7 @@
 //! its rounds, ballots through the ballot box, decryption through trustee shares written to the
 //! record, so a demo record is verified exactly like a real one.
 
-use crate::ballot::BallotBody;
+use crate::ballot::{Ballot, BallotBody, BallotError, BallotSecrets};
 use crate::ceremony::{run_in_process, CeremonyRecord, KeyShare};
 use crate::digest::{tagged_hash, Hash};
 use crate::election::{tally_record, BallotBox, CastError, Election, ElectionError};
@@ -283,21 +283,27 @@ pub struct SimulatedVoter {
 
 impl SimulatedVoter {
     /// Picks choices and has the device encrypt them (not yet cast or challenged).
-    fn fill_in<R: RngCore + rand_core::CryptoRng>(
+    pub fn fill_in<R: RngCore + rand_core::CryptoRng>(
         &self,
-        election: &Election,
+        manifest: &Manifest,
+        fingerprint: &Hash,
         key: &EncryptionKey,
         rng: &mut R,
-    ) -> Result<(BallotBody, crate::ballot::BallotSecrets), DemoError> {
-        let choices = simulated_choices(&election.manifest, rng);
-        Ok(BallotBody::encrypt(
-            &election.manifest,
-            election.fingerprint(),
-            key,
-            &self.public,
-            &choices,
-            rng,
-        )?)
+    ) -> Result<(BallotBody, BallotSecrets), BallotError> {
+        let choices = simulated_choices(manifest, rng);
+        BallotBody::encrypt(manifest, fingerprint, key, &self.public, &choices, rng)
+    }
+
+    /// Fills in a ballot and signs it with the credential: a ballot ready to cast.
+    pub fn cast<R: RngCore + rand_core::CryptoRng>(
+        &self,
+        manifest: &Manifest,
+        fingerprint: &Hash,
+        key: &EncryptionKey,
+        rng: &mut R,
+    ) -> Result<Ballot, BallotError> {
+        let (body, _secrets) = self.fill_in(manifest, fingerprint, key, rng)?;
+        body.sign(fingerprint, &self.secret, rng)
     }
 }
 
@@ -455,13 +461,18 @@ pub fn cast_simulated(
                 let challenges = roll < 10;
                 let revotes = (10..13).contains(&roll);
                 if challenges {
-                    let (body, secrets) = voter.fill_in(election, &key, &mut rng)?;
+                    let (body, secrets) = voter.fill_in(
+                        &election.manifest,
+                        election.fingerprint(),
+                        &key,
+                        &mut rng,
+                    )?;
                     actions.push(Action::Challenge(body.challenge(secrets)));
                 }
-                let (body, _secrets) = voter.fill_in(election, &key, &mut rng)?;
-                actions.push(Action::Cast(body.sign(
+                actions.push(Action::Cast(voter.cast(
+                    &election.manifest,
                     election.fingerprint(),
-                    &voter.secret,
+                    &key,
                     &mut rng,
                 )?));
                 Ok((actions, true, revotes))
@@ -500,8 +511,7 @@ pub fn cast_simulated(
                 "saylau/v1/demo-revote",
                 &[&seed.to_le_bytes(), &(index as u64).to_le_bytes()],
             ));
-            let (body, _secrets) = voter.fill_in(election, &key, &mut rng)?;
-            Ok(body.sign(election.fingerprint(), &voter.secret, &mut rng)?)
+            Ok(voter.cast(&election.manifest, election.fingerprint(), &key, &mut rng)?)
         })
         .collect();
     let late = late.into_iter().collect::<Result<Vec<_>, _>>()?;

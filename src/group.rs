@@ -134,8 +134,8 @@ impl<'de> Deserialize<'de> for GroupElement {
 }
 
 /// Decodes exactly 64 lower-case hex characters.
-pub fn decode_hex32(text: &str) -> Result<[u8; 32], DecodeError> {
-    let text = text.as_bytes();
+pub fn decode_hex32(text: impl AsRef<[u8]>) -> Result<[u8; 32], DecodeError> {
+    let text = text.as_ref();
     if text.len() != 64 {
         return Err(DecodeError::Length {
             expected: 32,

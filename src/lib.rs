@@ -10,6 +10,7 @@
 pub mod ballot;
 pub mod batch;
 pub mod ceremony;
+pub mod compact;
 pub mod demo;
 pub mod digest;
 pub mod election;

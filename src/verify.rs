@@ -771,9 +771,13 @@ fn published_code(bytes: &[u8]) -> Option<Hash> {
     crate::group::decode_hex32(text).ok()
 }
 
-/// Decodes one line. The common case takes serde_json's plain path; a line that fails is
+/// Decodes one line. A line in saylau's own compact form takes the strict decoder
+/// ([`crate::compact`]); any other takes serde_json's plain path; a line that fails both is
 /// decoded again with field paths, for an error that names the culprit field.
 fn decode_line(line: u64, bytes: &[u8]) -> Result<BallotLine, String> {
+    if let Some(decoded) = crate::compact::decode_ballot_line(bytes) {
+        return Ok(decoded);
+    }
     serde_json::from_slice::<BallotLine>(bytes).or_else(|_| {
         record::decode_json::<BallotLine>(record::BALLOTS, Some(line), bytes)
             .map_err(|error| error.to_string())

@@ -4,7 +4,7 @@
 //! Used by `saylau bench verify`, the criterion bench `benches/verify.rs` and the batch tests.
 //! Nothing here is written to disk.
 
-use crate::ballot::{Ballot, BallotBody, ValueProof};
+use crate::ballot::{Ballot, ValueProof};
 use crate::ceremony::run_in_process;
 use crate::digest::{tagged_hash, Hash};
 use crate::elgamal::{EncryptionKey, PublicKey};
@@ -100,16 +100,7 @@ impl Workload {
                     "saylau/v1/workload-voter",
                     &[&seed.to_le_bytes(), &(index as u64).to_le_bytes()],
                 ));
-                let choices = crate::demo::simulated_choices(&manifest, &mut rng);
-                let (body, _secrets) = BallotBody::encrypt(
-                    &manifest,
-                    &fingerprint,
-                    &key,
-                    &voter.public,
-                    &choices,
-                    &mut rng,
-                )?;
-                Ok(body.sign(&fingerprint, &voter.secret, &mut rng)?)
+                Ok(voter.cast(&manifest, &fingerprint, &key, &mut rng)?)
             })
             .collect::<Result<Vec<Ballot>, WorkloadError>>()?;
         let mut previous = fingerprint;

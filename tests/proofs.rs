@@ -627,7 +627,7 @@ fn decoders_reject_non_canonical_and_identity() {
         GroupElement::decode(&odd),
         Err(DecodeError::NonCanonicalPoint)
     );
-    assert_eq!(group::decode_hex32(&"AB".repeat(32)), Err(DecodeError::Hex));
+    assert_eq!(group::decode_hex32("AB".repeat(32)), Err(DecodeError::Hex));
     assert!(GroupElement::decode(&[0u8; 31]).is_err());
     // Identity: decodes as a point, rejected as a key or a commitment.
     let identity = GroupElement::from_point(RistrettoPoint::identity());
