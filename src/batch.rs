@@ -237,40 +237,38 @@ impl EquationBatch {
         failing
     }
 
-    /// The point terms and merged shared coefficients, for measuring the multiscalar
-    /// multiplication alone (`saylau bench`).
-    pub fn terms(&self) -> (Vec<Scalar>, Vec<RistrettoPoint>) {
+    /// The weighted sum of every equation of the batch: the multiscalar multiplication of
+    /// [`holds`](Self::holds), without the comparison. `saylau bench` times it for the floor, so
+    /// the floor and the batch run the very same code.
+    pub fn weighted_sum(&self) -> Option<RistrettoPoint> {
         let mut shared = self.closed;
         shared.merge(&self.open);
-        let key = self.key.map_or(G, |key| *key.point());
-        let scalars = [shared.g, shared.h, shared.k]
-            .into_iter()
-            .chain(self.scalars.iter().copied())
-            .collect();
-        let points = [G, *pedersen_h(), key]
-            .into_iter()
-            .chain(self.points.iter().copied())
-            .collect();
-        (scalars, points)
+        self.sum(&shared, 0..self.points.len())
     }
 
     fn check(&self, shared: &Shared, terms: Range<usize>) -> bool {
+        self.sum(shared, terms).is_some_and(|sum| sum.is_identity())
+    }
+
+    /// The one multiscalar multiplication (spec `batch.md` §2); `None` if the batch cannot
+    /// hold whatever the points are.
+    #[inline(never)]
+    fn sum(&self, shared: &Shared, terms: Range<usize>) -> Option<RistrettoPoint> {
         if self.unfolded {
-            return false;
+            return None;
         }
         // Spec batch.md §2.3: without a key, K terms cannot be merged and must cancel out.
         let key = match self.key {
             Some(key) => *key.point(),
-            None if shared.k != Scalar::ZERO => return false,
+            None if shared.k != Scalar::ZERO => return None,
             None => G,
         };
         let shared_scalars = [shared.g, shared.h, shared.k];
         let shared_points = [G, *pedersen_h(), key];
-        let sum = RistrettoPoint::vartime_multiscalar_mul(
+        Some(RistrettoPoint::vartime_multiscalar_mul(
             shared_scalars.iter().chain(&self.scalars[terms.clone()]),
             shared_points.iter().chain(&self.points[terms]),
-        );
-        sum.is_identity()
+        ))
     }
 
     /// Empties the batch for proofs about `key`, keeping its allocation and drawing a fresh
