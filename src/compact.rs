@@ -8,8 +8,9 @@
 //! (`GroupElement::decode`, `decode_scalar`), so on every line it accepts it agrees with serde_json;
 //! `tests/compact.rs` checks that on valid lines and on randomly mutated ones.
 //!
-//! It exists for speed: on a default ballot it saves about a quarter of the non-floor time of
-//! batch verification (spec `batch.md` §6.1).
+//! It exists for speed: it halves the decoding time outside point decompression, which was about
+//! 4% of batch verification time with serde_json and is about 2% with this decoder (spec
+//! `batch.md` §6.1).
 
 use crate::ballot::{Ballot, BallotBody, EncryptedContest, EncryptedOption, ValueProof};
 use crate::elgamal::Ciphertext;

@@ -767,8 +767,7 @@ impl Sequential<'_> {
 fn published_code(bytes: &[u8]) -> Option<Hash> {
     const KEY: &[u8] = b"\"tracking_code\":\"";
     let start = bytes.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let text = std::str::from_utf8(bytes.get(start..start + 64)?).ok()?;
-    crate::group::decode_hex32(text).ok()
+    crate::group::decode_hex32(bytes.get(start..start + 64)?).ok()
 }
 
 /// Decodes one line. A line in saylau's own compact form takes the strict decoder
