@@ -352,19 +352,19 @@ pub fn open_election(dir: &Path, credentials: Vec<GroupElement>) -> Result<Elect
 /// Popularity weights of the demo's simulated electorate, per contest kind.
 fn weights(kind: ContestKind, options: usize, contest: usize) -> Vec<u32> {
     match (kind, contest) {
-        (ContestKind::SingleChoice, _) => [38, 24, 14, 9, 6, 4, 5]
+        (ContestKind::SingleChoice {}, _) => [38, 24, 14, 9, 6, 4, 5]
             .iter()
             .copied()
             .chain(std::iter::repeat(3))
             .take(options)
             .collect(),
-        (ContestKind::PartyList, _) => [45, 12, 9, 8, 7, 6, 3]
+        (ContestKind::PartyList {}, _) => [45, 12, 9, 8, 7, 6, 3]
             .iter()
             .copied()
             .chain(std::iter::repeat(2))
             .take(options)
             .collect(),
-        (ContestKind::Referendum, _) => vec![62, 38],
+        (ContestKind::Referendum {}, _) => vec![62, 38],
         _ => vec![1; options],
     }
 }

@@ -58,9 +58,9 @@ pub struct Contest {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ContestKind {
     /// Yes/no question: exactly two options, exactly one selected.
-    Referendum,
+    Referendum {},
     /// Exactly one option selected (one of them may be "against all").
-    SingleChoice,
+    SingleChoice {},
     /// Between `min` and `max` options selected.
     Approval {
         /// Fewest selections.
@@ -69,7 +69,7 @@ pub enum ContestKind {
         max: u64,
     },
     /// Exactly one party selected.
-    PartyList,
+    PartyList {},
     /// Each option scored `0..=max_score`, scores summing to at most `max_total`.
     Score {
         /// Highest score per option.
@@ -108,13 +108,13 @@ impl ContestKind {
     /// The selection limits of this kind of contest.
     pub fn limits(&self) -> Limits {
         match *self {
-            ContestKind::Referendum | ContestKind::SingleChoice | ContestKind::PartyList => {
-                Limits {
-                    option_max: 1,
-                    total_min: 1,
-                    total_max: 1,
-                }
-            }
+            ContestKind::Referendum {}
+            | ContestKind::SingleChoice {}
+            | ContestKind::PartyList {} => Limits {
+                option_max: 1,
+                total_min: 1,
+                total_max: 1,
+            },
             ContestKind::Approval { min, max } => Limits {
                 option_max: 1,
                 total_min: min,
@@ -258,7 +258,7 @@ impl Manifest {
                     &option.label,
                     &mut problem,
                 );
-                if option.against_all && contest.kind != ContestKind::SingleChoice {
+                if option.against_all && !matches!(contest.kind, ContestKind::SingleChoice {}) {
                     problem(
                         format!("{at}.options[{o}].against_all"),
                         "only a single_choice contest may have an \"against all\" option".into(),
@@ -272,10 +272,10 @@ impl Manifest {
                 );
             }
             match contest.kind {
-                ContestKind::Referendum if n != 2 => {
+                ContestKind::Referendum {} if n != 2 => {
                     problem(format!("{at}.options"), "a referendum has exactly two options: yes, then no".into())
                 }
-                ContestKind::SingleChoice | ContestKind::PartyList if n < 2 => {
+                ContestKind::SingleChoice {} | ContestKind::PartyList {} if n < 2 => {
                     problem(format!("{at}.options"), "needs at least two options".into())
                 }
                 ContestKind::Approval { min, max } if min > max || max > n || max == 0 => problem(
@@ -291,9 +291,9 @@ impl Manifest {
             }
             match (&contest.rule, contest.kind) {
                 (None, _)
-                | (Some(Rule::Majoritarian(_)), ContestKind::SingleChoice)
-                | (Some(Rule::Proportional(_)), ContestKind::PartyList)
-                | (Some(Rule::Referendum(_)), ContestKind::Referendum) => {}
+                | (Some(Rule::Majoritarian(_)), ContestKind::SingleChoice {})
+                | (Some(Rule::Proportional(_)), ContestKind::PartyList {})
+                | (Some(Rule::Referendum(_)), ContestKind::Referendum {}) => {}
                 (Some(_), kind) => problem(
                     format!("{at}.rule"),
                     format!("this rule does not apply to a {kind:?} contest (majoritarian: single_choice, proportional: party_list, referendum: referendum)"),
@@ -415,7 +415,7 @@ impl Manifest {
                         "Выборы Президента",
                         "Presidential election",
                     ),
-                    kind: ContestKind::SingleChoice,
+                    kind: ContestKind::SingleChoice {},
                     options: president,
                     rule: Some(Rule::Majoritarian(MajoritarianRule::default())),
                 },
@@ -426,7 +426,7 @@ impl Manifest {
                         "Мажилис: партийные списки",
                         "Mazhilis: party lists",
                     ),
-                    kind: ContestKind::PartyList,
+                    kind: ContestKind::PartyList {},
                     options: parties
                         .iter()
                         .map(|(id, kk, ru, en)| option(id, kk, ru, en))
@@ -443,7 +443,7 @@ impl Manifest {
                         "Поддерживаете ли вы поправки в Конституцию?",
                         "Do you support the amendments to the Constitution?",
                     ),
-                    kind: ContestKind::Referendum,
+                    kind: ContestKind::Referendum {},
                     options: vec![
                         option("yes", "Иә", "Да", "Yes"),
                         option("no", "Жоқ", "Нет", "No"),
@@ -466,6 +466,29 @@ mod tests {
         assert_eq!(manifest.check(), vec![]);
         let json = serde_json::to_string_pretty(&manifest).unwrap();
         assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), manifest);
+    }
+
+    /// Every kind, with or without parameters, refuses keys it does not have: a typo in a
+    /// manifest must not be silently ignored.
+    #[test]
+    fn kinds_refuse_unknown_keys() {
+        let kinds = [
+            r#"{"type":"referendum"}"#,
+            r#"{"type":"single_choice"}"#,
+            r#"{"type":"party_list"}"#,
+            r#"{"type":"approval","min":1,"max":2}"#,
+            r#"{"type":"score","max_score":5,"max_total":9}"#,
+        ];
+        for kind in kinds {
+            let parsed: ContestKind = serde_json::from_str(kind).unwrap();
+            assert_eq!(serde_json::to_string(&parsed).unwrap(), kind);
+            let extra = kind.replacen('}', r#","seats":3}"#, 1);
+            let error = serde_json::from_str::<ContestKind>(&extra).unwrap_err();
+            assert!(
+                error.to_string().contains("unknown field `seats`"),
+                "{extra}: {error}"
+            );
+        }
     }
 
     #[test]

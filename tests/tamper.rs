@@ -942,7 +942,7 @@ fn kinds_template() -> &'static Template {
             title: labels("kinds"),
             languages: vec!["kk".into(), "ru".into(), "en".into()],
             contests: vec![
-                contest("single", ContestKind::SingleChoice, 3),
+                contest("single", ContestKind::SingleChoice {}, 3),
                 contest("approval", ContestKind::Approval { min: 1, max: 2 }, 4),
                 contest(
                     "score",
