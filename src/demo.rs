@@ -344,7 +344,7 @@ pub fn open_election(dir: &Path, credentials: Vec<GroupElement>) -> Result<Elect
     Ok(Election {
         manifest,
         ceremony,
-        credentials: list,
+        credentials: list.credentials.iter().map(|c| *c.as_bytes()).collect(),
         info,
     })
 }
@@ -690,7 +690,7 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
         });
     }
     set_aside.sort_by_key(|r| r.trustee);
-    let eligible = election.credentials.credentials.len() as u64;
+    let eligible = election.credentials.len() as u64;
     let outcomes = results::outcomes(
         &election.manifest,
         tally.participants,

@@ -8,12 +8,13 @@ use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::ceremony::CeremonyRecord;
 use crate::digest::Hash;
 use crate::elgamal::{CiphertextSum, PublicKey};
+use crate::group::GroupElement;
 use crate::manifest::Manifest;
 use crate::record::{
-    self, BallotLine, ChallengedLine, CredentialList, ElectionInfo, LinesReader, LinesWriter,
-    RecordError,
+    self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, LinesWriter, RecordError,
 };
 use crate::tally::EncryptedTally;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use thiserror::Error;
@@ -27,6 +28,9 @@ pub enum ElectionError {
     /// The manifest breaks its rules.
     #[error("manifest.json: {0}")]
     Manifest(String),
+    /// `credentials.json` lists something that is not a credential.
+    #[error("credentials.json: {0}")]
+    Credentials(String),
     /// `election.json` does not match the files it hashes.
     #[error("election.json: {0}")]
     Mismatch(String),
@@ -39,8 +43,9 @@ pub struct Election {
     pub manifest: Manifest,
     /// The key ceremony's public transcript.
     pub ceremony: CeremonyRecord,
-    /// The eligible voters' public credentials.
-    pub credentials: CredentialList,
+    /// The encodings of the eligible voters' public credentials, in `credentials.json` order
+    /// (each checked to be a canonical point other than the identity).
+    pub credentials: Vec<[u8; 32]>,
     /// The fingerprint and its inputs.
     pub info: ElectionInfo,
 }
@@ -63,13 +68,20 @@ impl Election {
         let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
         let (ceremony, ceremony_bytes): (CeremonyRecord, _) =
             record::read_json(dir, record::CEREMONY)?;
-        let (credentials, credentials_bytes): (CredentialList, _) =
-            record::read_json(dir, record::CREDENTIALS)?;
+        let credentials = record::read_credential_encodings(dir)?;
+        if let Some(i) = credentials
+            .par_iter()
+            .position_first(|encoding| GroupElement::decode_non_identity(encoding).is_err())
+        {
+            return Err(ElectionError::Credentials(format!(
+                "credentials[{i}] is not a credential (a canonical point other than the identity)"
+            )));
+        }
         let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;
         let expected = ElectionInfo::new(
             Manifest::hash_bytes(&manifest_bytes),
             record::file_hash(&ceremony_bytes),
-            record::file_hash(&credentials_bytes),
+            record::hash_file(dir, record::CREDENTIALS)?,
             ceremony.joint_key,
         );
         let problems = manifest.check();
@@ -151,12 +163,7 @@ pub struct BallotBox<'e> {
 impl<'e> BallotBox<'e> {
     /// Opens the ballot box of a record, resuming after any ballots already on it.
     pub fn open(dir: &Path, election: &'e Election) -> Result<Self, RecordError> {
-        let listed = election
-            .credentials
-            .credentials
-            .iter()
-            .map(|c| *c.as_bytes())
-            .collect();
+        let listed = election.credentials.iter().copied().collect();
         let mut seen = HashSet::new();
         let mut last_code = *election.fingerprint();
         let mut position = 0;

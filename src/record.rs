@@ -108,8 +108,17 @@ pub fn decode_json<T: DeserializeOwned>(
     line: Option<u64>,
     bytes: &[u8],
 ) -> Result<T, RecordError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    decode_from(file, line, &mut serde_json::Deserializer::from_slice(bytes))
+}
+
+/// Decodes one JSON value and checks that only white space follows, naming the culprit field
+/// on failure.
+fn decode_from<'de, R: serde_json::de::Read<'de>, T: Deserialize<'de>>(
+    file: &str,
+    line: Option<u64>,
+    deserializer: &mut serde_json::Deserializer<R>,
+) -> Result<T, RecordError> {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|error| {
         RecordError::Malformed {
             file: file.to_string(),
             line,
@@ -124,6 +133,34 @@ pub fn decode_json<T: DeserializeOwned>(
         message: error.to_string(),
     })?;
     Ok(value)
+}
+
+/// The encodings of the credentials in `credentials.json`, in order. The file grows with the
+/// electorate (about 70 bytes per voter), so it is read as a stream with no size limit, and only
+/// the 32 bytes of each encoding are kept (spec `record.md` §6.1). Whether each is a valid
+/// credential is the caller's check.
+pub fn read_credential_encodings(dir: &Path) -> Result<Vec<[u8; 32]>, RecordError> {
+    /// One credential's encoding, not decoded as a point.
+    #[derive(Deserialize)]
+    #[serde(transparent)]
+    struct Encoding(#[serde(with = "hash_hex")] [u8; 32]);
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Encodings {
+        credentials: Vec<Encoding>,
+    }
+
+    let path = dir.join(CREDENTIALS);
+    regular_file_metadata(&path, CREDENTIALS)?;
+    let file = fs::File::open(&path).map_err(|e| RecordError::io(CREDENTIALS, e))?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let list: Encodings = decode_from(
+        CREDENTIALS,
+        None,
+        &mut serde_json::Deserializer::from_reader(reader),
+    )?;
+    Ok(list.credentials.into_iter().map(|e| e.0).collect())
 }
 
 /// Reads a whole file, refusing files over [`MAX_FILE_BYTES`].

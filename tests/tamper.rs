@@ -852,6 +852,26 @@ fn the_identity_as_a_credential_fails_check_4() {
     );
 }
 
+/// A credential that is not a canonical point encoding is named by its position; the file is
+/// read as a stream of encodings, so the other credentials are still listed.
+#[test]
+fn a_non_canonical_credential_fails_check_4() {
+    let dir = template().instantiate("credential-non-canonical");
+    let path = dir.path().join(record::CREDENTIALS);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    value["credentials"][5] = serde_json::Value::String("ff".repeat(32));
+    std::fs::write(&path, serde_json::to_vec_pretty(&value).expect("json")).expect("write");
+    reindex(dir.path());
+    let report = verify(dir.path());
+    assert_fails(&report, 4, Some("credentials.json: credentials[5]"));
+    let check = report.checks.iter().find(|c| c.id == 4).expect("check 4");
+    assert_eq!(check.failures.len(), 1, "{:?}", check.failures);
+    // The board's loader refuses the election, naming the entry.
+    let error = saylau::election::Election::open(dir.path()).expect_err("a non-credential");
+    assert!(error.to_string().contains("credentials[5]"), "{error}");
+}
+
 fn edit_manifest_text(dir: &Path, from: &str, to: &str) {
     let path = dir.join(record::MANIFEST);
     let text = std::fs::read_to_string(&path).expect("manifest");
