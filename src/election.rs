@@ -68,7 +68,7 @@ impl Election {
         let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
         let (ceremony, ceremony_bytes): (CeremonyRecord, _) =
             record::read_json(dir, record::CEREMONY)?;
-        let credentials = record::read_credential_encodings(dir)?;
+        let (credentials, credentials_hash) = record::read_credential_encodings(dir)?;
         if let Some(i) = credentials
             .par_iter()
             .position_first(|encoding| GroupElement::decode_non_identity(encoding).is_err())
@@ -81,7 +81,7 @@ impl Election {
         let expected = ElectionInfo::new(
             Manifest::hash_bytes(&manifest_bytes),
             record::file_hash(&ceremony_bytes),
-            record::hash_file(dir, record::CREDENTIALS)?,
+            credentials_hash,
             ceremony.joint_key,
         );
         let problems = manifest.check();

@@ -135,11 +135,11 @@ fn decode_from<'de, R: serde_json::de::Read<'de>, T: Deserialize<'de>>(
     Ok(value)
 }
 
-/// The encodings of the credentials in `credentials.json`, in order. The file grows with the
-/// electorate (about 70 bytes per voter), so it is read as a stream with no size limit, and only
-/// the 32 bytes of each encoding are kept (spec `record.md` §6.1). Whether each is a valid
-/// credential is the caller's check.
-pub fn read_credential_encodings(dir: &Path) -> Result<Vec<[u8; 32]>, RecordError> {
+/// The encodings of the credentials in `credentials.json`, in order, and the file's hash. The
+/// file grows with the electorate (about 70 bytes per voter), so it is read once, as a stream
+/// with no size limit, hashed as it is parsed, and only the 32 bytes of each encoding are kept
+/// (spec `record.md` §6.1). Whether each is a valid credential is the caller's check.
+pub fn read_credential_encodings(dir: &Path) -> Result<(Vec<[u8; 32]>, Hash), RecordError> {
     /// One credential's encoding, not decoded as a point.
     #[derive(Deserialize)]
     #[serde(transparent)]
@@ -151,16 +151,19 @@ pub fn read_credential_encodings(dir: &Path) -> Result<Vec<[u8; 32]>, RecordErro
         credentials: Vec<Encoding>,
     }
 
-    let path = dir.join(CREDENTIALS);
-    regular_file_metadata(&path, CREDENTIALS)?;
-    let file = fs::File::open(&path).map_err(|e| RecordError::io(CREDENTIALS, e))?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut file = HashedFile::open(dir, CREDENTIALS)?;
     let list: Encodings = decode_from(
         CREDENTIALS,
         None,
-        &mut serde_json::Deserializer::from_reader(reader),
+        &mut serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+            1 << 20,
+            &mut file,
+        )),
     )?;
-    Ok(list.credentials.into_iter().map(|e| e.0).collect())
+    // The decoder stops after trailing white space; anything it did not read is still hashed.
+    std::io::copy(&mut file, &mut std::io::sink()).map_err(|e| RecordError::io(CREDENTIALS, e))?;
+    let encodings = list.credentials.into_iter().map(|e| e.0).collect();
+    Ok((encodings, file.finish()?))
 }
 
 /// Reads a whole file, refusing files over [`MAX_FILE_BYTES`].
@@ -599,36 +602,65 @@ pub fn decryption_file_name(index: u32) -> String {
     format!("{DECRYPTION_DIR}/trustee-{index}.json")
 }
 
+/// A file opened for reading, hashed as it is read: the file hash of the bytes read, checked
+/// against the length the file had when opened.
+struct HashedFile {
+    name: String,
+    file: fs::File,
+    hasher: sha3::Sha3_256,
+    length: u64,
+    read: u64,
+}
+
+impl HashedFile {
+    fn open(dir: &Path, name: &str) -> Result<Self, RecordError> {
+        use sha3::Digest;
+        let path = dir.join(name);
+        let length = regular_file_metadata(&path, name)?.len();
+        let file = fs::File::open(&path).map_err(|e| RecordError::io(name, e))?;
+        // Same bytes as tagged_hash("saylau/v1/file", [content]), fed incrementally.
+        let tag = b"saylau/v1/file";
+        let mut hasher = sha3::Sha3_256::new();
+        hasher.update((tag.len() as u64).to_le_bytes());
+        hasher.update(tag);
+        hasher.update(length.to_le_bytes());
+        Ok(Self {
+            name: name.into(),
+            file,
+            hasher,
+            length,
+            read: 0,
+        })
+    }
+
+    /// The file hash, once every byte was read.
+    fn finish(self) -> Result<Hash, RecordError> {
+        use sha3::Digest;
+        if self.read != self.length {
+            return Err(RecordError::io(
+                &self.name,
+                std::io::Error::other("file changed while being hashed"),
+            ));
+        }
+        Ok(self.hasher.finalize().into())
+    }
+}
+
+impl std::io::Read for HashedFile {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        use sha3::Digest;
+        let read = self.file.read(buffer)?;
+        self.hasher.update(&buffer[..read]);
+        self.read += read as u64;
+        Ok(read)
+    }
+}
+
 /// Streams a file through the file hash without holding it in memory.
 pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
-    use sha3::{Digest, Sha3_256};
-    let path = dir.join(name);
-    let length = regular_file_metadata(&path, name)?.len();
-    // Same bytes as tagged_hash("saylau/v1/file", [content]), fed incrementally.
-    let tag = b"saylau/v1/file";
-    let mut hasher = Sha3_256::new();
-    hasher.update((tag.len() as u64).to_le_bytes());
-    hasher.update(tag);
-    hasher.update(length.to_le_bytes());
-    let mut file = fs::File::open(&path).map_err(|e| RecordError::io(name, e))?;
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let read =
-            std::io::Read::read(&mut file, &mut buffer).map_err(|e| RecordError::io(name, e))?;
-        if read == 0 {
-            break;
-        }
-        total += read as u64;
-        hasher.update(&buffer[..read]);
-    }
-    if total != length {
-        return Err(RecordError::io(
-            name,
-            std::io::Error::other("file changed while being hashed"),
-        ));
-    }
-    Ok(hasher.finalize().into())
+    let mut file = HashedFile::open(dir, name)?;
+    std::io::copy(&mut file, &mut std::io::sink()).map_err(|e| RecordError::io(name, e))?;
+    file.finish()
 }
 
 impl RecordIndex {
@@ -657,6 +689,21 @@ mod tests {
         let bytes = b"{\"a\": 1}\n".repeat(1000);
         fs::write(dir.join("x.json"), &bytes).unwrap();
         assert_eq!(hash_file(&dir, "x.json").unwrap(), file_hash(&bytes));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn credentials_are_hashed_as_they_are_streamed() {
+        let dir = std::env::temp_dir().join(format!("saylau-creds-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let encoding = hex::encode(crate::group::G.compress().as_bytes());
+        let bytes = format!("{{\"credentials\": [\"{encoding}\", \"{encoding}\"]}}\n \n");
+        fs::write(dir.join(CREDENTIALS), &bytes).unwrap();
+        let (encodings, hash) = read_credential_encodings(&dir).unwrap();
+        assert_eq!(encodings.len(), 2);
+        assert_eq!(hash, file_hash(bytes.as_bytes()));
+        fs::write(dir.join(CREDENTIALS), format!("{bytes}x")).unwrap();
+        assert!(read_credential_encodings(&dir).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -291,12 +291,8 @@ fn check_index(dir: &Path, report: &mut Report) {
 
 /// Check 4 on the encodings of `credentials.json`: each a canonical encoding of a point other
 /// than the identity (decoded in parallel: one decompression per voter), none listed twice.
-/// Returns the listed set and the file's hash.
-fn check_credentials(
-    dir: &Path,
-    encodings: &[[u8; 32]],
-    report: &mut Report,
-) -> Option<(HashSet<[u8; 32]>, Hash)> {
+/// Returns the listed set.
+fn check_credentials(encodings: &[[u8; 32]], report: &mut Report) -> HashSet<[u8; 32]> {
     let culprit = |i: usize| format!("{}: credentials[{i}]", record::CREDENTIALS);
     let invalid: Vec<(usize, String)> = encodings
         .par_iter()
@@ -319,13 +315,7 @@ fn check_credentials(
         }
     }
     report.item(4, encodings.len() as u64);
-    match record::hash_file(dir, record::CREDENTIALS) {
-        Ok(hash) => Some((listed, hash)),
-        Err(error) => {
-            report.fail(4, record::CREDENTIALS, error.to_string());
-            None
-        }
-    }
+    listed
 }
 
 /// Checks 2–5: manifest, ceremony, credentials, fingerprint.
@@ -394,7 +384,7 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
             report.fail(4, record::CREDENTIALS, error.to_string());
             None
         }
-        Ok(encodings) => check_credentials(dir, &encodings, report),
+        Ok((encodings, hash)) => Some((check_credentials(&encodings, report), hash)),
     };
     let info = match record::read_json::<ElectionInfo>(dir, record::ELECTION) {
         Err(error) => {
