@@ -8,13 +8,11 @@ use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::ceremony::CeremonyRecord;
 use crate::digest::Hash;
 use crate::elgamal::{CiphertextSum, PublicKey};
-use crate::group::GroupElement;
 use crate::manifest::Manifest;
 use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, LinesWriter, RecordError,
 };
 use crate::tally::EncryptedTally;
-use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use thiserror::Error;
@@ -69,12 +67,9 @@ impl Election {
         let (ceremony, ceremony_bytes): (CeremonyRecord, _) =
             record::read_json(dir, record::CEREMONY)?;
         let (credentials, credentials_hash) = record::read_credential_encodings(dir)?;
-        if let Some(i) = credentials
-            .par_iter()
-            .position_first(|encoding| GroupElement::decode_non_identity(encoding).is_err())
-        {
+        if let Some((i, error)) = record::invalid_credentials(&credentials).first() {
             return Err(ElectionError::Credentials(format!(
-                "credentials[{i}] is not a credential (a canonical point other than the identity)"
+                "credentials[{i}]: {error}"
             )));
         }
         let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;

@@ -289,24 +289,12 @@ fn check_index(dir: &Path, report: &mut Report) {
     }
 }
 
-/// Check 4 on the encodings of `credentials.json`: each a canonical encoding of a point other
-/// than the identity (decoded in parallel: one decompression per voter), none listed twice.
-/// Returns the listed set.
+/// Check 4 on the encodings of `credentials.json`: each a credential
+/// ([`record::invalid_credentials`]), none listed twice. Returns the listed set.
 fn check_credentials(encodings: &[[u8; 32]], report: &mut Report) -> HashSet<[u8; 32]> {
     let culprit = |i: usize| format!("{}: credentials[{i}]", record::CREDENTIALS);
-    let invalid: Vec<(usize, String)> = encodings
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, encoding)| match GroupElement::decode(encoding) {
-            Err(error) => Some((i, error.to_string())),
-            Ok(element) if element.is_identity() => {
-                Some((i, "the identity is not a credential".into()))
-            }
-            Ok(_) => None,
-        })
-        .collect();
-    for (i, detail) in invalid {
-        report.fail(4, culprit(i), detail);
+    for (i, error) in record::invalid_credentials(encodings) {
+        report.fail(4, culprit(i), error.to_string());
     }
     let mut listed = HashSet::with_capacity(encodings.len());
     for (i, encoding) in encodings.iter().enumerate() {
