@@ -166,9 +166,7 @@ impl EquationBatch {
 
     /// True when the weighted sum of all equations is the identity. Spec `batch.md` §2.
     pub fn holds(&self) -> bool {
-        let mut shared = self.closed;
-        shared.merge(&self.open);
-        self.check(&shared, 0..self.points.len())
+        self.weighted_sum().is_some_and(|sum| sum.is_identity())
     }
 
     /// True when the weighted sum of the equations of the closed items `items` is the identity,
