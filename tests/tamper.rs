@@ -420,6 +420,39 @@ fn every_field_of_a_challenged_line() {
     ));
 }
 
+/// Check 11 checks challenged lines in parallel and batches each ballot's openings with its
+/// proofs; a wrong nonce on each of two lines must still name both lines, in line order, with
+/// the failing option.
+#[test]
+fn wrong_nonces_on_two_challenged_lines_are_both_named_in_order() {
+    let dir = template().instantiate("two-nonces");
+    let mut lines = read_lines(dir.path(), record::CHALLENGED);
+    assert!(lines.len() >= 2, "the template has two challenged ballots");
+    for line in lines.iter_mut().take(2) {
+        let mut value: Value = serde_json::from_str(line).expect("json");
+        let other = value["challenged"]["nonces"][0][0].clone();
+        value["challenged"]["nonces"][0][1] = other;
+        *line = value.to_string();
+    }
+    write_lines(dir.path(), record::CHALLENGED, &lines);
+    reindex(dir.path());
+    let report = verify(dir.path());
+    assert_only_fails(&report, &[11]);
+    let failures = &check(&report, 11).failures;
+    assert_eq!(failures.len(), 2, "{}", summary(&report));
+    for (failure, line) in failures.iter().zip(["line 1)", "line 2)"]) {
+        assert!(failure.culprit.ends_with(line), "{}", failure.culprit);
+        assert!(
+            failure.detail.contains("contest 0 option 1")
+                && failure
+                    .detail
+                    .contains("does not encrypt the revealed choice"),
+            "{}",
+            failure.detail
+        );
+    }
+}
+
 /// `record.json` itself: only check 1 reads it, by design. Nothing deeper can notice a changed
 /// index, and it needs no protection of its own: it is recomputable from the files, and the
 /// record root is what gets published elsewhere (printed by the demo) to pin the record.
