@@ -13,6 +13,7 @@ use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, LinesWriter, RecordError,
 };
 use crate::tally::EncryptedTally;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use thiserror::Error;
@@ -288,17 +289,30 @@ impl<'e> BallotBox<'e> {
 /// Feed every counted ballot in board order with [`add`](Self::add) (a ballot that is not
 /// counted, a duplicate or one under an unlisted credential, is simply not added); revotes are
 /// rare, so the sum first includes every added ballot and [`finish`](Self::finish) subtracts
-/// the superseded ones in a second pass over only their lines.
+/// the superseded ones, reading only their lines again (by offset, decoded in parallel).
 pub struct TallyAccumulator {
     sums: Vec<Vec<CiphertextSum>>,
-    latest: HashMap<[u8; 32], u64>,
-    /// Lines that were added and later superseded by a revote under the same credential. Only
-    /// these are subtracted: a line that was never added (a duplicate, an unlisted credential)
-    /// must not be subtracted either.
-    superseded: Vec<u64>,
+    /// Each credential's latest added line.
+    latest: HashMap<[u8; 32], AddedLine>,
+    /// Lines that were added and later superseded by a revote under the same credential, with
+    /// that credential. Only these are subtracted: a line that was never added (a duplicate, an
+    /// unlisted credential) must not be subtracted either.
+    superseded: Vec<(AddedLine, [u8; 32])>,
     board_size: u64,
     last_tracking_code: Hash,
 }
+
+/// Where an added ballot is in `ballots.jsonl`.
+#[derive(Clone, Copy, Debug)]
+struct AddedLine {
+    /// The 1-based line number, for error messages.
+    number: u64,
+    /// The byte offset where the line starts.
+    offset: u64,
+}
+
+/// Superseded lines read, then decoded in parallel, at a time.
+const SUPERSEDED_CHUNK: usize = 256;
 
 impl TallyAccumulator {
     /// An empty accumulator shaped like the manifest, for the board of the election with this
@@ -324,12 +338,14 @@ impl TallyAccumulator {
         self.last_tracking_code = *tracking_code;
     }
 
-    /// Adds the ballot on `line` (1-based) of `ballots.jsonl`. The ballot's shape must already
-    /// have been checked against the manifest.
-    pub fn add(&mut self, line: u64, ballot: &Ballot) {
+    /// Adds the ballot on line `number` (1-based) of `ballots.jsonl`, which starts at byte
+    /// `offset`. The ballot's shape must already have been checked against the manifest.
+    pub fn add(&mut self, number: u64, offset: u64, ballot: &Ballot) {
         self.add_ciphertexts(ballot, false);
-        if let Some(previous) = self.latest.insert(*ballot.body.credential.as_bytes(), line) {
-            self.superseded.push(previous);
+        let credential = *ballot.body.credential.as_bytes();
+        let added = AddedLine { number, offset };
+        if let Some(previous) = self.latest.insert(credential, added) {
+            self.superseded.push((previous, credential));
         }
     }
 
@@ -350,37 +366,30 @@ impl TallyAccumulator {
         self.latest.len() as u64
     }
 
-    /// Subtracts superseded ballots (re-reading only their lines) and returns the tally.
+    /// Subtracts superseded ballots (reading only their lines again) and returns the tally.
     pub fn finish(mut self, dir: &Path) -> Result<EncryptedTally, RecordError> {
-        if !self.superseded.is_empty() {
-            let superseded: HashSet<u64> = self.superseded.iter().copied().collect();
-            let mut reader =
-                LinesReader::open(dir, record::BALLOTS, false)?.ok_or_else(|| RecordError::Io {
-                    file: record::BALLOTS.into(),
-                    error: std::io::ErrorKind::NotFound.into(),
-                })?;
-            while let Some((line, bytes)) = reader.next_line()? {
-                // Only superseded lines are decoded and subtracted.
-                if !superseded.contains(&line) {
-                    continue;
-                }
-                let decoded: BallotLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
-                // The credential's counted ballot must be a later line; anything else means
-                // the file changed between the two passes.
-                let credential = decoded.ballot.body.credential.as_bytes();
-                if !self
-                    .latest
-                    .get(credential)
-                    .is_some_and(|&latest| latest > line)
-                {
-                    return Err(RecordError::Malformed {
-                        file: record::BALLOTS.into(),
-                        line: Some(line),
-                        path: "ballot.body.credential".into(),
-                        message: "the file changed while it was being read".into(),
-                    });
-                }
-                self.add_ciphertexts(&decoded.ballot, true);
+        let mut superseded = std::mem::take(&mut self.superseded);
+        superseded.sort_unstable_by_key(|(added, _)| added.offset);
+        let mut file = None;
+        for chunk in superseded.chunks(SUPERSEDED_CHUNK) {
+            let file = match &mut file {
+                Some(file) => file,
+                None => file.insert(open_ballots(dir)?),
+            };
+            let mut lines = Vec::with_capacity(chunk.len());
+            for (added, credential) in chunk {
+                lines.push((
+                    added.number,
+                    credential,
+                    record::read_line_at(file, added.offset),
+                ));
+            }
+            let ballots: Vec<Result<Ballot, RecordError>> = lines
+                .into_par_iter()
+                .map(|(number, credential, bytes)| superseded_ballot(number, credential, bytes?))
+                .collect();
+            for ballot in ballots {
+                self.add_ciphertexts(&ballot?, true);
             }
         }
         Ok(EncryptedTally {
@@ -394,6 +403,34 @@ impl TallyAccumulator {
                 .collect(),
         })
     }
+}
+
+fn open_ballots(dir: &Path) -> Result<std::io::BufReader<std::fs::File>, RecordError> {
+    let file = std::fs::File::open(dir.join(record::BALLOTS))
+        .map_err(|error| RecordError::io(record::BALLOTS, error))?;
+    Ok(std::io::BufReader::with_capacity(1 << 16, file))
+}
+
+/// Decodes a superseded line read again, which must still hold a ballot under `credential`;
+/// anything else means the file changed between the two passes.
+fn superseded_ballot(
+    number: u64,
+    credential: &[u8; 32],
+    bytes: Vec<u8>,
+) -> Result<Ballot, RecordError> {
+    let decoded = match crate::compact::decode_ballot_line(&bytes) {
+        Some(decoded) => decoded,
+        None => record::decode_json::<BallotLine>(record::BALLOTS, Some(number), &bytes)?,
+    };
+    if decoded.ballot.body.credential.as_bytes() != credential {
+        return Err(RecordError::Malformed {
+            file: record::BALLOTS.into(),
+            line: Some(number),
+            path: "ballot.body.credential".into(),
+            message: "the file changed while it was being read".into(),
+        });
+    }
+    Ok(decoded.ballot)
 }
 
 /// Computes the encrypted tally of a record's ballots, as the board publishes it. Checks each
@@ -421,7 +458,7 @@ pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, E
                     message: "shape does not match the manifest".into(),
                 }));
             }
-            accumulator.add(line, &ballot_line.ballot);
+            accumulator.add(line, reader.line_offset(), &ballot_line.ballot);
         }
     }
     Ok(accumulator.finish(dir)?)

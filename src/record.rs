@@ -76,7 +76,7 @@ pub enum RecordError {
 }
 
 impl RecordError {
-    fn io(file: &str, error: std::io::Error) -> Self {
+    pub(crate) fn io(file: &str, error: std::io::Error) -> Self {
         RecordError::Io {
             file: file.to_string(),
             error,
@@ -347,11 +347,26 @@ pub struct ChallengedLine {
     pub challenged: ChallengedBallot,
 }
 
+/// A line of a JSON-lines file as read: its 1-based number, the byte offset where it starts,
+/// and its bytes (with the line feed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawLine {
+    /// The 1-based line number.
+    pub number: u64,
+    /// Where the line starts in the file, in bytes.
+    pub offset: u64,
+    /// The line's bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// Reads a JSON-lines file one bounded line at a time.
 pub struct LinesReader<R> {
     reader: R,
     file: String,
     line: u64,
+    /// Bytes consumed so far, and where the line last returned starts.
+    consumed: u64,
+    line_start: u64,
     buffer: Vec<u8>,
 }
 
@@ -386,6 +401,8 @@ impl<R: BufRead> LinesReader<R> {
             reader,
             file: file.to_string(),
             line: 0,
+            consumed: 0,
+            line_start: 0,
             buffer: Vec::new(),
         }
     }
@@ -401,6 +418,8 @@ impl<R: BufRead> LinesReader<R> {
             if read == 0 {
                 return Ok(None);
             }
+            self.line_start = self.consumed;
+            self.consumed += read as u64;
             self.line += 1;
             if self.buffer.len() > MAX_LINE_BYTES {
                 return Err(RecordError::Malformed {
@@ -425,6 +444,24 @@ impl<R: BufRead> LinesReader<R> {
         }
     }
 
+    /// The byte offset where the line last returned starts.
+    pub fn line_offset(&self) -> u64 {
+        self.line_start
+    }
+
+    /// The next non-empty line, owned.
+    pub fn next_raw(&mut self) -> Result<Option<RawLine>, RecordError> {
+        let Some((number, bytes)) = self.next_line()? else {
+            return Ok(None);
+        };
+        let bytes = bytes.to_vec();
+        Ok(Some(RawLine {
+            number,
+            offset: self.line_start,
+            bytes,
+        }))
+    }
+
     /// The next line decoded as `T`.
     pub fn next_json<T: DeserializeOwned>(&mut self) -> Result<Option<(u64, T)>, RecordError> {
         let file = self.file.clone();
@@ -433,6 +470,31 @@ impl<R: BufRead> LinesReader<R> {
             Some((line, bytes)) => Ok(Some((line, decode_json(&file, Some(line), bytes)?))),
         }
     }
+}
+
+/// The line of `ballots.jsonl` that starts at byte `offset` (with its line feed), bounded as
+/// [`LinesReader`] bounds lines.
+pub fn read_line_at(
+    file: &mut std::io::BufReader<fs::File>,
+    offset: u64,
+) -> Result<Vec<u8>, RecordError> {
+    use std::io::Seek;
+    let truncated = |message: &str| RecordError::Malformed {
+        file: BALLOTS.into(),
+        line: None,
+        path: ".".into(),
+        message: format!("{message} at byte {offset}"),
+    };
+    file.seek(std::io::SeekFrom::Start(offset))
+        .map_err(|e| RecordError::io(BALLOTS, e))?;
+    let mut bytes = Vec::new();
+    std::io::Read::take(&mut *file, MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', &mut bytes)
+        .map_err(|e| RecordError::io(BALLOTS, e))?;
+    if bytes.len() > MAX_LINE_BYTES || bytes.last() != Some(&b'\n') {
+        return Err(truncated("the file changed: no whole line"));
+    }
+    Ok(bytes)
 }
 
 /// An append-only JSON-lines writer that flushes every line to disk before returning.

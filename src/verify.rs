@@ -14,7 +14,7 @@ use crate::error::ProofError;
 use crate::group::GroupElement;
 use crate::manifest::Manifest;
 use crate::record::{
-    self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, RecordError, RecordIndex,
+    self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, RawLine, RecordError, RecordIndex,
 };
 use crate::results::Results;
 use crate::tally::{DecryptionShare, EncryptedTally};
@@ -595,6 +595,8 @@ pub struct BallotTotals {
 /// One decoded line after the parallel stage.
 struct LineOutcome {
     line: u64,
+    /// Where the line starts in `ballots.jsonl`.
+    offset: u64,
     entry: BallotLine,
     body_hash: Hash,
     /// `tracking_code(guess, ballot hash, signature)`.
@@ -627,10 +629,10 @@ impl<'a> BallotPipeline<'a> {
     /// Verifies the next lines (`(line number, bytes)`, in board order) in parallel, while
     /// running the sequential pass of the previous chunk. Returns how many ballots that pass
     /// completed; its failures are then in [`take_failures`](Self::take_failures).
-    pub fn push_chunk(&mut self, lines: Vec<(u64, Vec<u8>)>) -> u64 {
+    pub fn push_chunk(&mut self, lines: Vec<RawLine>) -> u64 {
         let first = self.next_guess;
-        if let Some((_, last)) = lines.last() {
-            self.next_guess = published_code(last).unwrap_or([0; 32]);
+        if let Some(last) = lines.last() {
+            self.next_guess = published_code(&last.bytes).unwrap_or([0; 32]);
         }
         let pending = std::mem::take(&mut self.pending);
         let (context, mode, state) = (self.context, self.mode, &mut self.state);
@@ -671,7 +673,7 @@ impl<'a> BallotPipeline<'a> {
 /// The parallel stage of one chunk: one task per group of [`BATCH`] lines. Each task owns its
 /// raw lines and frees each one once decoded.
 fn check_chunk(
-    lines: Vec<(u64, Vec<u8>)>,
+    lines: Vec<RawLine>,
     first: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
@@ -680,12 +682,12 @@ fn check_chunk(
     let mut guess = first;
     let mut lines = lines.into_iter().peekable();
     while lines.peek().is_some() {
-        let group: Vec<(u64, Vec<u8>)> = lines.by_ref().take(BATCH).collect();
+        let group: Vec<RawLine> = lines.by_ref().take(BATCH).collect();
         // The previous published code, read from the raw line before the next group; the
         // sequential pass recomputes the link when the guess was wrong.
         let next_guess = group
             .last()
-            .and_then(|(_, raw)| published_code(raw))
+            .and_then(|last| published_code(&last.bytes))
             .unwrap_or([0; 32]);
         groups.push((std::mem::replace(&mut guess, next_guess), group));
     }
@@ -759,7 +761,8 @@ impl Sequential<'_> {
             return 0;
         }
         if counted {
-            self.accumulator.add(decoded.line, &entry.ballot);
+            self.accumulator
+                .add(decoded.line, decoded.offset, &entry.ballot);
         }
         if let Some(error) = &decoded.proof {
             self.failures.push((7, culprit(), error.to_string()));
@@ -798,7 +801,7 @@ thread_local! {
 /// a culprit search names every failing ballot, and each is verified proof by proof so that its
 /// failure reads exactly as in one-by-one mode (spec `batch.md` §5).
 fn check_group(
-    group: Vec<(u64, Vec<u8>)>,
+    group: Vec<RawLine>,
     guess: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
@@ -822,8 +825,9 @@ fn check_group(
     // equations are marked at once.
     let mut items = Vec::with_capacity(group.len());
     let mut suspects = Vec::new();
-    for (line, raw) in group {
-        let decoded = decode_line(line, &raw);
+    for raw in group {
+        let (line, offset) = (raw.number, raw.offset);
+        let decoded = decode_line(line, &raw.bytes);
         drop(raw);
         let entry = match decoded {
             Ok(entry) => entry,
@@ -871,6 +875,7 @@ fn check_group(
         }
         outcomes.push(Ok(LineOutcome {
             line,
+            offset,
             entry,
             body_hash,
             computed_code,
@@ -910,11 +915,11 @@ fn check_group(
 fn read_chunk<R: std::io::BufRead>(
     reader: &mut LinesReader<R>,
     count: usize,
-) -> (Vec<(u64, Vec<u8>)>, Option<RecordError>) {
+) -> (Vec<RawLine>, Option<RecordError>) {
     let mut lines = Vec::with_capacity(count);
     while lines.len() < count {
-        match reader.next_line() {
-            Ok(Some((line, bytes))) => lines.push((line, bytes.to_vec())),
+        match reader.next_raw() {
+            Ok(Some(line)) => lines.push(line),
             Ok(None) => break,
             Err(error) => return (lines, Some(error)),
         }
@@ -949,16 +954,23 @@ fn check_challenged(
         let end = raw.is_empty();
         let outcomes: Vec<Result<ChallengedOutcome, RecordError>> = raw
             .into_par_iter()
-            .map(|(line, bytes)| {
-                let entry: ChallengedLine =
-                    record::decode_json(record::CHALLENGED, Some(line), &bytes)?;
-                let hash = entry.challenged.body.hash();
-                let proofs =
-                    entry
-                        .challenged
-                        .check(&context.manifest, &context.fingerprint, &context.key);
-                Ok((line, entry.ballot_hash, hash, proofs))
-            })
+            .map(
+                |RawLine {
+                     number: line,
+                     bytes,
+                     ..
+                 }| {
+                    let entry: ChallengedLine =
+                        record::decode_json(record::CHALLENGED, Some(line), &bytes)?;
+                    let hash = entry.challenged.body.hash();
+                    let proofs = entry.challenged.check(
+                        &context.manifest,
+                        &context.fingerprint,
+                        &context.key,
+                    );
+                    Ok((line, entry.ballot_hash, hash, proofs))
+                },
+            )
             .collect();
         for outcome in outcomes {
             let (line, published, hash, proofs) = match outcome {

@@ -9,7 +9,7 @@ use crate::ceremony::run_in_process;
 use crate::digest::{tagged_hash, Hash};
 use crate::elgamal::{EncryptionKey, PublicKey};
 use crate::manifest::Manifest;
-use crate::record::{self, BallotLine, CredentialList, ElectionInfo};
+use crate::record::{self, BallotLine, CredentialList, ElectionInfo, RawLine};
 use crate::verify::BallotContext;
 use curve25519_dalek::ristretto::CompressedRistretto;
 use rand_chacha::ChaCha20Rng;
@@ -154,9 +154,22 @@ impl Workload {
         Ok(())
     }
 
-    /// The lines numbered from 1, as the record reader gives them.
-    pub fn numbered_lines(&self) -> Vec<(u64, Vec<u8>)> {
-        (1..).zip(self.lines.iter().cloned()).collect()
+    /// The lines numbered from 1, with the offsets they would have in a file, as the record
+    /// reader gives them.
+    pub fn numbered_lines(&self) -> Vec<RawLine> {
+        let mut offset = 0;
+        (1..)
+            .zip(&self.lines)
+            .map(|(number, bytes)| {
+                let line = RawLine {
+                    number,
+                    offset,
+                    bytes: bytes.clone(),
+                };
+                offset += bytes.len() as u64;
+                line
+            })
+            .collect()
     }
 }
 

@@ -9,7 +9,7 @@ use rand_core::SeedableRng;
 use saylau::ballot::{Ballot, ValueProof};
 use saylau::batch::{Base, EquationBatch, EquationSink};
 use saylau::group::GroupElement;
-use saylau::record::BallotLine;
+use saylau::record::{BallotLine, RawLine};
 use saylau::verify::{BallotPipeline, Mode};
 use saylau::workload::{Shape, Workload};
 use std::sync::OnceLock;
@@ -74,21 +74,21 @@ fn tamper(ballot: &mut Ballot, how: Tamper, contest: usize, option: usize) {
 
 /// The workload's lines with the ballots at `positions` tampered (their published tracking
 /// code and hash are kept, so checks 6 and 10 also flag them).
-fn lines_with(tampered: &[(usize, Tamper, usize, usize)]) -> Vec<(u64, Vec<u8>)> {
+fn lines_with(tampered: &[(usize, Tamper, usize, usize)]) -> Vec<RawLine> {
     let workload = workload();
     let mut lines = workload.numbered_lines();
     for &(position, how, contest, option) in tampered {
-        let mut line: BallotLine = serde_json::from_slice(&lines[position].1).unwrap();
+        let mut line: BallotLine = serde_json::from_slice(&lines[position].bytes).unwrap();
         tamper(&mut line.ballot, how, contest, option);
         let mut bytes = serde_json::to_vec(&line).unwrap();
         bytes.push(b'\n');
-        lines[position].1 = bytes;
+        lines[position].bytes = bytes;
     }
     lines
 }
 
 /// Every failure `(check, culprit, detail)` of the ballot pipeline over `lines`.
-fn failures(lines: Vec<(u64, Vec<u8>)>, mode: Mode) -> Vec<(u32, String, String)> {
+fn failures(lines: Vec<RawLine>, mode: Mode) -> Vec<(u32, String, String)> {
     let mut pipeline = BallotPipeline::new(workload().context(), mode);
     pipeline.push_chunk(lines);
     pipeline.flush();
@@ -129,7 +129,7 @@ fn one_invalid_proof_at_a_random_position_is_named() {
             "{how:?}: {found:?}"
         );
         let named = &found.iter().find(|f| f.0 == 7).unwrap().1;
-        let published: BallotLine = serde_json::from_slice(&lines[position].1).unwrap();
+        let published: BallotLine = serde_json::from_slice(&lines[position].bytes).unwrap();
         assert!(
             named.contains(&hex::encode(published.tracking_code)),
             "{named}"

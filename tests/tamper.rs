@@ -453,6 +453,50 @@ fn wrong_nonces_on_two_challenged_lines_are_both_named_in_order() {
     }
 }
 
+/// The tally's second pass reads superseded lines again by their offsets. If such a line no
+/// longer holds a ballot under the same credential, the file changed between the passes, and
+/// the tally is refused rather than silently miscounted.
+#[test]
+fn a_superseded_line_that_changed_between_the_passes_is_refused() {
+    let dir = template().instantiate("changed-between-passes");
+    let manifest: Manifest = serde_json::from_slice(template().file(record::MANIFEST)).unwrap();
+    let mut accumulator = saylau::election::TallyAccumulator::new(&manifest, &[0; 32]);
+    let mut reader = record::LinesReader::open(dir.path(), record::BALLOTS, false)
+        .expect("open")
+        .expect("ballots.jsonl");
+    let mut latest = std::collections::HashMap::new();
+    let mut superseded = None;
+    while let Some((line, entry)) = reader.next_json::<BallotLine>().expect("line") {
+        accumulator.add(line, reader.line_offset(), &entry.ballot);
+        let credential = *entry.ballot.body.credential.as_bytes();
+        if let Some(previous) = latest.insert(credential, line) {
+            superseded.get_or_insert((previous, credential));
+        }
+    }
+    let (line, credential) = superseded.expect("the template has a revote");
+    // Put another credential's ballot where the superseded one was.
+    let mut lines = read_lines(dir.path(), record::BALLOTS);
+    let other = lines
+        .iter()
+        .find(|text| {
+            let entry: BallotLine = serde_json::from_str(text).unwrap();
+            entry.ballot.body.credential.as_bytes() != &credential
+        })
+        .expect("another credential")
+        .clone();
+    lines[line as usize - 1] = other;
+    write_lines(dir.path(), record::BALLOTS, &lines);
+    let error = accumulator
+        .finish(dir.path())
+        .expect_err("a changed line must not be subtracted");
+    let message = error.to_string();
+    assert!(
+        message.contains("ballots.jsonl") && message.contains(&format!("line {line}")),
+        "{message}"
+    );
+    assert!(message.contains("the file changed"), "{message}");
+}
+
 /// `record.json` itself: only check 1 reads it, by design. Nothing deeper can notice a changed
 /// index, and it needs no protection of its own: it is recomputable from the files, and the
 /// record root is what gets published elsewhere (printed by the demo) to pin the record.
