@@ -460,7 +460,7 @@ fn check_ballots(
     options: Options,
     report: &mut Report,
 ) -> Option<(HashSet<Hash>, TallyAccumulator)> {
-    let mut reader = match LinesReader::open(dir, record::BALLOTS, false) {
+    let reader = match LinesReader::open(dir, record::BALLOTS, false) {
         Ok(Some(reader)) => reader,
         Ok(None) => {
             report.fail(6, record::BALLOTS, "missing");
@@ -493,11 +493,7 @@ fn check_ballots(
     for id in 6..=10 {
         report.item(id, 0);
     }
-    loop {
-        let (raw, read_error) = read_chunk(&mut reader, chunk);
-        if raw.is_empty() && read_error.is_none() {
-            break;
-        }
+    read_ahead(reader, chunk, |raw, read_error| {
         let read = raw.len() as u64;
         let checked = pipeline.push_chunk(raw);
         for (id, culprit, detail) in pipeline.take_failures() {
@@ -512,9 +508,9 @@ fn check_ballots(
         if let Some(error) = read_error {
             report.fail(6, record::BALLOTS, error.to_string());
             complete = false;
-            break;
         }
-    }
+        true
+    });
     let checked = pipeline.flush();
     for (id, culprit, detail) in pipeline.take_failures() {
         report.fail(id, culprit, detail);
@@ -927,6 +923,37 @@ fn read_chunk<R: std::io::BufRead>(
     (lines, None)
 }
 
+/// Reads `reader` in chunks of `count` lines on a thread of its own, one chunk ahead of
+/// `consume`, so that reading the next chunk overlaps checking this one. `consume` gets each
+/// chunk with the read error that ended it, if any, and returns whether to go on; it is not
+/// called again after an empty chunk or an error.
+fn read_ahead<R: std::io::BufRead + Send>(
+    mut reader: LinesReader<R>,
+    count: usize,
+    mut consume: impl FnMut(Vec<RawLine>, Option<RecordError>) -> bool,
+) {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(0);
+        scope.spawn(move || loop {
+            let (lines, error) = read_chunk(&mut reader, count);
+            let last = lines.is_empty() || error.is_some();
+            // A closed channel means the consumer stopped early.
+            if sender.send((lines, error)).is_err() || last {
+                return;
+            }
+        });
+        for (lines, error) in receiver {
+            if lines.is_empty() && error.is_none() {
+                return;
+            }
+            let last = error.is_some();
+            if !consume(lines, error) || last {
+                return;
+            }
+        }
+    });
+}
+
 /// Challenged lines decoded and checked in parallel at a time.
 const CHALLENGED_CHUNK: usize = 1024;
 
@@ -943,15 +970,13 @@ fn check_challenged(
     report: &mut Report,
 ) {
     report.item(11, 0);
-    let mut reader = match LinesReader::open(dir, record::CHALLENGED, false) {
+    let reader = match LinesReader::open(dir, record::CHALLENGED, false) {
         Ok(Some(reader)) => reader,
         Ok(None) => return,
         Err(error) => return report.fail(11, record::CHALLENGED, error.to_string()),
     };
     let mut seen = HashSet::new();
-    loop {
-        let (raw, read_error) = read_chunk(&mut reader, CHALLENGED_CHUNK);
-        let end = raw.is_empty();
+    read_ahead(reader, CHALLENGED_CHUNK, |raw, read_error| {
         let outcomes: Vec<Result<ChallengedOutcome, RecordError>> = raw
             .into_par_iter()
             .map(
@@ -975,7 +1000,10 @@ fn check_challenged(
         for outcome in outcomes {
             let (line, published, hash, proofs) = match outcome {
                 Ok(outcome) => outcome,
-                Err(error) => return report.fail(11, record::CHALLENGED, error.to_string()),
+                Err(error) => {
+                    report.fail(11, record::CHALLENGED, error.to_string());
+                    return false;
+                }
             };
             let culprit = format!(
                 "challenged ballot {} (challenged.jsonl line {line})",
@@ -1000,12 +1028,10 @@ fn check_challenged(
             report.item(11, 1);
         }
         if let Some(error) = read_error {
-            return report.fail(11, record::CHALLENGED, error.to_string());
+            report.fail(11, record::CHALLENGED, error.to_string());
         }
-        if end {
-            return;
-        }
-    }
+        true
+    });
 }
 
 /// Check 12: the published encrypted tally equals the recomputed one.
