@@ -42,6 +42,42 @@ pub fn generate() -> Vec<(&'static str, String)> {
     });
     files.push(("generators.json", generators));
 
+    // record.md §2: file hashes of both forms, around the block boundary.
+    let pattern = |length: usize| -> Vec<u8> { (0..length).map(|i| (i % 251) as u8).collect() };
+    let block = saylau::record::FILE_BLOCK;
+    let cases: Vec<_> = [0, 5, block, block + 1, 2 * block + block / 2]
+        .into_iter()
+        .map(|length| {
+            let bytes = pattern(length);
+            let blocks: Vec<String> = if length > block {
+                bytes
+                    .chunks(block)
+                    .map(|chunk| {
+                        hex::encode(saylau::digest::tagged_hash(
+                            "saylau/v1/file-block",
+                            &[chunk],
+                        ))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            json!({
+                "length": length,
+                "block_hashes": blocks,
+                "file_hash": hex::encode(saylau::record::file_hash(&bytes)),
+            })
+        })
+        .collect();
+    files.push((
+        "file-hash.json",
+        json!({
+            "description": "file_hash of files whose byte i is i mod 251; files over 1048576 bytes hash block by block (block_hashes are h_0, h_1, ...)",
+            "block_size": block,
+            "cases": cases,
+        }),
+    ));
+
     // transcript.md §2: a challenge from a known sequence of appends.
     let mut transcript = Transcript::new(&context);
     transcript.append_u64(b"contest", 1);
