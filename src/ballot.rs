@@ -389,6 +389,13 @@ pub fn check_choices(manifest: &Manifest, choices: &[Vec<u64>]) -> Result<(), Ba
 }
 
 impl BallotBody {
+    /// Every option's ciphertext, contest by contest, in manifest order: what the tally adds.
+    pub fn ciphertexts(&self) -> impl Iterator<Item = &Ciphertext> {
+        self.contests
+            .iter()
+            .flat_map(|contest| contest.options.iter().map(|option| &option.ciphertext))
+    }
+
     /// Encrypts `choices` (one value per option per contest) for the voter with public
     /// credential `credential`, with all proofs. Spec `ballot.md` §4.
     pub fn encrypt<R: RngCore + CryptoRng>(

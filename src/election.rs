@@ -7,7 +7,7 @@
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::ceremony::CeremonyRecord;
 use crate::digest::Hash;
-use crate::elgamal::{CiphertextSum, PublicKey};
+use crate::elgamal::{Ciphertext, CiphertextSum, PublicKey};
 use crate::manifest::Manifest;
 use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, LinesWriter, RecordError,
@@ -339,24 +339,44 @@ impl TallyAccumulator {
     }
 
     /// Adds the ballot on line `number` (1-based) of `ballots.jsonl`, which starts at byte
-    /// `offset`. The ballot's shape must already have been checked against the manifest.
-    pub fn add(&mut self, number: u64, offset: u64, ballot: &Ballot) {
-        self.add_ciphertexts(ballot, false);
-        let credential = *ballot.body.credential.as_bytes();
+    /// `offset`: its credential and its option ciphertexts in manifest order
+    /// ([`crate::ballot::BallotBody::ciphertexts`]). The ballot's shape must already have been
+    /// checked against the manifest.
+    pub fn add(
+        &mut self,
+        number: u64,
+        offset: u64,
+        credential: &[u8; 32],
+        ciphertexts: &[Ciphertext],
+    ) {
+        self.add_ciphertexts(ciphertexts.iter(), false);
         let added = AddedLine { number, offset };
-        if let Some(previous) = self.latest.insert(credential, added) {
-            self.superseded.push((previous, credential));
+        if let Some(previous) = self.latest.insert(*credential, added) {
+            self.superseded.push((previous, *credential));
         }
     }
 
-    fn add_ciphertexts(&mut self, ballot: &Ballot, subtract: bool) {
-        for (sums, contest) in self.sums.iter_mut().zip(&ballot.body.contests) {
-            for (sum, option) in sums.iter_mut().zip(&contest.options) {
-                if subtract {
-                    sum.subtract(&option.ciphertext);
-                } else {
-                    sum.add(&option.ciphertext);
-                }
+    /// Adds [`add`](Self::add)'s arguments taken from a decoded ballot.
+    pub fn add_ballot(&mut self, number: u64, offset: u64, ballot: &Ballot) {
+        let ciphertexts: Vec<Ciphertext> = ballot.body.ciphertexts().copied().collect();
+        self.add(
+            number,
+            offset,
+            ballot.body.credential.as_bytes(),
+            &ciphertexts,
+        );
+    }
+
+    fn add_ciphertexts<'c>(
+        &mut self,
+        ciphertexts: impl Iterator<Item = &'c Ciphertext>,
+        subtract: bool,
+    ) {
+        for (sum, ciphertext) in self.sums.iter_mut().flatten().zip(ciphertexts) {
+            if subtract {
+                sum.subtract(ciphertext);
+            } else {
+                sum.add(ciphertext);
             }
         }
     }
@@ -389,7 +409,7 @@ impl TallyAccumulator {
                 .map(|(number, credential, bytes)| superseded_ballot(number, credential, bytes?))
                 .collect();
             for ballot in ballots {
-                self.add_ciphertexts(&ballot?, true);
+                self.add_ciphertexts(ballot?.body.ciphertexts(), true);
             }
         }
         Ok(EncryptedTally {
@@ -458,7 +478,7 @@ pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, E
                     message: "shape does not match the manifest".into(),
                 }));
             }
-            accumulator.add(line, reader.line_offset(), &ballot_line.ballot);
+            accumulator.add_ballot(line, reader.line_offset(), &ballot_line.ballot);
         }
     }
     Ok(accumulator.finish(dir)?)

@@ -9,10 +9,11 @@ use crate::batch::EquationBatch;
 use crate::ceremony::CeremonyRecord;
 use crate::digest::Hash;
 use crate::election::TallyAccumulator;
-use crate::elgamal::PublicKey;
+use crate::elgamal::{Ciphertext, PublicKey};
 use crate::error::ProofError;
 use crate::group::GroupElement;
 use crate::manifest::Manifest;
+use crate::proofs::SchnorrProof;
 use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, RawLine, RecordError, RecordIndex,
 };
@@ -566,7 +567,7 @@ pub struct BallotPipeline<'a> {
     /// The published code on the last line pushed (the guess for the next chunk's first link).
     next_guess: Hash,
     /// Outcomes of the last chunk pushed, waiting for the sequential pass.
-    pending: Vec<Vec<Result<LineOutcome, (u64, String)>>>,
+    pending: Vec<Vec<Result<CheckedLine, (u64, String)>>>,
     state: Sequential<'a>,
 }
 
@@ -598,6 +599,50 @@ struct LineOutcome {
     /// `tracking_code(guess, ballot hash, signature)`.
     computed_code: Hash,
     /// The previous code assumed by the parallel stage; recomputed if it was wrong.
+    guess: Hash,
+    shape: Result<(), BallotError>,
+    proof: Option<BallotError>,
+}
+
+impl LineOutcome {
+    /// What the sequential pass needs, once the proofs are checked.
+    fn checked(self) -> CheckedLine {
+        let BallotLine {
+            tracking_code,
+            ballot_hash,
+            ballot,
+        } = self.entry;
+        CheckedLine {
+            line: self.line,
+            offset: self.offset,
+            tracking_code,
+            ballot_hash,
+            credential: *ballot.body.credential.as_bytes(),
+            ciphertexts: ballot.body.ciphertexts().copied().collect(),
+            signature: ballot.signature,
+            body_hash: self.body_hash,
+            computed_code: self.computed_code,
+            guess: self.guess,
+            shape: self.shape,
+            proof: self.proof,
+        }
+    }
+}
+
+/// One line after the parallel stage, as the sequential pass sees it: the decoded ballot
+/// without its proofs, which are checked by then. A chunk's lines wait in this form for the
+/// sequential pass, so it is kept small (about a quarter of a decoded default ballot).
+struct CheckedLine {
+    line: u64,
+    offset: u64,
+    tracking_code: Hash,
+    ballot_hash: Hash,
+    credential: [u8; 32],
+    /// Every option's ciphertext, in manifest order.
+    ciphertexts: Vec<Ciphertext>,
+    signature: SchnorrProof,
+    body_hash: Hash,
+    computed_code: Hash,
     guess: Hash,
     shape: Result<(), BallotError>,
     proof: Option<BallotError>,
@@ -673,7 +718,7 @@ fn check_chunk(
     first: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
-) -> Vec<Vec<Result<LineOutcome, (u64, String)>>> {
+) -> Vec<Vec<Result<CheckedLine, (u64, String)>>> {
     let mut groups = Vec::with_capacity(lines.len().div_ceil(BATCH));
     let mut guess = first;
     let mut lines = lines.into_iter().peekable();
@@ -694,7 +739,7 @@ fn check_chunk(
 }
 
 impl Sequential<'_> {
-    fn run(&mut self, outcomes: Vec<Vec<Result<LineOutcome, (u64, String)>>>) -> u64 {
+    fn run(&mut self, outcomes: Vec<Vec<Result<CheckedLine, (u64, String)>>>) -> u64 {
         let mut checked = 0;
         for outcome in outcomes.into_iter().flatten() {
             match outcome {
@@ -710,27 +755,26 @@ impl Sequential<'_> {
     }
 
     /// The order-dependent checks of one decoded line; returns 1 if its proofs were checked.
-    fn line(&mut self, decoded: LineOutcome) -> u64 {
-        let entry = &decoded.entry;
-        self.accumulator.note_line(&entry.tracking_code);
+    fn line(&mut self, decoded: CheckedLine) -> u64 {
+        self.accumulator.note_line(&decoded.tracking_code);
         // Each link must be H(the previous line's published code, this ballot).
-        let previous = std::mem::replace(&mut self.previous, entry.tracking_code);
+        let previous = std::mem::replace(&mut self.previous, decoded.tracking_code);
         let computed = if previous == decoded.guess {
             decoded.computed_code
         } else {
-            record::tracking_code(&previous, &decoded.body_hash, &entry.ballot.signature)
+            record::tracking_code(&previous, &decoded.body_hash, &decoded.signature)
         };
         let culprit = || {
             format!(
                 "ballot {} (ballots.jsonl line {})",
-                hex::encode(entry.tracking_code),
+                hex::encode(decoded.tracking_code),
                 decoded.line
             )
         };
-        if computed != entry.tracking_code {
+        if computed != decoded.tracking_code {
             self.failures.push((10, culprit(), "tracking code is not H(previous code, ballot hash, signature): a ballot was changed, removed or reordered".into()));
         }
-        if decoded.body_hash != entry.ballot_hash {
+        if decoded.body_hash != decoded.ballot_hash {
             self.failures.push((
                 6,
                 culprit(),
@@ -743,7 +787,7 @@ impl Sequential<'_> {
                 .push((9, culprit(), "the same ballot appears twice".into()));
             counted = false;
         }
-        let credential = entry.ballot.body.credential.as_bytes();
+        let credential = &decoded.credential;
         if !self.context.listed.contains(credential) {
             self.failures.push((
                 8,
@@ -757,8 +801,12 @@ impl Sequential<'_> {
             return 0;
         }
         if counted {
-            self.accumulator
-                .add(decoded.line, decoded.offset, &entry.ballot);
+            self.accumulator.add(
+                decoded.line,
+                decoded.offset,
+                credential,
+                &decoded.ciphertexts,
+            );
         }
         if let Some(error) = &decoded.proof {
             self.failures.push((7, culprit(), error.to_string()));
@@ -801,7 +849,7 @@ fn check_group(
     guess: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
-) -> Vec<Result<LineOutcome, (u64, String)>> {
+) -> Vec<Result<CheckedLine, (u64, String)>> {
     let mut outcomes = Vec::with_capacity(group.len());
     let mut bytes = Vec::new();
     let mut previous = guess;
@@ -904,6 +952,9 @@ fn check_group(
         }
     }
     outcomes
+        .into_iter()
+        .map(|outcome| outcome.map(LineOutcome::checked))
+        .collect()
 }
 
 /// Up to `count` non-empty lines (`(line number, bytes)`), and the read error that ended them
@@ -955,7 +1006,7 @@ fn read_ahead<R: std::io::BufRead + Send>(
 }
 
 /// Challenged lines decoded and checked in parallel at a time.
-const CHALLENGED_CHUNK: usize = 1024;
+const CHALLENGED_CHUNK: usize = 256;
 
 /// A challenged line after the parallel stage: its number, the published and the recomputed
 /// ballot hash, and the outcome of `ballot.md` §8.3.

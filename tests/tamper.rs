@@ -467,7 +467,7 @@ fn a_superseded_line_that_changed_between_the_passes_is_refused() {
     let mut latest = std::collections::HashMap::new();
     let mut superseded = None;
     while let Some((line, entry)) = reader.next_json::<BallotLine>().expect("line") {
-        accumulator.add(line, reader.line_offset(), &entry.ballot);
+        accumulator.add_ballot(line, reader.line_offset(), &entry.ballot);
         let credential = *entry.ballot.body.credential.as_bytes();
         if let Some(previous) = latest.insert(credential, line) {
             superseded.get_or_insert((previous, credential));
