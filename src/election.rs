@@ -438,10 +438,7 @@ fn superseded_ballot(
     credential: &[u8; 32],
     bytes: Vec<u8>,
 ) -> Result<Ballot, RecordError> {
-    let decoded = match crate::compact::decode_ballot_line(&bytes) {
-        Some(decoded) => decoded,
-        None => record::decode_json::<BallotLine>(record::BALLOTS, Some(number), &bytes)?,
-    };
+    let decoded = record::decode_ballot_line(number, &bytes)?;
     if decoded.ballot.body.credential.as_bytes() != credential {
         return Err(RecordError::Malformed {
             file: record::BALLOTS.into(),
@@ -457,29 +454,56 @@ fn superseded_ballot(
 /// ballot's shape only: trustees instead take the tally from the verifier
 /// ([`crate::verify::verify_for_decryption`]), which checks the whole board first.
 pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, ElectionError> {
-    let mut accumulator = TallyAccumulator::new(&election.manifest, election.fingerprint());
-    if let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? {
-        while let Some((line, ballot_line)) = reader.next_json::<BallotLine>()? {
-            accumulator.note_line(&ballot_line.tracking_code);
-            let shape_ok = ballot_line.ballot.body.contests.len()
-                == election.manifest.contests.len()
-                && ballot_line
-                    .ballot
-                    .body
-                    .contests
-                    .iter()
-                    .zip(&election.manifest.contests)
-                    .all(|(b, c)| b.options.len() == c.options.len());
-            if !shape_ok {
-                return Err(ElectionError::Record(RecordError::Malformed {
-                    file: record::BALLOTS.into(),
-                    line: Some(line),
-                    path: "ballot.contests".into(),
-                    message: "shape does not match the manifest".into(),
-                }));
+    let manifest = &election.manifest;
+    let mut accumulator = TallyAccumulator::new(manifest, election.fingerprint());
+    let mut failure = None;
+    if let Some(reader) = LinesReader::open(dir, record::BALLOTS, true)? {
+        record::read_ahead(reader, TALLY_CHUNK, |lines, read_error| {
+            let decoded: Vec<Result<(u64, u64, BallotLine), RecordError>> = lines
+                .into_par_iter()
+                .map(|raw| {
+                    let decoded = record::decode_ballot_line(raw.number, &raw.bytes)?;
+                    let contests = &decoded.ballot.body.contests;
+                    let shape_ok = contests.len() == manifest.contests.len()
+                        && contests
+                            .iter()
+                            .zip(&manifest.contests)
+                            .all(|(b, c)| b.options.len() == c.options.len());
+                    if !shape_ok {
+                        return Err(RecordError::Malformed {
+                            file: record::BALLOTS.into(),
+                            line: Some(raw.number),
+                            path: "ballot.contests".into(),
+                            message: "shape does not match the manifest".into(),
+                        });
+                    }
+                    Ok((raw.number, raw.offset, decoded))
+                })
+                .collect();
+            for item in decoded {
+                match item {
+                    Ok((number, offset, decoded)) => {
+                        accumulator.note_line(&decoded.tracking_code);
+                        accumulator.add_ballot(number, offset, &decoded.ballot);
+                    }
+                    Err(error) => {
+                        failure = Some(error);
+                        return false;
+                    }
+                }
             }
-            accumulator.add_ballot(line, reader.line_offset(), &ballot_line.ballot);
-        }
+            if let Some(error) = read_error {
+                failure = Some(error);
+                return false;
+            }
+            true
+        });
+    }
+    if let Some(error) = failure {
+        return Err(error.into());
     }
     Ok(accumulator.finish(dir)?)
 }
+
+/// Lines of `ballots.jsonl` that [`tally_record`] decodes in parallel at a time.
+const TALLY_CHUNK: usize = 1024;

@@ -530,6 +530,65 @@ pub fn read_line_at(
     Ok(bytes)
 }
 
+/// Up to `count` non-empty lines, and the read error that ended them
+/// early, if any.
+pub fn read_chunk<R: BufRead>(
+    reader: &mut LinesReader<R>,
+    count: usize,
+) -> (Vec<RawLine>, Option<RecordError>) {
+    let mut lines = Vec::with_capacity(count);
+    while lines.len() < count {
+        match reader.next_raw() {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) => break,
+            Err(error) => return (lines, Some(error)),
+        }
+    }
+    (lines, None)
+}
+
+/// Reads `reader` in chunks of `count` lines on a thread of its own, one chunk ahead of
+/// `consume`, so that reading the next chunk overlaps checking this one. `consume` gets each
+/// chunk with the read error that ended it, if any, and returns whether to go on; it is not
+/// called again after an empty chunk or an error.
+pub fn read_ahead<R: BufRead + Send>(
+    mut reader: LinesReader<R>,
+    count: usize,
+    mut consume: impl FnMut(Vec<RawLine>, Option<RecordError>) -> bool,
+) {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(0);
+        scope.spawn(move || loop {
+            let (lines, error) = read_chunk(&mut reader, count);
+            let last = lines.is_empty() || error.is_some();
+            // A closed channel means the consumer stopped early.
+            if sender.send((lines, error)).is_err() || last {
+                return;
+            }
+        });
+        for (lines, error) in receiver {
+            if lines.is_empty() && error.is_none() {
+                return;
+            }
+            let last = error.is_some();
+            if !consume(lines, error) || last {
+                return;
+            }
+        }
+    });
+}
+
+/// Decodes one line of `ballots.jsonl`. A line in saylau's own compact form takes the strict
+/// decoder ([`crate::compact`]); any other takes serde_json's plain path; a line that fails both
+/// is decoded again with field paths, for an error that names the culprit field.
+pub fn decode_ballot_line(line: u64, bytes: &[u8]) -> Result<BallotLine, RecordError> {
+    if let Some(decoded) = crate::compact::decode_ballot_line(bytes) {
+        return Ok(decoded);
+    }
+    serde_json::from_slice::<BallotLine>(bytes)
+        .or_else(|_| decode_json::<BallotLine>(BALLOTS, Some(line), bytes))
+}
+
 /// An append-only JSON-lines writer that flushes every line to disk before returning.
 pub struct LinesWriter {
     file: fs::File,

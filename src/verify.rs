@@ -494,7 +494,7 @@ fn check_ballots(
     for id in 6..=10 {
         report.item(id, 0);
     }
-    read_ahead(reader, chunk, |raw, read_error| {
+    record::read_ahead(reader, chunk, |raw, read_error| {
         let read = raw.len() as u64;
         let checked = pipeline.push_chunk(raw);
         for (id, culprit, detail) in pipeline.take_failures() {
@@ -822,19 +822,6 @@ fn published_code(bytes: &[u8]) -> Option<Hash> {
     crate::group::decode_hex32(bytes.get(start..start + 64)?).ok()
 }
 
-/// Decodes one line. A line in saylau's own compact form takes the strict decoder
-/// ([`crate::compact`]); any other takes serde_json's plain path; a line that fails both is
-/// decoded again with field paths, for an error that names the culprit field.
-fn decode_line(line: u64, bytes: &[u8]) -> Result<BallotLine, String> {
-    if let Some(decoded) = crate::compact::decode_ballot_line(bytes) {
-        return Ok(decoded);
-    }
-    serde_json::from_slice::<BallotLine>(bytes).or_else(|_| {
-        record::decode_json::<BallotLine>(record::BALLOTS, Some(line), bytes)
-            .map_err(|error| error.to_string())
-    })
-}
-
 thread_local! {
     /// Each thread's batch, kept between groups.
     static SCRATCH: std::cell::Cell<Option<EquationBatch>> = const { std::cell::Cell::new(None) };
@@ -871,7 +858,8 @@ fn check_group(
     let mut suspects = Vec::new();
     for raw in group {
         let (line, offset) = (raw.number, raw.offset);
-        let decoded = decode_line(line, &raw.bytes);
+        let decoded =
+            record::decode_ballot_line(line, &raw.bytes).map_err(|error| error.to_string());
         drop(raw);
         let entry = match decoded {
             Ok(entry) => entry,
@@ -957,54 +945,6 @@ fn check_group(
         .collect()
 }
 
-/// Up to `count` non-empty lines (`(line number, bytes)`), and the read error that ended them
-/// early, if any.
-fn read_chunk<R: std::io::BufRead>(
-    reader: &mut LinesReader<R>,
-    count: usize,
-) -> (Vec<RawLine>, Option<RecordError>) {
-    let mut lines = Vec::with_capacity(count);
-    while lines.len() < count {
-        match reader.next_raw() {
-            Ok(Some(line)) => lines.push(line),
-            Ok(None) => break,
-            Err(error) => return (lines, Some(error)),
-        }
-    }
-    (lines, None)
-}
-
-/// Reads `reader` in chunks of `count` lines on a thread of its own, one chunk ahead of
-/// `consume`, so that reading the next chunk overlaps checking this one. `consume` gets each
-/// chunk with the read error that ended it, if any, and returns whether to go on; it is not
-/// called again after an empty chunk or an error.
-fn read_ahead<R: std::io::BufRead + Send>(
-    mut reader: LinesReader<R>,
-    count: usize,
-    mut consume: impl FnMut(Vec<RawLine>, Option<RecordError>) -> bool,
-) {
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(0);
-        scope.spawn(move || loop {
-            let (lines, error) = read_chunk(&mut reader, count);
-            let last = lines.is_empty() || error.is_some();
-            // A closed channel means the consumer stopped early.
-            if sender.send((lines, error)).is_err() || last {
-                return;
-            }
-        });
-        for (lines, error) in receiver {
-            if lines.is_empty() && error.is_none() {
-                return;
-            }
-            let last = error.is_some();
-            if !consume(lines, error) || last {
-                return;
-            }
-        }
-    });
-}
-
 /// Challenged lines decoded and checked in parallel at a time.
 const CHALLENGED_CHUNK: usize = 256;
 
@@ -1027,7 +967,7 @@ fn check_challenged(
         Err(error) => return report.fail(11, record::CHALLENGED, error.to_string()),
     };
     let mut seen = HashSet::new();
-    read_ahead(reader, CHALLENGED_CHUNK, |raw, read_error| {
+    record::read_ahead(reader, CHALLENGED_CHUNK, |raw, read_error| {
         let outcomes: Vec<Result<ChallengedOutcome, RecordError>> = raw
             .into_par_iter()
             .map(

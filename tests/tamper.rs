@@ -497,6 +497,32 @@ fn a_superseded_line_that_changed_between_the_passes_is_refused() {
     assert!(message.contains("the file changed"), "{message}");
 }
 
+/// The board's tally decodes `ballots.jsonl` in parallel chunks; the first bad line in board
+/// order still stops it, named by its line number.
+#[test]
+fn the_board_tally_names_the_first_ballot_of_the_wrong_shape() {
+    let dir = template().instantiate("board-shape");
+    let mut lines = read_lines(dir.path(), record::BALLOTS);
+    assert!(lines.len() >= 3);
+    for at in [1, 2] {
+        let mut value: Value = serde_json::from_str(&lines[at]).expect("json");
+        let options = value["ballot"]["body"]["contests"][0]["options"]
+            .as_array_mut()
+            .expect("options");
+        options.pop();
+        lines[at] = value.to_string();
+    }
+    write_lines(dir.path(), record::BALLOTS, &lines);
+    let election = Election::open(dir.path()).expect("election");
+    let error = saylau::election::tally_record(dir.path(), &election)
+        .expect_err("a ballot of the wrong shape cannot be tallied")
+        .to_string();
+    assert!(
+        error.contains("line 2") && error.contains("shape does not match the manifest"),
+        "{error}"
+    );
+}
+
 /// `record.json` itself: only check 1 reads it, by design. Nothing deeper can notice a changed
 /// index, and it needs no protection of its own: it is recomputable from the files, and the
 /// record root is what gets published elsewhere (printed by the demo) to pin the record.
