@@ -880,7 +880,9 @@ impl HashedFile {
     fn read_to_end(&mut self) -> Result<(), RecordError> {
         use std::io::Read;
         const BLOCKS_AT_ONCE: usize = 8;
-        let mut buffer = vec![0u8; FILE_BLOCK * BLOCKS_AT_ONCE];
+        // A small file needs no more than its length; a large one, a few blocks at a time.
+        let size = (FILE_BLOCK * BLOCKS_AT_ONCE).min(self.length.max(1) as usize);
+        let mut buffer = vec![0u8; size];
         loop {
             let mut filled = 0;
             while filled < buffer.len() {
