@@ -160,6 +160,11 @@ fn verify(args: VerifyBenchArgs) -> i32 {
             batch_1 / floor,
             batch / batch_1
         );
+        // No batch verifier is faster than the floor, so a/c bounds a/b (spec batch.md §7).
+        outln!(
+            "  a/c = {:.2}: the most a/b can be, for a batch verifier at the floor",
+            naive / floor
+        );
     }
     0
 }
