@@ -1028,6 +1028,47 @@ mod tests {
     }
 
     #[test]
+    fn read_ahead_delivers_every_line_in_order_and_stops_when_asked() {
+        let text: String = (1..=10).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        let reader = || LinesReader::new(std::io::Cursor::new(text.clone().into_bytes()), "x");
+        // Every line, in order, with its offset, in chunks of 3.
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        read_ahead(reader(), 3, |lines, error| {
+            assert!(error.is_none());
+            sizes.push(lines.len());
+            seen.extend(lines);
+            true
+        });
+        assert_eq!(sizes, [3, 3, 3, 1]);
+        for (i, line) in seen.iter().enumerate() {
+            assert_eq!(line.number, i as u64 + 1);
+            let start = line.offset as usize;
+            assert_eq!(
+                &text.as_bytes()[start..start + line.bytes.len()],
+                &line.bytes[..]
+            );
+        }
+        // A consumer that stops early ends the reading thread too (no deadlock).
+        let mut calls = 0;
+        read_ahead(reader(), 3, |_, _| {
+            calls += 1;
+            false
+        });
+        assert_eq!(calls, 1);
+        // A read error arrives with the lines before it, and nothing after.
+        let truncated = LinesReader::new(std::io::Cursor::new(b"{}\n{}\n{}".to_vec()), "x");
+        let mut chunks = Vec::new();
+        read_ahead(truncated, 5, |lines, error| {
+            chunks.push((lines.len(), error.map(|e| e.to_string())));
+            true
+        });
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].0, 2);
+        assert!(chunks[0].1.as_deref().unwrap_or("").contains("line 3"));
+    }
+
+    #[test]
     fn lines_reader_rejects_truncation_and_names_line() {
         let data = b"{\"credentials\":[]}\n\n{\"credentials\":[]}".to_vec();
         let mut reader = LinesReader::new(std::io::Cursor::new(data), "x.jsonl");
