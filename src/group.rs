@@ -33,6 +33,14 @@ pub fn pedersen_h() -> &'static RistrettoPoint {
     H.get_or_init(|| derive_generator(H_LABEL))
 }
 
+/// Decompresses a ristretto255 encoding (`None` if it is not canonical). Every decoder goes
+/// through this one non-inlined copy, and so does `saylau bench`'s floor, so that the floor and
+/// the verifier run the same machine code (spec `batch.md` §7).
+#[inline(never)]
+pub fn decompress(bytes: &CompressedRistretto) -> Option<RistrettoPoint> {
+    bytes.decompress()
+}
+
 /// A decoded ristretto255 point together with its canonical encoding.
 ///
 /// Equality compares encodings (ristretto encodings are canonical, so this is point equality).
@@ -58,7 +66,7 @@ impl GroupElement {
             found: bytes.len(),
         })?;
         let bytes = CompressedRistretto(array);
-        let point = bytes.decompress().ok_or(DecodeError::NonCanonicalPoint)?;
+        let point = decompress(&bytes).ok_or(DecodeError::NonCanonicalPoint)?;
         Ok(Self { bytes, point })
     }
 

@@ -535,10 +535,10 @@ fn check_ballots(
 /// default ballot). Spec `batch.md` §4.6.
 pub const BATCH: usize = 256;
 
-/// Ballot lines read, decoded and checked together: enough batches to keep every thread busy,
-/// few enough that memory does not depend on the size of the record.
-fn chunk_lines() -> usize {
-    rayon::current_num_threads().max(1) * 4 * BATCH
+/// Ballot lines read, decoded and checked together: two batches per thread keep every thread
+/// busy (the next chunk is read meanwhile), and memory does not depend on the size of the record.
+pub fn chunk_lines() -> usize {
+    rayon::current_num_threads().max(1) * 2 * BATCH
 }
 
 /// What the ballot checks need from the election (verified by checks 2–5).

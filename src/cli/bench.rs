@@ -172,7 +172,7 @@ fn verify(args: VerifyBenchArgs) -> i32 {
 /// Runs the verifier's ballot pipeline over the workload's lines; seconds, or an error if
 /// any check failed.
 fn pipeline(workload: &Workload, mode: Mode) -> Result<f64, ()> {
-    let chunk = rayon::current_num_threads() * 4 * saylau::verify::BATCH;
+    let chunk = saylau::verify::chunk_lines();
     let mut chunks = Vec::new();
     let mut lines = workload.numbered_lines();
     while !lines.is_empty() {
@@ -212,7 +212,7 @@ fn floor(workload: &Workload) -> Result<f64, ()> {
     let started = Instant::now();
     let mut decoded = 0usize;
     for compressed in &encoded {
-        if compressed.decompress().is_some() {
+        if saylau::group::decompress(compressed).is_some() {
             decoded += 1;
         }
     }
