@@ -134,7 +134,7 @@ impl DisjunctiveProof {
     }
 
     /// Checks the challenge shares and emits, per branch `j`, the equations
-    /// `v_j·G − a_j − c_j·α = 0` and `v_j·K − b_j − c_j·β + c_j·(low+j)·G = 0`.
+    /// `v_j·G − a_j − c_j·α = 0` and `v_j·K − b_j − c_j·β + c_j·(low+j)·G = 0`, each negated.
     /// Spec `proofs.md` §4.3.
     pub fn equations<'c>(
         &self,
@@ -149,21 +149,24 @@ impl DisjunctiveProof {
         self.check_challenges(transcript, key, &ciphertext, low, high)?;
         let (mut g, mut k, mut alpha, mut beta) =
             (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
+        // Each equation is emitted negated (a_j + c_j·α − v_j·G = 0, …), which holds exactly
+        // when it does: the commitments then take the weights themselves, and the only
+        // negations are those of the four sums (proofs.md §4.3).
         for (value, branch) in (low..=high).zip(&self.branches) {
             let w1 = sink.weight();
             let w2 = sink.weight();
             let w2_challenge = w2 * branch.challenge;
-            g += w1 * branch.response;
+            g -= w1 * branch.response;
             match value {
                 0 => {}
-                1 => g += w2_challenge,
-                _ => g += w2_challenge * Scalar::from(value),
+                1 => g -= w2_challenge,
+                _ => g -= w2_challenge * Scalar::from(value),
             }
-            k += w2 * branch.response;
-            alpha -= w1 * branch.challenge;
-            beta -= w2_challenge;
-            sink.add(-w1, Base::Point(branch.a.point()));
-            sink.add(-w2, Base::Point(branch.b.point()));
+            k -= w2 * branch.response;
+            alpha += w1 * branch.challenge;
+            beta += w2_challenge;
+            sink.add(w1, Base::Point(branch.a.point()));
+            sink.add(w2, Base::Point(branch.b.point()));
         }
         sink.add(g, Base::G);
         sink.add(k, Base::Key(key.element()));
