@@ -50,8 +50,9 @@ impl Cursor<'_> {
         found
     }
 
-    /// `"<64 lower-case hex digits>"`.
-    fn hex32(&mut self) -> Option<[u8; 32]> {
+    /// `key` then `"<64 lower-case hex digits>"`: one field of the line, and the text before it.
+    fn hex32(&mut self, key: &[u8]) -> Option<[u8; 32]> {
+        self.literal(key)?;
         self.literal(b"\"")?;
         let text = self.bytes.get(self.at..self.at + 64)?;
         self.at += 64;
@@ -59,12 +60,14 @@ impl Cursor<'_> {
         decode_hex32(text).ok()
     }
 
-    fn element(&mut self) -> Option<GroupElement> {
-        GroupElement::decode(&self.hex32()?).ok()
+    /// `key` then a point.
+    fn element(&mut self, key: &[u8]) -> Option<GroupElement> {
+        GroupElement::decode(&self.hex32(key)?).ok()
     }
 
-    fn scalar(&mut self) -> Option<Scalar> {
-        decode_scalar(self.hex32()?).ok()
+    /// `key` then a scalar.
+    fn scalar(&mut self, key: &[u8]) -> Option<Scalar> {
+        decode_scalar(self.hex32(key)?).ok()
     }
 
     /// `[item,item,…]`, possibly empty.
@@ -88,18 +91,13 @@ impl Cursor<'_> {
     }
 
     fn ballot_line(&mut self) -> Option<BallotLine> {
-        self.literal(b"{\"tracking_code\":")?;
-        let tracking_code = self.hex32()?;
-        self.literal(b",\"ballot_hash\":")?;
-        let ballot_hash = self.hex32()?;
-        self.literal(b",\"ballot\":{\"body\":{\"credential\":")?;
-        let credential = self.element()?;
+        let tracking_code = self.hex32(b"{\"tracking_code\":")?;
+        let ballot_hash = self.hex32(b",\"ballot_hash\":")?;
+        let credential = self.element(b",\"ballot\":{\"body\":{\"credential\":")?;
         self.literal(b",\"contests\":")?;
         let contests = self.list(4, Self::contest)?;
-        self.literal(b"},\"signature\":{\"commitment\":")?;
-        let commitment = self.element()?;
-        self.literal(b",\"response\":")?;
-        let response = self.scalar()?;
+        let commitment = self.element(b"},\"signature\":{\"commitment\":")?;
+        let response = self.scalar(b",\"response\":")?;
         self.literal(b"}}}")?;
         Some(BallotLine {
             tracking_code,
@@ -130,10 +128,8 @@ impl Cursor<'_> {
     }
 
     fn option(&mut self) -> Option<EncryptedOption> {
-        self.literal(b"{\"ciphertext\":{\"alpha\":")?;
-        let alpha = self.element()?;
-        self.literal(b",\"beta\":")?;
-        let beta = self.element()?;
+        let alpha = self.element(b"{\"ciphertext\":{\"alpha\":")?;
+        let beta = self.element(b",\"beta\":")?;
         self.literal(b"},\"proof\":")?;
         let proof = self.proof()?;
         self.literal(b"}")?;
@@ -150,12 +146,9 @@ impl Cursor<'_> {
             self.literal(b"}")?;
             ValueProof::Disjunctive(DisjunctiveProof { branches })
         } else {
-            self.literal(b"{\"exact\":{\"commit_g\":")?;
-            let commit_g = self.element()?;
-            self.literal(b",\"commit_b\":")?;
-            let commit_b = self.element()?;
-            self.literal(b",\"response\":")?;
-            let response = self.scalar()?;
+            let commit_g = self.element(b"{\"exact\":{\"commit_g\":")?;
+            let commit_b = self.element(b",\"commit_b\":")?;
+            let response = self.scalar(b",\"response\":")?;
             self.literal(b"}")?;
             ValueProof::Exact(EqualityProof {
                 commit_g,
@@ -168,14 +161,10 @@ impl Cursor<'_> {
     }
 
     fn branch(&mut self) -> Option<Branch> {
-        self.literal(b"{\"a\":")?;
-        let a = self.element()?;
-        self.literal(b",\"b\":")?;
-        let b = self.element()?;
-        self.literal(b",\"challenge\":")?;
-        let challenge = self.scalar()?;
-        self.literal(b",\"response\":")?;
-        let response = self.scalar()?;
+        let a = self.element(b"{\"a\":")?;
+        let b = self.element(b",\"b\":")?;
+        let challenge = self.scalar(b",\"challenge\":")?;
+        let response = self.scalar(b",\"response\":")?;
         self.literal(b"}")?;
         Some(Branch {
             a,
