@@ -342,14 +342,14 @@ impl TallyAccumulator {
     /// `offset`: its credential and its option ciphertexts in manifest order
     /// ([`crate::ballot::BallotBody::ciphertexts`]). The ballot's shape must already have been
     /// checked against the manifest.
-    pub fn add(
+    pub fn add<'c>(
         &mut self,
         number: u64,
         offset: u64,
         credential: &[u8; 32],
-        ciphertexts: &[Ciphertext],
+        ciphertexts: impl IntoIterator<Item = &'c Ciphertext>,
     ) {
-        self.add_ciphertexts(ciphertexts.iter(), false);
+        self.add_ciphertexts(ciphertexts, false);
         let added = AddedLine { number, offset };
         if let Some(previous) = self.latest.insert(*credential, added) {
             self.superseded.push((previous, *credential));
@@ -358,18 +358,13 @@ impl TallyAccumulator {
 
     /// Adds [`add`](Self::add)'s arguments taken from a decoded ballot.
     pub fn add_ballot(&mut self, number: u64, offset: u64, ballot: &Ballot) {
-        let ciphertexts: Vec<Ciphertext> = ballot.body.ciphertexts().copied().collect();
-        self.add(
-            number,
-            offset,
-            ballot.body.credential.as_bytes(),
-            &ciphertexts,
-        );
+        let credential = ballot.body.credential.as_bytes();
+        self.add(number, offset, credential, ballot.body.ciphertexts());
     }
 
     fn add_ciphertexts<'c>(
         &mut self,
-        ciphertexts: impl Iterator<Item = &'c Ciphertext>,
+        ciphertexts: impl IntoIterator<Item = &'c Ciphertext>,
         subtract: bool,
     ) {
         for (sum, ciphertext) in self.sums.iter_mut().flatten().zip(ciphertexts) {
