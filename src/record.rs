@@ -427,6 +427,24 @@ impl LinesReader<std::io::BufReader<fs::File>> {
     }
 }
 
+impl LinesReader<std::io::BufReader<HashedFile>> {
+    /// Opens `dir/name`, hashing the file as its lines are read (spec `record.md` §2), so that
+    /// the bytes checked line by line are the bytes hashed; the hash is [`Self::file_hash`].
+    pub fn open_hashed(dir: &Path, name: &str) -> Result<Self, RecordError> {
+        let file = HashedFile::open(dir, name)?;
+        Ok(Self::new(
+            std::io::BufReader::with_capacity(1 << 20, file),
+            name,
+        ))
+    }
+
+    /// The file hash of every byte read, once the last line was read: an error if the file
+    /// changed length while it was read.
+    pub fn file_hash(self) -> Result<Hash, RecordError> {
+        self.reader.into_inner().finish()
+    }
+}
+
 impl<R: BufRead> LinesReader<R> {
     /// Wraps a reader; `file` names it in errors.
     pub fn new(reader: R, file: &str) -> Self {
@@ -550,32 +568,39 @@ pub fn read_chunk<R: BufRead>(
 /// Reads `reader` in chunks of `count` lines on a thread of its own, one chunk ahead of
 /// `consume`, so that reading the next chunk overlaps checking this one. `consume` gets each
 /// chunk with the read error that ended it, if any, and returns whether to go on; it is not
-/// called again after an empty chunk or an error.
+/// called again after an empty chunk or an error. Returns the reader, and whether it was read to
+/// its end with no error.
 pub fn read_ahead<R: BufRead + Send>(
     mut reader: LinesReader<R>,
     count: usize,
     mut consume: impl FnMut(Vec<RawLine>, Option<RecordError>) -> bool,
-) {
+) -> (LinesReader<R>, bool) {
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel(0);
-        scope.spawn(move || loop {
+        let producer = scope.spawn(move || loop {
             let (lines, error) = read_chunk(&mut reader, count);
-            let last = lines.is_empty() || error.is_some();
+            let end = lines.is_empty() && error.is_none();
+            let last = end || error.is_some();
             // A closed channel means the consumer stopped early.
             if sender.send((lines, error)).is_err() || last {
-                return;
+                return (reader, end);
             }
         });
-        for (lines, error) in receiver {
+        for (lines, error) in receiver.iter() {
             if lines.is_empty() && error.is_none() {
-                return;
+                break;
             }
             let last = error.is_some();
             if !consume(lines, error) || last {
-                return;
+                break;
             }
         }
-    });
+        // Dropping the receiver stops a producer that is still reading.
+        drop(receiver);
+        producer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// Decodes one line of `ballots.jsonl`. A line in saylau's own compact form takes the strict
@@ -774,7 +799,7 @@ pub fn decryption_file_name(index: u32) -> String {
 
 /// A file opened for reading, hashed as it is read: the file hash of the bytes read, checked
 /// against the length the file had when opened.
-struct HashedFile {
+pub struct HashedFile {
     name: String,
     file: fs::File,
     hasher: FileHasher,
@@ -782,14 +807,20 @@ struct HashedFile {
     read: u64,
 }
 
-/// The file hash of `record.md` §2, fed incrementally.
+/// Blocks handed to the thread pool and not yet folded into the outer hash, at most: bounds the
+/// memory of a reader that runs ahead of the pool to this many 1 MiB blocks.
+const PENDING_BLOCKS: usize = 8;
+
+/// The file hash of `record.md` §2, fed incrementally. A large file's full blocks are hashed on
+/// the rayon pool while the caller reads on, and their hashes are taken back in order.
 enum FileHasher {
     /// A file of up to [`FILE_BLOCK`] bytes: `TH("saylau/v1/file", [bytes])`.
     Whole(sha3::Sha3_256),
-    /// A larger file: the outer hash and the block being filled.
+    /// A larger file: the outer hash, the block being filled, and the hashes on their way.
     Blocks {
         outer: sha3::Sha3_256,
         block: Vec<u8>,
+        pending: std::collections::VecDeque<std::sync::mpsc::Receiver<Hash>>,
     },
 }
 
@@ -800,6 +831,7 @@ impl FileHasher {
             return Self::Blocks {
                 outer: blocks_hasher(length),
                 block: Vec::with_capacity(FILE_BLOCK),
+                pending: Default::default(),
             };
         }
         // Same bytes as tagged_hash("saylau/v1/file", [content]).
@@ -811,59 +843,77 @@ impl FileHasher {
         Self::Whole(hasher)
     }
 
-    fn update(&mut self, mut bytes: &[u8]) {
+    fn update(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
         use sha3::Digest;
         match self {
             Self::Whole(hasher) => hasher.update(bytes),
-            Self::Blocks { outer, block } => {
+            Self::Blocks {
+                outer,
+                block,
+                pending,
+            } => {
                 while !bytes.is_empty() {
                     let take = bytes.len().min(FILE_BLOCK - block.len());
                     block.extend_from_slice(&bytes[..take]);
                     bytes = &bytes[take..];
                     if block.len() == FILE_BLOCK {
-                        outer.update(block_hash(block));
-                        block.clear();
+                        let full = std::mem::replace(block, Vec::with_capacity(FILE_BLOCK));
+                        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+                        rayon::spawn(move || {
+                            // The receiver is gone only if the hasher was dropped unfinished.
+                            let _ = sender.send(block_hash(&full));
+                        });
+                        pending.push_back(receiver);
+                        while pending.len() > PENDING_BLOCKS {
+                            take_block_hash(outer, pending)?;
+                        }
                     }
                 }
             }
         }
+        Ok(())
     }
 
-    /// Whole blocks at once, hashed in parallel; only at a block boundary.
-    fn update_blocks(&mut self, bytes: &[u8]) {
+    fn finish(self) -> std::io::Result<Hash> {
         use sha3::Digest;
         match self {
-            Self::Blocks { outer, block } if block.is_empty() => {
-                let hashes: Vec<Hash> = bytes.par_chunks(FILE_BLOCK).map(block_hash).collect();
-                for (hash, chunk) in hashes.iter().zip(bytes.chunks(FILE_BLOCK)) {
-                    if chunk.len() == FILE_BLOCK {
-                        outer.update(hash);
-                    } else {
-                        // A last, partial block: kept so that finish() hashes it.
-                        block.extend_from_slice(chunk);
-                    }
+            Self::Whole(hasher) => Ok(hasher.finalize().into()),
+            Self::Blocks {
+                mut outer,
+                block,
+                mut pending,
+            } => {
+                while !pending.is_empty() {
+                    take_block_hash(&mut outer, &mut pending)?;
                 }
-            }
-            _ => self.update(bytes),
-        }
-    }
-
-    fn finish(self) -> Hash {
-        use sha3::Digest;
-        match self {
-            Self::Whole(hasher) => hasher.finalize().into(),
-            Self::Blocks { mut outer, block } => {
                 if !block.is_empty() {
                     outer.update(block_hash(&block));
                 }
-                outer.finalize().into()
+                Ok(outer.finalize().into())
             }
         }
     }
 }
 
+/// Folds the oldest pending block hash into the outer hash, waiting for it.
+fn take_block_hash(
+    outer: &mut sha3::Sha3_256,
+    pending: &mut std::collections::VecDeque<std::sync::mpsc::Receiver<Hash>>,
+) -> std::io::Result<()> {
+    if let Some(receiver) = pending.pop_front() {
+        // Only a job that ended without sending (a panic, which rayon turns into an abort)
+        // leaves the channel empty.
+        let hash = receiver
+            .recv()
+            .map_err(|_| std::io::Error::other("a block of the file was not hashed"))?;
+        sha3::Digest::update(outer, hash);
+    }
+    Ok(())
+}
+
 impl HashedFile {
-    fn open(dir: &Path, name: &str) -> Result<Self, RecordError> {
+    /// Opens `dir/name` for hashed reading.
+    pub fn open(dir: &Path, name: &str) -> Result<Self, RecordError> {
         let path = dir.join(name);
         let length = regular_file_metadata(&path, name)?.len();
         let file = fs::File::open(&path).map_err(|e| RecordError::io(name, e))?;
@@ -876,72 +926,64 @@ impl HashedFile {
         })
     }
 
-    /// Reads the rest of the file, hashing whole blocks in parallel.
-    fn read_to_end(&mut self) -> Result<(), RecordError> {
-        use std::io::Read;
-        const BLOCKS_AT_ONCE: usize = 8;
-        // A small file needs no more than its length; a large one, a few blocks at a time.
-        let size = (FILE_BLOCK * BLOCKS_AT_ONCE).min(self.length.max(1) as usize);
-        let mut buffer = vec![0u8; size];
-        loop {
-            let mut filled = 0;
-            while filled < buffer.len() {
-                match self.file.read(&mut buffer[filled..]) {
-                    Ok(0) => break,
-                    Ok(read) => filled += read,
-                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(error) => return Err(RecordError::io(&self.name, error)),
-                }
-            }
-            if filled == 0 {
-                return Ok(());
-            }
-            self.hasher.update_blocks(&buffer[..filled]);
-            self.read += filled as u64;
-        }
-    }
-
-    /// The file hash, once every byte was read.
-    fn finish(self) -> Result<Hash, RecordError> {
+    /// The file hash, once every byte was read: an error if the file's length changed since
+    /// it was opened.
+    pub fn finish(self) -> Result<Hash, RecordError> {
         if self.read != self.length {
             return Err(RecordError::io(
                 &self.name,
                 std::io::Error::other("file changed while being hashed"),
             ));
         }
-        Ok(self.hasher.finish())
+        self.hasher
+            .finish()
+            .map_err(|error| RecordError::io(&self.name, error))
     }
 }
 
 impl std::io::Read for HashedFile {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
         let read = self.file.read(buffer)?;
-        self.hasher.update(&buffer[..read]);
+        self.hasher.update(&buffer[..read])?;
         self.read += read as u64;
         Ok(read)
     }
 }
 
 /// Streams a file through the file hash without holding it in memory; a large file's blocks
-/// are hashed in parallel, a few at a time.
+/// are hashed in parallel.
 pub fn hash_file(dir: &Path, name: &str) -> Result<Hash, RecordError> {
-    let mut file = HashedFile::open(dir, name)?;
-    file.read_to_end()?;
-    file.finish()
+    let mut file = std::io::BufReader::with_capacity(FILE_BLOCK, HashedFile::open(dir, name)?);
+    std::io::copy(&mut file, &mut std::io::sink()).map_err(|e| RecordError::io(name, e))?;
+    file.into_inner().finish()
 }
 
 impl RecordIndex {
     /// Hashes the record's files and chains them (spec `record.md` §4):
     /// `root₀ = H("saylau/v1/record")`, `rootᵢ = H("saylau/v1/record-link", rootᵢ₋₁, nameᵢ, hashᵢ)`.
     pub fn compute(dir: &Path) -> Result<Self, RecordError> {
+        let files = indexed_files(dir)?
+            .into_iter()
+            .map(|name| {
+                Ok(FileEntry {
+                    hash: hash_file(dir, &name)?,
+                    name,
+                })
+            })
+            .collect::<Result<_, RecordError>>()?;
+        Ok(Self::chain(files))
+    }
+
+    /// Chains files already hashed, in chain order (spec `record.md` §4).
+    pub fn chain(files: Vec<FileEntry>) -> Self {
         let mut root = tagged_hash("saylau/v1/record", &[]);
-        let mut files = Vec::new();
-        for name in indexed_files(dir)? {
-            let hash = hash_file(dir, &name)?;
-            root = tagged_hash("saylau/v1/record-link", &[&root, name.as_bytes(), &hash]);
-            files.push(FileEntry { name, hash });
+        for file in &files {
+            root = tagged_hash(
+                "saylau/v1/record-link",
+                &[&root, file.name.as_bytes(), &file.hash],
+            );
         }
-        Ok(Self { files, root })
+        Self { files, root }
     }
 }
 
@@ -986,6 +1028,8 @@ mod tests {
             3 * block,
             8 * block + 5,
             9 * block,
+            // More blocks than may wait for the pool at once.
+            (PENDING_BLOCKS + 3) * block + 7,
         ] {
             let bytes: Vec<u8> = (0..length).map(|i| (i % 251) as u8).collect();
             let expected = file_hash_by_the_spec(&bytes);
@@ -1013,6 +1057,46 @@ mod tests {
     }
 
     #[test]
+    fn a_lines_reader_hashes_what_it_reads() {
+        let dir = std::env::temp_dir().join(format!("saylau-lines-hash-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        for length in [10, FILE_BLOCK - 3, 3 * FILE_BLOCK + 100] {
+            // Lines of 100 bytes, the last one cut to fit, all ending in a line feed.
+            let mut bytes: Vec<u8> = (0..length)
+                .map(|i| {
+                    if i % 100 == 99 {
+                        b'\n'
+                    } else {
+                        b'a' + (i % 26) as u8
+                    }
+                })
+                .collect();
+            *bytes.last_mut().unwrap() = b'\n';
+            fs::write(dir.join("x.jsonl"), &bytes).unwrap();
+            let reader = LinesReader::open_hashed(&dir, "x.jsonl").unwrap();
+            let mut lines = 0;
+            let (reader, read_to_end) = read_ahead(reader, 1000, |chunk, error| {
+                assert!(error.is_none());
+                lines += chunk.len();
+                true
+            });
+            assert!(read_to_end);
+            assert_eq!(lines, length.div_ceil(100), "{length} bytes");
+            assert_eq!(
+                reader.file_hash().unwrap(),
+                file_hash(&bytes),
+                "{length} bytes"
+            );
+        }
+        // A reader stopped before the end has not seen the whole file.
+        let reader = LinesReader::open_hashed(&dir, "x.jsonl").unwrap();
+        let (reader, read_to_end) = read_ahead(reader, 10, |_, _| false);
+        assert!(!read_to_end);
+        assert!(reader.file_hash().is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn credentials_are_hashed_as_they_are_streamed() {
         let dir = std::env::temp_dir().join(format!("saylau-creds-test-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
@@ -1034,13 +1118,14 @@ mod tests {
         // Every line, in order, with its offset, in chunks of 3.
         let mut seen = Vec::new();
         let mut sizes = Vec::new();
-        read_ahead(reader(), 3, |lines, error| {
+        let (_, read_to_end) = read_ahead(reader(), 3, |lines, error| {
             assert!(error.is_none());
             sizes.push(lines.len());
             seen.extend(lines);
             true
         });
         assert_eq!(sizes, [3, 3, 3, 1]);
+        assert!(read_to_end);
         for (i, line) in seen.iter().enumerate() {
             assert_eq!(line.number, i as u64 + 1);
             let start = line.offset as usize;
@@ -1051,18 +1136,20 @@ mod tests {
         }
         // A consumer that stops early ends the reading thread too (no deadlock).
         let mut calls = 0;
-        read_ahead(reader(), 3, |_, _| {
+        let (_, read_to_end) = read_ahead(reader(), 3, |_, _| {
             calls += 1;
             false
         });
         assert_eq!(calls, 1);
+        assert!(!read_to_end);
         // A read error arrives with the lines before it, and nothing after.
         let truncated = LinesReader::new(std::io::Cursor::new(b"{}\n{}\n{}".to_vec()), "x");
         let mut chunks = Vec::new();
-        read_ahead(truncated, 5, |lines, error| {
+        let (_, read_to_end) = read_ahead(truncated, 5, |lines, error| {
             chunks.push((lines.len(), error.map(|e| e.to_string())));
             true
         });
+        assert!(!read_to_end);
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].0, 2);
         assert!(chunks[0].1.as_deref().unwrap_or("").contains("line 3"));

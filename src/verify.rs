@@ -15,13 +15,15 @@ use crate::group::GroupElement;
 use crate::manifest::Manifest;
 use crate::proofs::SchnorrProof;
 use crate::record::{
-    self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, RawLine, RecordError, RecordIndex,
+    self, BallotLine, ChallengedLine, ElectionInfo, FileEntry, LinesReader, RawLine, RecordError,
+    RecordIndex,
 };
 use crate::results::Results;
 use crate::tally::{DecryptionShare, EncryptedTally};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
 use std::path::Path;
 
 /// The numbered checks (spec `verifier.md` §2).
@@ -198,6 +200,8 @@ struct Context {
     key: PublicKey,
     ceremony: CeremonyRecord,
     listed: HashSet<[u8; 32]>,
+    /// The file hash of `credentials.json`, computed as check 4 streamed it.
+    credentials_hash: Hash,
 }
 
 /// What a trustee runs before decrypting (spec `ceremony.md` §14.6): checks 2–12 over the record as it
@@ -225,18 +229,18 @@ pub fn verify_for_decryption(dir: &Path, options: Options) -> Result<EncryptedTa
 
 /// Verifies the record in `dir`.
 pub fn verify_record(dir: &Path, options: Options) -> Report {
-    // Check 1 hashes every file, all of `ballots.jsonl` included: one SHA3 stream that no other
-    // check needs, so it runs on its own thread while checks 2–15 run on the others.
+    // Check 1 hashes every file. The two files that grow with the election are hashed by the
+    // checks that stream them (credentials by check 4, ballots by checks 6–10), so each is read
+    // once and check 1 covers the very bytes that were checked; the other files are hashed on a
+    // thread of their own meanwhile.
     let (mut report, mut index) = std::thread::scope(|scope| {
-        let index = scope.spawn(|| {
-            let mut index = Report::new();
-            check_index(dir, &mut index);
-            index
-        });
-        let report = verify_after_index(dir, options);
-        let index = index
+        let others = scope.spawn(|| hash_indexed_files(dir, STREAMED));
+        let (report, streamed) = verify_after_index(dir, options);
+        let others = others
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut index = Report::new();
+        check_index(dir, others, streamed, &mut index);
         (report, index)
     });
     *report.check(1) = index.check(1).clone();
@@ -245,70 +249,122 @@ pub fn verify_record(dir: &Path, options: Options) -> Report {
     report
 }
 
-/// Checks 2–15.
-fn verify_after_index(dir: &Path, options: Options) -> Report {
+/// The files whose hashes check 1 takes from the checks that stream them.
+const STREAMED: [&str; 2] = [record::CREDENTIALS, record::BALLOTS];
+
+/// A file hash as check 1 gets it, or why it could not be computed.
+type FileHashResult = Result<Hash, String>;
+
+/// The record's indexed files in chain order, each hashed unless it is one of `skip`.
+fn hash_indexed_files(
+    dir: &Path,
+    skip: [&str; 2],
+) -> Result<Vec<(String, Option<FileHashResult>)>, String> {
+    let names = record::indexed_files(dir).map_err(|e| e.to_string())?;
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let hash = (!skip.contains(&name.as_str()))
+                .then(|| record::hash_file(dir, &name).map_err(|e| e.to_string()));
+            (name, hash)
+        })
+        .collect())
+}
+
+/// Checks 2–15, and the file hashes computed on the way (`credentials.json`, `ballots.jsonl`)
+/// for check 1.
+fn verify_after_index(
+    dir: &Path,
+    options: Options,
+) -> (Report, Vec<(&'static str, FileHashResult)>) {
     let mut report = Report::new();
+    let mut streamed = Vec::new();
     let Some(context) = check_election(dir, &mut report) else {
-        return report;
+        return (report, streamed);
     };
-    let cast_hashes = check_ballots(dir, &context, options, &mut report);
+    streamed.push((record::CREDENTIALS, Ok(context.credentials_hash)));
+    let (cast_hashes, ballots_hash) = check_and_hash_ballots(dir, &context, options, &mut report);
+    if let Some(hash) = ballots_hash {
+        streamed.push((record::BALLOTS, hash));
+    }
     check_challenged(dir, &context, cast_hashes.as_ref(), &mut report);
     let tally = cast_hashes
         .and_then(|(_, accumulator)| check_tally(dir, &context, accumulator, &mut report));
     if let Some(tally) = tally {
         check_decryption(dir, &context, &tally, &mut report);
     }
-    report
+    (report, streamed)
 }
 
-/// Check 1: `record.json` lists exactly the record's files with their hashes and root.
-fn check_index(dir: &Path, report: &mut Report) {
+/// Check 1: `record.json` lists exactly the record's files with their hashes and root. `files`
+/// are the indexed files with their hashes, except those in `streamed` (hashed by the checks that
+/// read them) and any that were not streamed after all, which are hashed here.
+fn check_index(
+    dir: &Path,
+    files: Result<Vec<(String, Option<FileHashResult>)>, String>,
+    streamed: Vec<(&'static str, FileHashResult)>,
+    report: &mut Report,
+) {
     let published: RecordIndex = match record::read_json(dir, record::INDEX) {
         Ok((index, _)) => index,
         Err(error) => return report.fail(1, record::INDEX, error.to_string()),
     };
     report.record_root = Some(hex::encode(published.root));
-    match RecordIndex::compute(dir) {
-        Err(error) => report.fail(1, "record", error.to_string()),
-        Ok(actual) => {
-            for entry in &actual.files {
-                match published.files.iter().find(|f| f.name == entry.name) {
-                    None => report.fail(1, &entry.name, "file is not listed in record.json"),
-                    Some(listed) if listed.hash != entry.hash => {
-                        report.fail(1, &entry.name, "file hash differs from record.json")
-                    }
-                    Some(_) => {}
-                }
-            }
-            for listed in &published.files {
-                if !actual.files.iter().any(|f| f.name == listed.name) {
-                    report.fail(1, &listed.name, "listed in record.json but missing");
-                }
-            }
-            // Each indexed file once, in chain order: one record, one index file.
-            let same_list = published.files.len() == actual.files.len()
-                && published
-                    .files
-                    .iter()
-                    .zip(&actual.files)
-                    .all(|(listed, entry)| listed.name == entry.name);
-            if !same_list && report.check(1).status != Status::Failed {
-                report.fail(
-                    1,
-                    "record.json: files",
-                    "must list each indexed file once, in chain order",
-                );
-            }
-            if actual.root != published.root && report.check(1).status != Status::Failed {
-                report.fail(
-                    1,
-                    "record.json: root",
-                    "the root is not the chain of the listed hashes",
-                );
-            }
-            report.item(1, actual.files.len() as u64);
+    let files = match files {
+        Ok(files) => files,
+        Err(error) => return report.fail(1, "record", error),
+    };
+    let mut entries = Vec::with_capacity(files.len());
+    for (name, hash) in files {
+        let hash =
+            hash.unwrap_or_else(
+                || match streamed.iter().find(|(streamed, _)| *streamed == name) {
+                    Some((_, hash)) => hash.clone(),
+                    None => record::hash_file(dir, &name).map_err(|e| e.to_string()),
+                },
+            );
+        match hash {
+            Ok(hash) => entries.push(FileEntry { name, hash }),
+            Err(error) => return report.fail(1, name, error),
         }
     }
+    let actual = RecordIndex::chain(entries);
+    for entry in &actual.files {
+        match published.files.iter().find(|f| f.name == entry.name) {
+            None => report.fail(1, &entry.name, "file is not listed in record.json"),
+            Some(listed) if listed.hash != entry.hash => {
+                report.fail(1, &entry.name, "file hash differs from record.json")
+            }
+            Some(_) => {}
+        }
+    }
+    for listed in &published.files {
+        if !actual.files.iter().any(|f| f.name == listed.name) {
+            report.fail(1, &listed.name, "listed in record.json but missing");
+        }
+    }
+    // Each indexed file once, in chain order: one record, one index file.
+    let same_list = published.files.len() == actual.files.len()
+        && published
+            .files
+            .iter()
+            .zip(&actual.files)
+            .all(|(listed, entry)| listed.name == entry.name);
+    if !same_list && report.check(1).status != Status::Failed {
+        report.fail(
+            1,
+            "record.json: files",
+            "must list each indexed file once, in chain order",
+        );
+    }
+    if actual.root != published.root && report.check(1).status != Status::Failed {
+        report.fail(
+            1,
+            "record.json: root",
+            "the root is not the chain of the listed hashes",
+        );
+    }
+    report.item(1, actual.files.len() as u64);
 }
 
 /// Check 4 on the encodings of `credentials.json`: each a credential
@@ -450,8 +506,12 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
         key: ceremony.joint_key,
         ceremony,
         listed,
+        credentials_hash,
     })
 }
+
+/// What the ballot stage hands on: every cast ballot hash and the tally accumulator.
+type CastBallots = (HashSet<Hash>, TallyAccumulator);
 
 /// Checks 6–10 over `ballots.jsonl`, streamed in chunks; returns every cast ballot hash and the
 /// tally accumulator (None if the file could not be read to the end).
@@ -460,17 +520,49 @@ fn check_ballots(
     context: &Context,
     options: Options,
     report: &mut Report,
-) -> Option<(HashSet<Hash>, TallyAccumulator)> {
-    let reader = match LinesReader::open(dir, record::BALLOTS, false) {
-        Ok(Some(reader)) => reader,
-        Ok(None) => {
-            report.fail(6, record::BALLOTS, "missing");
-            return None;
+) -> Option<CastBallots> {
+    match LinesReader::open(dir, record::BALLOTS, false) {
+        Ok(reader) => check_ballot_lines(reader, context, options, report).0,
+        Err(error) => {
+            report.fail(6, record::BALLOTS, error.to_string());
+            None
+        }
+    }
+}
+
+/// [`check_ballots`], hashing `ballots.jsonl` as it is read: also returns its file hash for
+/// check 1 if the file was read to its end, so that the file is read once and check 1 covers
+/// exactly the bytes checks 6–10 checked (spec `verifier.md` §2, check 1).
+fn check_and_hash_ballots(
+    dir: &Path,
+    context: &Context,
+    options: Options,
+    report: &mut Report,
+) -> (Option<CastBallots>, Option<Result<Hash, String>>) {
+    match LinesReader::open_hashed(dir, record::BALLOTS) {
+        Ok(reader) => {
+            let (cast, reader) = check_ballot_lines(Some(reader), context, options, report);
+            let hash = reader.map(|reader| reader.file_hash().map_err(|e| e.to_string()));
+            (cast, hash)
         }
         Err(error) => {
             report.fail(6, record::BALLOTS, error.to_string());
-            return None;
+            (None, None)
         }
+    }
+}
+
+/// Checks 6–10 over the lines of `reader`; returns what [`check_ballots`] returns, and the reader
+/// if it was read to its end.
+fn check_ballot_lines<R: BufRead + Send>(
+    reader: Option<LinesReader<R>>,
+    context: &Context,
+    options: Options,
+    report: &mut Report,
+) -> (Option<CastBallots>, Option<LinesReader<R>>) {
+    let Some(reader) = reader else {
+        report.fail(6, record::BALLOTS, "missing");
+        return (None, None);
     };
     let progress = options.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -494,7 +586,7 @@ fn check_ballots(
     for id in 6..=10 {
         report.item(id, 0);
     }
-    record::read_ahead(reader, chunk, |raw, read_error| {
+    let (reader, read_to_end) = record::read_ahead(reader, chunk, |raw, read_error| {
         let read = raw.len() as u64;
         let checked = pipeline.push_chunk(raw);
         for (id, culprit, detail) in pipeline.take_failures() {
@@ -525,10 +617,11 @@ fn check_ballots(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    complete.then(|| {
+    let cast = complete.then(|| {
         let totals = pipeline.finish();
         (totals.hashes, totals.accumulator)
-    })
+    });
+    (cast, read_to_end.then_some(reader))
 }
 
 /// Ballot lines per batch equation (one multiscalar multiplication each, about 104 terms per
@@ -1255,5 +1348,74 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
     report.item(14, 1);
     if outcomes_checked {
         report.item(15, results.contests.len() as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Check 1 compares the hashes of the bytes the other checks streamed, and hashes a file
+    /// itself only when no check streamed it to the end.
+    #[test]
+    fn check_one_uses_the_hash_of_the_bytes_that_were_checked() {
+        let dir = std::env::temp_dir().join(format!("saylau-check-one-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ballots = b"{}\n".to_vec();
+        std::fs::write(dir.join(record::BALLOTS), &ballots).unwrap();
+        let manifest_hash = [1u8; 32];
+        let on_disk = record::file_hash(&ballots);
+        let published = RecordIndex::chain(vec![
+            FileEntry {
+                name: record::MANIFEST.into(),
+                hash: manifest_hash,
+            },
+            FileEntry {
+                name: record::BALLOTS.into(),
+                hash: on_disk,
+            },
+        ]);
+        record::write_json(&dir, record::INDEX, &published).unwrap();
+        let run = |streamed: Vec<(&'static str, FileHashResult)>| {
+            let files = vec![
+                (record::MANIFEST.to_string(), Some(Ok(manifest_hash))),
+                (record::BALLOTS.to_string(), None),
+            ];
+            let mut report = Report::new();
+            check_index(&dir, Ok(files), streamed, &mut report);
+            report.check(1).clone()
+        };
+        let culprits = |check: &CheckReport| -> Vec<(String, String)> {
+            check
+                .failures
+                .iter()
+                .map(|f| (f.culprit.clone(), f.detail.clone()))
+                .collect()
+        };
+
+        // Streamed bytes that match the index pass; so does hashing the file when not streamed.
+        assert_eq!(
+            run(vec![(record::BALLOTS, Ok(on_disk))]).status,
+            Status::Passed
+        );
+        assert_eq!(run(vec![]).status, Status::Passed);
+        // The checks saw other bytes than the file holds now: check 1 fails on what was checked.
+        let other = record::file_hash(b"{\"x\":1}\n");
+        let check = run(vec![(record::BALLOTS, Ok(other))]);
+        assert_eq!(check.status, Status::Failed);
+        assert_eq!(
+            culprits(&check),
+            [(
+                record::BALLOTS.to_string(),
+                "file hash differs from record.json".to_string()
+            )]
+        );
+        // A file that changed while it was streamed is named with why.
+        let check = run(vec![(record::BALLOTS, Err("changed".into()))]);
+        assert_eq!(
+            culprits(&check),
+            [(record::BALLOTS.to_string(), "changed".to_string())]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
