@@ -344,14 +344,25 @@ pub fn election_fingerprint(
 /// with the election fingerprint as the first `previous` (spec `board.md` §2). The ballot hash
 /// commits to the whole body, so the link commits to the whole ballot without rehashing it.
 pub fn tracking_code(previous: &Hash, ballot_hash: &Hash, signature: &SchnorrProof) -> Hash {
+    tracking_link(
+        previous,
+        ballot_hash,
+        signature.commitment.as_bytes(),
+        signature.response.as_bytes(),
+    )
+}
+
+/// [`tracking_code`] over the signature's two encodings as published, for a reader that follows
+/// the chain without decoding the ballots (spec `board.md` §2, §3.3).
+pub fn tracking_link(
+    previous: &Hash,
+    ballot_hash: &Hash,
+    commitment: &[u8; 32],
+    response: &[u8; 32],
+) -> Hash {
     tagged_hash(
         "saylau/v1/tracking",
-        &[
-            previous,
-            ballot_hash,
-            signature.commitment.as_bytes(),
-            signature.response.as_bytes(),
-        ],
+        &[previous, ballot_hash, commitment, response],
     )
 }
 
@@ -807,9 +818,13 @@ pub struct HashedFile {
     read: u64,
 }
 
-/// Blocks handed to the thread pool and not yet folded into the outer hash, at most: bounds the
-/// memory of a reader that runs ahead of the pool to this many 1 MiB blocks.
-const PENDING_BLOCKS: usize = 8;
+/// Blocks handed to the thread pool and not yet folded into the outer hash, at most: 8 MiB per
+/// thread of the pool. The verifier's reader runs one chunk of `ballots.jsonl` ahead (about
+/// 6.7 MB per thread, `batch.md §4.6`) while the pool is busy with the current one, so it never
+/// waits for a block hash; memory stays bounded by the pool's size, not the file's.
+fn pending_blocks() -> usize {
+    8 * rayon::current_num_threads().max(1)
+}
 
 /// The file hash of `record.md` §2, fed incrementally. A large file's full blocks are hashed on
 /// the rayon pool while the caller reads on, and their hashes are taken back in order.
@@ -859,12 +874,15 @@ impl FileHasher {
                     if block.len() == FILE_BLOCK {
                         let full = std::mem::replace(block, Vec::with_capacity(FILE_BLOCK));
                         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-                        rayon::spawn(move || {
+                        let job = move || {
                             // The receiver is gone only if the hasher was dropped unfinished.
                             let _ = sender.send(block_hash(&full));
-                        });
+                        };
+                        // On the global pool: its threads take these jobs when they run out
+                        // of ballot batches, at the end of each chunk, where they would idle.
+                        rayon::spawn(job);
                         pending.push_back(receiver);
-                        while pending.len() > PENDING_BLOCKS {
+                        while pending.len() > pending_blocks() {
                             take_block_hash(outer, pending)?;
                         }
                     }
@@ -1029,7 +1047,7 @@ mod tests {
             8 * block + 5,
             9 * block,
             // More blocks than may wait for the pool at once.
-            (PENDING_BLOCKS + 3) * block + 7,
+            (pending_blocks() + 3) * block + 7,
         ] {
             let bytes: Vec<u8> = (0..length).map(|i| (i % 251) as u8).collect();
             let expected = file_hash_by_the_spec(&bytes);
