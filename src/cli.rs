@@ -17,6 +17,7 @@ pub mod bench;
 pub mod election;
 pub mod results;
 pub mod trustee;
+pub mod voter;
 
 /// saylau: end-to-end verifiable elections.
 #[derive(Parser, Debug)]
@@ -32,6 +33,9 @@ pub enum Command {
     Demo(election::DemoArgs),
     /// Re-verify an election record from its files alone.
     Verify(election::VerifyArgs),
+    /// A voter's checks: find your cast ballot by its tracking code, or your challenged ballot
+    /// by its ballot hash, on the published record.
+    Receipt(voter::ReceiptArgs),
     /// Print or check an election manifest.
     #[command(subcommand)]
     Manifest(election::ManifestCommand),
@@ -58,6 +62,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Demo(args) => election::demo(args),
         Command::Verify(args) => election::verify(args),
+        Command::Receipt(args) => voter::receipt(args),
         Command::Manifest(command) => election::manifest(command),
         Command::Seats(args) => results::seats(args),
         Command::Winner(args) => results::winner(args),

@@ -19,6 +19,7 @@ pub mod error;
 pub mod group;
 pub mod manifest;
 pub mod proofs;
+pub mod receipt;
 pub mod record;
 pub mod results;
 pub mod rules;

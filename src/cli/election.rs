@@ -207,6 +207,15 @@ pub fn demo(args: DemoArgs) -> i32 {
     );
     outln!("record root: {}", hex::encode(outcome.root));
     outln!("verify it:   saylau verify {}", outcome.dir.display());
+    // A receipt to try the voter's check with (spec board.md §3.3).
+    if let Ok(Some((code, hash))) = saylau::receipt::first_receipt(&outcome.dir) {
+        outln!(
+            "a voter's receipt: saylau receipt {} --tracking-code {} --ballot-hash {}",
+            outcome.dir.display(),
+            hex::encode(code),
+            hex::encode(hash)
+        );
+    }
     0
 }
 

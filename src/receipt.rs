@@ -1,0 +1,490 @@
+//! What a voter checks with a receipt, on the published record (spec `board.md` §3.3).
+//!
+//! A voter who cast a ballot holds its tracking code (and noted the ballot hash the device
+//! showed); [`check_cast`] finds the ballot on the board and checks its place in the chain of
+//! tracking codes, that no later ballot carries the same credential, and that the tally covers it.
+//! A voter who challenged a ballot holds its ballot hash; [`check_challenged`] finds it among the
+//! challenged ballots, checks the device's opening and returns what the device encrypted.
+//!
+//! These are one voter's checks, over the one ballot and the chain: the whole record is
+//! `saylau verify`'s job.
+
+use crate::ballot::{Ballot, ChallengedBallot};
+use crate::digest::Hash;
+use crate::group::hash_hex;
+use crate::manifest::Manifest;
+use crate::record::{self, ElectionInfo, LinesReader, RecordError};
+use crate::tally::EncryptedTally;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The outcome of one receipt check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The check holds.
+    Passed,
+    /// The check fails: the voter has evidence to report.
+    Failed,
+    /// Nothing is wrong yet, but the voter must judge (a later ballot with their credential) or
+    /// come back later (no tally yet).
+    Notice,
+}
+
+/// One receipt check, by its name in `board.md` §3.3.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReceiptCheck {
+    /// `on-board`, `ballot-hash`, `ballot`, `chain`, `credential`, `tally`; or `challenged`,
+    /// `opening` for a challenged ballot.
+    pub name: &'static str,
+    /// The outcome.
+    pub verdict: Verdict,
+    /// What was found, in words.
+    pub detail: String,
+}
+
+/// What [`check_cast`] found.
+#[derive(Clone, Debug, Serialize)]
+pub struct CastReport {
+    /// The tracking code looked for, hex.
+    pub tracking_code: String,
+    /// Its line in `ballots.jsonl`, if found.
+    pub line: Option<u64>,
+    /// Lines on the board.
+    pub board_lines: u64,
+    /// The checks, in the order of `board.md` §3.3.
+    pub checks: Vec<ReceiptCheck>,
+}
+
+/// What [`check_challenged`] found.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChallengedReport {
+    /// The ballot hash looked for, hex.
+    pub ballot_hash: String,
+    /// Its line in `challenged.jsonl`, if found.
+    pub line: Option<u64>,
+    /// The checks.
+    pub checks: Vec<ReceiptCheck>,
+    /// What the device encrypted, contest by contest (empty unless the opening holds).
+    pub choices: Vec<ContestChoices>,
+}
+
+/// One contest of a challenged ballot, as the device encrypted it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContestChoices {
+    /// The contest's manifest id.
+    pub id: String,
+    /// The contest's title.
+    pub contest: String,
+    /// Each option with a non-zero value.
+    pub chosen: Vec<Choice>,
+}
+
+/// An option of a challenged ballot with the value the device encrypted for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    /// The option's manifest id.
+    pub id: String,
+    /// The option's label.
+    pub label: String,
+    /// The value: 1 for a plain choice, the score or count otherwise.
+    pub value: u64,
+}
+
+/// True when no check failed.
+fn no_failure(checks: &[ReceiptCheck]) -> bool {
+    checks.iter().all(|check| check.verdict != Verdict::Failed)
+}
+
+impl CastReport {
+    /// True when no check failed (notices need the voter's judgement, not a report).
+    pub fn passed(&self) -> bool {
+        no_failure(&self.checks)
+    }
+}
+
+impl ChallengedReport {
+    /// True when the ballot was found and its opening holds.
+    pub fn passed(&self) -> bool {
+        self.line.is_some() && no_failure(&self.checks)
+    }
+}
+
+fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> ReceiptCheck {
+    ReceiptCheck {
+        name,
+        verdict,
+        detail: detail.into(),
+    }
+}
+
+/// The fields of a `ballots.jsonl` line that the chain needs; the rest is skipped unread.
+#[derive(Deserialize)]
+struct ChainLine {
+    #[serde(with = "hash_hex")]
+    tracking_code: Hash,
+    #[serde(with = "hash_hex")]
+    ballot_hash: Hash,
+    ballot: ChainBallot,
+}
+
+#[derive(Deserialize)]
+struct ChainBallot {
+    body: ChainBody,
+    signature: ChainSignature,
+}
+
+#[derive(Deserialize)]
+struct ChainBody {
+    #[serde(with = "hash_hex")]
+    credential: [u8; 32],
+}
+
+#[derive(Deserialize)]
+struct ChainSignature {
+    #[serde(with = "hash_hex")]
+    commitment: [u8; 32],
+    #[serde(with = "hash_hex")]
+    response: [u8; 32],
+}
+
+/// The voter's ballot as found on the board.
+struct Found {
+    line: u64,
+    bytes: Vec<u8>,
+    published_hash: Hash,
+    credential: [u8; 32],
+}
+
+/// Checks a cast ballot's receipt against the record in `dir` (spec `board.md` §3.3).
+/// `ballot_hash` is the hash the device showed, if the voter noted it. Errors only when the
+/// record cannot be read at all; everything else is a check's verdict.
+pub fn check_cast(
+    dir: &Path,
+    tracking_code: &Hash,
+    ballot_hash: Option<&Hash>,
+) -> Result<CastReport, RecordError> {
+    let (info, _) = record::read_json::<ElectionInfo>(dir, record::ELECTION)?;
+    let (manifest, _) = record::read_json::<Manifest>(dir, record::MANIFEST)?;
+    let mut reader = LinesReader::open(dir, record::BALLOTS, false)?
+        .ok_or_else(|| RecordError::io(record::BALLOTS, std::io::ErrorKind::NotFound.into()))?;
+
+    // One pass: recompute every link from F (board.md §2), find the voter's line, and note every
+    // later line with the same credential.
+    let mut previous = info.fingerprint;
+    let mut links = 0u64;
+    let mut broken: Option<(u64, String)> = None;
+    let mut found: Option<Found> = None;
+    let mut later_with_credential: Vec<(u64, Hash)> = Vec::new();
+    loop {
+        let (line, bytes) = match reader.next_line() {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(error) => {
+                broken.get_or_insert((links + 1, error.to_string()));
+                break;
+            }
+        };
+        let link: ChainLine = match serde_json::from_slice(bytes) {
+            Ok(link) => link,
+            Err(error) => {
+                broken.get_or_insert((line, format!("the line does not decode: {error}")));
+                break;
+            }
+        };
+        links = line;
+        let signature = &link.ballot.signature;
+        let recomputed = record::tracking_link(
+            &previous,
+            &link.ballot_hash,
+            &signature.commitment,
+            &signature.response,
+        );
+        if recomputed != link.tracking_code && broken.is_none() {
+            broken = Some((
+                line,
+                "its tracking code is not the link it should be".into(),
+            ));
+        }
+        previous = link.tracking_code;
+        match &found {
+            None if link.tracking_code == *tracking_code => {
+                found = Some(Found {
+                    line,
+                    bytes: bytes.to_vec(),
+                    published_hash: link.ballot_hash,
+                    credential: link.ballot.body.credential,
+                });
+            }
+            Some(mine) if mine.credential == link.ballot.body.credential => {
+                later_with_credential.push((line, link.tracking_code));
+            }
+            _ => {}
+        }
+    }
+
+    let mut checks = Vec::new();
+    let Some(mine) = found else {
+        checks.push(check(
+            "on-board",
+            Verdict::Failed,
+            format!(
+                "no line of {} carries this tracking code ({links} lines read)",
+                record::BALLOTS
+            ),
+        ));
+        checks.push(chain_check(&broken, links));
+        return Ok(CastReport {
+            tracking_code: hex::encode(tracking_code),
+            line: None,
+            board_lines: links,
+            checks,
+        });
+    };
+    checks.push(check(
+        "on-board",
+        Verdict::Passed,
+        format!("{} line {}", record::BALLOTS, mine.line),
+    ));
+    checks.push(match ballot_hash {
+        Some(shown) if *shown == mine.published_hash => check(
+            "ballot-hash",
+            Verdict::Passed,
+            "the board's ballot hash is the one the device showed",
+        ),
+        Some(_) => check(
+            "ballot-hash",
+            Verdict::Failed,
+            format!(
+                "the board shows ballot hash {}, not the one the device showed",
+                hex::encode(mine.published_hash)
+            ),
+        ),
+        None => check(
+            "ballot-hash",
+            Verdict::Notice,
+            format!(
+                "compare with the hash the device showed: {}",
+                hex::encode(mine.published_hash)
+            ),
+        ),
+    });
+    checks.push(ballot_check(&mine, &manifest, &info));
+    checks.push(chain_check(&broken, links));
+    checks.push(if later_with_credential.is_empty() {
+        check(
+            "credential",
+            Verdict::Passed,
+            "no later ballot carries this ballot's credential: it is the one counted",
+        )
+    } else {
+        let lines: Vec<String> = later_with_credential
+            .iter()
+            .map(|(line, code)| format!("line {line} (tracking code {})", hex::encode(code)))
+            .collect();
+        check(
+            "credential",
+            Verdict::Notice,
+            format!(
+                "later ballots carry the same credential and replace this one: {}. If you did not \
+                 cast them, someone else used your credential",
+                lines.join(", ")
+            ),
+        )
+    });
+    checks.push(tally_check(dir, mine.line, links, &previous)?);
+    Ok(CastReport {
+        tracking_code: hex::encode(tracking_code),
+        line: Some(mine.line),
+        board_lines: links,
+        checks,
+    })
+}
+
+/// `ballot`: the voter's line decodes, its ballot hash is that of its body, and its proofs and
+/// signature verify.
+fn ballot_check(mine: &Found, manifest: &Manifest, info: &ElectionInfo) -> ReceiptCheck {
+    let decoded = match record::decode_ballot_line(mine.line, &mine.bytes) {
+        Ok(decoded) => decoded,
+        Err(error) => return check("ballot", Verdict::Failed, error.to_string()),
+    };
+    let ballot: &Ballot = &decoded.ballot;
+    if ballot.body.hash() != mine.published_hash {
+        return check(
+            "ballot",
+            Verdict::Failed,
+            "the published ballot hash is not the hash of the ballot's contents",
+        );
+    }
+    match ballot.verify(manifest, &info.fingerprint, &info.joint_key) {
+        Ok(()) => check(
+            "ballot",
+            Verdict::Passed,
+            "its hash is that of its contents; its proofs and signature verify",
+        ),
+        Err(error) => check("ballot", Verdict::Failed, error.to_string()),
+    }
+}
+
+/// `chain`: every link from the election fingerprint to the last line.
+fn chain_check(broken: &Option<(u64, String)>, links: u64) -> ReceiptCheck {
+    match broken {
+        None => check(
+            "chain",
+            Verdict::Passed,
+            format!("all {links} links recompute, from the election fingerprint to the last line"),
+        ),
+        Some((line, why)) => check(
+            "chain",
+            Verdict::Failed,
+            format!("{} line {line}: {why}", record::BALLOTS),
+        ),
+    }
+}
+
+/// `tally`: the encrypted tally covers the voter's line and ends where the board ends.
+fn tally_check(
+    dir: &Path,
+    line: u64,
+    links: u64,
+    last: &Hash,
+) -> Result<ReceiptCheck, RecordError> {
+    if !dir.join(record::TALLY).exists() {
+        return Ok(check(
+            "tally",
+            Verdict::Notice,
+            "no tally yet: check again once tally.json is published",
+        ));
+    }
+    let (tally, _) = record::read_json::<EncryptedTally>(dir, record::TALLY)?;
+    Ok(if tally.board_size < line {
+        check(
+            "tally",
+            Verdict::Failed,
+            format!(
+                "tally.json covers the first {} lines only: this ballot was left out",
+                tally.board_size
+            ),
+        )
+    } else if tally.board_size != links || tally.last_tracking_code != *last {
+        check(
+            "tally",
+            Verdict::Failed,
+            format!(
+                "tally.json ends the board at {} lines, the board has {links}",
+                tally.board_size
+            ),
+        )
+    } else {
+        check(
+            "tally",
+            Verdict::Passed,
+            format!("tally.json covers the whole board ({links} lines), this ballot included"),
+        )
+    })
+}
+
+/// Finds a challenged ballot by the hash the device showed and checks the device's opening
+/// (spec `board.md` §3.3, `ballot.md` §8.3): the revealed plaintexts and nonces give the
+/// published ciphertexts, and the proofs verify. Returns what the device encrypted, with labels
+/// in `language` where the manifest has them.
+pub fn check_challenged(
+    dir: &Path,
+    ballot_hash: &Hash,
+    language: Option<&str>,
+) -> Result<ChallengedReport, RecordError> {
+    let (info, _) = record::read_json::<ElectionInfo>(dir, record::ELECTION)?;
+    let (manifest, _) = record::read_json::<Manifest>(dir, record::MANIFEST)?;
+    let mut report = ChallengedReport {
+        ballot_hash: hex::encode(ballot_hash),
+        line: None,
+        checks: Vec::new(),
+        choices: Vec::new(),
+    };
+    let Some(mut reader) = LinesReader::open(dir, record::CHALLENGED, true)? else {
+        report.checks.push(check(
+            "challenged",
+            Verdict::Failed,
+            format!("{} is missing", record::CHALLENGED),
+        ));
+        return Ok(report);
+    };
+    while let Some((line, entry)) = reader.next_json::<record::ChallengedLine>()? {
+        if entry.ballot_hash != *ballot_hash {
+            continue;
+        }
+        report.line = Some(line);
+        report.checks.push(check(
+            "challenged",
+            Verdict::Passed,
+            format!("{} line {line}", record::CHALLENGED),
+        ));
+        let opened: &ChallengedBallot = &entry.challenged;
+        let opening = if opened.body.hash() != *ballot_hash {
+            Err("the published ballot hash is not the hash of the ballot's contents".to_string())
+        } else {
+            opened
+                .check(&manifest, &info.fingerprint, &info.joint_key)
+                .map_err(|error| error.to_string())
+        };
+        match opening {
+            Ok(()) => {
+                report.checks.push(check(
+                    "opening",
+                    Verdict::Passed,
+                    "the revealed choices and nonces give the published ciphertexts; the proofs verify",
+                ));
+                report.choices = choices(&manifest, &opened.plaintexts, language);
+            }
+            Err(why) => report.checks.push(check("opening", Verdict::Failed, why)),
+        }
+        return Ok(report);
+    }
+    report.checks.push(check(
+        "challenged",
+        Verdict::Failed,
+        format!("no line of {} carries this ballot hash", record::CHALLENGED),
+    ));
+    Ok(report)
+}
+
+/// The non-zero plaintexts of a ballot, labelled.
+fn choices(
+    manifest: &Manifest,
+    plaintexts: &[Vec<u64>],
+    language: Option<&str>,
+) -> Vec<ContestChoices> {
+    manifest
+        .contests
+        .iter()
+        .zip(plaintexts)
+        .map(|(contest, values)| ContestChoices {
+            id: contest.id.clone(),
+            contest: manifest.label_in(&contest.title, language).to_string(),
+            chosen: contest
+                .options
+                .iter()
+                .zip(values)
+                .filter(|(_, &value)| value > 0)
+                .map(|(option, &value)| Choice {
+                    id: option.id.clone(),
+                    label: manifest.label_in(&option.label, language).to_string(),
+                    value,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The tracking code and ballot hash of the first cast ballot, if any: a receipt to try
+/// [`check_cast`] with on a demonstration record.
+pub fn first_receipt(dir: &Path) -> Result<Option<(Hash, Hash)>, RecordError> {
+    let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? else {
+        return Ok(None);
+    };
+    let Some((line, bytes)) = reader.next_line()? else {
+        return Ok(None);
+    };
+    let link: ChainLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
+    Ok(Some((link.tracking_code, link.ballot_hash)))
+}

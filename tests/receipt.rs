@@ -1,0 +1,305 @@
+//! A voter's receipt checks (`saylau receipt`, spec `board.md` §3.3): each check passes on an
+//! honest record and fails, naming what is wrong, when the board is not what the voter's receipt
+//! says.
+
+mod common;
+
+use common::*;
+use saylau::receipt::{check_cast, check_challenged, CastReport, Verdict};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn template() -> &'static Template {
+    static TEMPLATE: OnceLock<Template> = OnceLock::new();
+    TEMPLATE.get_or_init(|| Template::demo(60, 11, 0))
+}
+
+fn hash(text: &str) -> [u8; 32] {
+    hex::decode(text)
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes")
+}
+
+/// The board's lines as JSON values.
+fn board(dir: &Path) -> Vec<Value> {
+    read_lines(dir, saylau::record::BALLOTS)
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("a ballot line"))
+        .collect()
+}
+
+fn field(line: &Value, name: &str) -> [u8; 32] {
+    hash(line[name].as_str().expect("a hex field"))
+}
+
+fn credential(line: &Value) -> String {
+    line["ballot"]["body"]["credential"]
+        .as_str()
+        .expect("a credential")
+        .to_string()
+}
+
+fn verdicts(report: &CastReport) -> HashMap<&'static str, Verdict> {
+    report
+        .checks
+        .iter()
+        .map(|check| (check.name, check.verdict))
+        .collect()
+}
+
+fn detail<'r>(report: &'r CastReport, name: &str) -> &'r str {
+    report
+        .checks
+        .iter()
+        .find(|check| check.name == name)
+        .map(|check| check.detail.as_str())
+        .unwrap_or_default()
+}
+
+/// The index of a line whose credential casts no later ballot, and of one that is revoted.
+fn last_and_superseded(lines: &[Value]) -> (usize, usize) {
+    let later = |i: usize| {
+        lines[i + 1..]
+            .iter()
+            .position(|l| credential(l) == credential(&lines[i]))
+    };
+    let last = (0..lines.len())
+        .find(|&i| later(i).is_none())
+        .expect("a last ballot");
+    let superseded = (0..lines.len())
+        .find(|&i| later(i).is_some())
+        .expect("the demo revotes");
+    (last, superseded)
+}
+
+#[test]
+fn an_honest_receipt_passes_every_check() {
+    let dir = template().instantiate("receipt-honest");
+    let lines = board(dir.path());
+    let (last, _) = last_and_superseded(&lines);
+    let mine = &lines[last];
+    let report = check_cast(
+        dir.path(),
+        &field(mine, "tracking_code"),
+        Some(&field(mine, "ballot_hash")),
+    )
+    .expect("the record reads");
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(report.line, Some(last as u64 + 1));
+    assert_eq!(report.board_lines, lines.len() as u64);
+    for (name, verdict) in verdicts(&report) {
+        assert_eq!(verdict, Verdict::Passed, "{name}: {report:?}");
+    }
+    // Without the hash the device showed, the voter is shown the board's to compare.
+    let report = check_cast(dir.path(), &field(mine, "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&report)["ballot-hash"], Verdict::Notice);
+    assert!(detail(&report, "ballot-hash").contains(mine["ballot_hash"].as_str().unwrap()));
+}
+
+#[test]
+fn a_later_ballot_with_the_same_credential_is_shown_to_the_voter() {
+    let dir = template().instantiate("receipt-revoted");
+    let lines = board(dir.path());
+    let (_, superseded) = last_and_superseded(&lines);
+    let report = check_cast(
+        dir.path(),
+        &field(&lines[superseded], "tracking_code"),
+        None,
+    )
+    .expect("reads");
+    assert_eq!(verdicts(&report)["credential"], Verdict::Notice);
+    let later: Vec<usize> = (superseded + 1..lines.len())
+        .filter(|&i| credential(&lines[i]) == credential(&lines[superseded]))
+        .collect();
+    for i in later {
+        assert!(
+            detail(&report, "credential").contains(&format!("line {}", i + 1)),
+            "{report:?}"
+        );
+    }
+    assert!(report.passed(), "a notice is not a failure");
+}
+
+#[test]
+fn a_code_not_on_the_board_and_a_wrong_ballot_hash_fail() {
+    let dir = template().instantiate("receipt-missing");
+    let lines = board(dir.path());
+    let mut code = field(&lines[0], "tracking_code");
+    code[0] ^= 1;
+    let report = check_cast(dir.path(), &code, None).expect("reads");
+    assert_eq!(verdicts(&report)["on-board"], Verdict::Failed);
+    assert_eq!(report.line, None);
+    assert!(!report.passed());
+
+    let mut shown = field(&lines[0], "ballot_hash");
+    shown[31] ^= 1;
+    let report =
+        check_cast(dir.path(), &field(&lines[0], "tracking_code"), Some(&shown)).expect("reads");
+    assert_eq!(verdicts(&report)["ballot-hash"], Verdict::Failed);
+    assert!(!report.passed());
+}
+
+#[test]
+fn a_broken_chain_is_named_at_its_first_bad_line() {
+    let dir = template().instantiate("receipt-chain");
+    let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
+    let values = board(dir.path());
+    // Line 3's published ballot hash changes: its link, recomputed, is no longer its code.
+    let old = values[2]["ballot_hash"].as_str().unwrap().to_string();
+    let mut new = old.clone();
+    new.replace_range(0..1, if old.starts_with('0') { "1" } else { "0" });
+    lines[2] = lines[2].replacen(&old, &new, 1);
+    write_lines(dir.path(), saylau::record::BALLOTS, &lines);
+    let mine = values.last().unwrap();
+    let report = check_cast(dir.path(), &field(mine, "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&report)["chain"], Verdict::Failed);
+    assert!(detail(&report, "chain").contains("line 3"), "{report:?}");
+    // The voter of line 3 also learns that the board's hash is not their ballot's.
+    let report = check_cast(dir.path(), &field(&values[2], "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&report)["ballot"], Verdict::Failed, "{report:?}");
+}
+
+#[test]
+fn a_changed_ballot_fails_even_when_the_board_reseals_the_chain() {
+    let dir = template().instantiate("receipt-resealed");
+    let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
+    let mut value: Value = serde_json::from_str(&lines[4]).unwrap();
+    // Swap the two halves of the first ciphertext, then recompute the ballot hashes and the
+    // chain, as a board operator could: only the proofs can tell.
+    let ciphertext = &mut value["ballot"]["body"]["contests"][0]["options"][0]["ciphertext"];
+    let alpha = ciphertext["alpha"].clone();
+    ciphertext["alpha"] = ciphertext["beta"].clone();
+    ciphertext["beta"] = alpha;
+    lines[4] = serde_json::to_string(&value).unwrap();
+    write_lines(dir.path(), saylau::record::BALLOTS, &lines);
+    reseal(dir.path(), true);
+    let resealed = board(dir.path());
+    let report =
+        check_cast(dir.path(), &field(&resealed[4], "tracking_code"), None).expect("reads");
+    let verdicts = verdicts(&report);
+    assert_eq!(verdicts["chain"], Verdict::Passed, "{report:?}");
+    assert_eq!(verdicts["ballot"], Verdict::Failed, "{report:?}");
+}
+
+#[test]
+fn a_tally_that_leaves_the_voter_out_fails_and_no_tally_is_a_notice() {
+    let dir = template().instantiate("receipt-truncated");
+    let lines = read_lines(dir.path(), saylau::record::BALLOTS);
+    let values = board(dir.path());
+    let last = values.last().unwrap();
+    // The board shows every line but the tally was taken over one fewer.
+    let tally_path = dir.path().join(saylau::record::TALLY);
+    let mut tally: Value = serde_json::from_slice(&std::fs::read(&tally_path).unwrap()).unwrap();
+    tally["board_size"] = Value::from(lines.len() as u64 - 1);
+    std::fs::write(&tally_path, serde_json::to_vec(&tally).unwrap()).unwrap();
+    let report = check_cast(dir.path(), &field(last, "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&report)["tally"], Verdict::Failed, "{report:?}");
+    assert!(detail(&report, "tally").contains("left out"), "{report:?}");
+    // An earlier voter is covered by the count but the end differs: still a failure.
+    let report = check_cast(dir.path(), &field(&values[0], "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&report)["tally"], Verdict::Failed, "{report:?}");
+
+    std::fs::remove_file(&tally_path).unwrap();
+    let report = check_cast(dir.path(), &field(last, "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&report)["tally"], Verdict::Notice, "{report:?}");
+}
+
+#[test]
+fn a_challenged_ballot_shows_what_the_device_encrypted_and_a_wrong_opening_fails() {
+    let dir = template().instantiate("receipt-challenged");
+    let lines = read_lines(dir.path(), saylau::record::CHALLENGED);
+    let first: Value = serde_json::from_str(&lines[0]).expect("a challenged ballot");
+    let h = field(&first, "ballot_hash");
+    let report = check_challenged(dir.path(), &h, Some("en")).expect("reads");
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(report.line, Some(1));
+    let manifest: saylau::manifest::Manifest =
+        serde_json::from_slice(template().file(saylau::record::MANIFEST)).unwrap();
+    let plaintexts = first["challenged"]["plaintexts"].as_array().unwrap();
+    assert_eq!(report.choices.len(), manifest.contests.len());
+    for ((shown, contest), values) in report
+        .choices
+        .iter()
+        .zip(&manifest.contests)
+        .zip(plaintexts)
+    {
+        assert_eq!(shown.id, contest.id);
+        let expected: Vec<(String, u64)> = contest
+            .options
+            .iter()
+            .zip(values.as_array().unwrap())
+            .filter(|(_, v)| v.as_u64() != Some(0))
+            .map(|(option, v)| (option.id.clone(), v.as_u64().unwrap()))
+            .collect();
+        let got: Vec<(String, u64)> = shown
+            .chosen
+            .iter()
+            .map(|choice| (choice.id.clone(), choice.value))
+            .collect();
+        assert_eq!(got, expected);
+        for choice in &shown.chosen {
+            let option = contest.options.iter().find(|o| o.id == choice.id).unwrap();
+            assert_eq!(choice.label, option.label["en"]);
+        }
+    }
+
+    // The device claims another choice than it encrypted: the opening fails, nothing is shown.
+    let mut changed = first.clone();
+    let contest = changed["challenged"]["plaintexts"][0]
+        .as_array_mut()
+        .unwrap();
+    let chosen = contest.iter().position(|v| v.as_u64() == Some(1)).unwrap();
+    contest[chosen] = Value::from(0u64);
+    let next = (chosen + 1) % contest.len();
+    contest[next] = Value::from(1u64);
+    let mut edited = lines.clone();
+    edited[0] = serde_json::to_string(&changed).unwrap();
+    write_lines(dir.path(), saylau::record::CHALLENGED, &edited);
+    let report = check_challenged(dir.path(), &h, None).expect("reads");
+    assert!(!report.passed());
+    assert!(report.choices.is_empty());
+    assert!(report
+        .checks
+        .iter()
+        .any(|c| c.name == "opening" && c.verdict == Verdict::Failed));
+
+    // A hash that was never challenged is not found.
+    let mut unknown = h;
+    unknown[0] ^= 1;
+    let report = check_challenged(dir.path(), &unknown, None).expect("reads");
+    assert!(!report.passed());
+    assert_eq!(report.line, None);
+}
+
+#[test]
+fn the_command_line_exit_codes_follow_the_verdicts() {
+    let dir = template().instantiate("receipt-cli");
+    let lines = board(dir.path());
+    let (last, _) = last_and_superseded(&lines);
+    let run = |args: &[&str]| {
+        std::process::Command::new(saylau_binary())
+            .arg("receipt")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .expect("run saylau receipt")
+    };
+    let code = lines[last]["tracking_code"].as_str().unwrap();
+    let output = run(&["--tracking-code", code]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(&format!("ballots.jsonl line {}", last + 1)),
+        "{text}"
+    );
+    let mut wrong = code.to_string();
+    wrong.replace_range(0..2, if code.starts_with("00") { "11" } else { "00" });
+    assert_eq!(run(&["--tracking-code", &wrong]).status.code(), Some(1));
+    assert_eq!(run(&["--tracking-code", "xyz"]).status.code(), Some(2));
+    let json = run(&["--tracking-code", code, "--json"]);
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON report");
+    assert_eq!(value["line"], Value::from(last as u64 + 1));
+}
