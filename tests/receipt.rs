@@ -288,16 +288,26 @@ fn the_command_line_exit_codes_follow_the_verdicts() {
             .expect("run saylau receipt")
     };
     let code = lines[last]["tracking_code"].as_str().unwrap();
-    let output = run(&["--tracking-code", code]);
+    let shown = lines[last]["ballot_hash"].as_str().unwrap();
+    let output = run(&["--tracking-code", code, "--ballot-hash", shown]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains(&format!("ballots.jsonl line {}", last + 1)),
         "{text}"
     );
+    assert_eq!(text.lines().last(), Some("result: ok"), "{text}");
     let mut wrong = code.to_string();
     wrong.replace_range(0..2, if code.starts_with("00") { "11" } else { "00" });
-    assert_eq!(run(&["--tracking-code", &wrong]).status.code(), Some(1));
+    let output = run(&["--tracking-code", &wrong]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.lines()
+            .last()
+            .is_some_and(|line| line.starts_with("result: FAILED (on-board)")),
+        "{text}"
+    );
     assert_eq!(run(&["--tracking-code", "xyz"]).status.code(), Some(2));
     let json = run(&["--tracking-code", code, "--json"]);
     let value: Value = serde_json::from_slice(&json.stdout).expect("JSON report");

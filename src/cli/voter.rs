@@ -104,6 +104,7 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
                 outln!("{line}");
             }
         }
+        outln!("{}", verdict_line(passed, &checks));
     }
     if passed {
         0
@@ -120,6 +121,29 @@ fn print_checks(checks: &[ReceiptCheck]) {
             Verdict::Notice => "NOTE",
         };
         outln!("{mark} {:<12} {}", check.name, check.detail);
+    }
+}
+
+/// The one-line outcome: what failed, or whether notes need reading.
+fn verdict_line(passed: bool, checks: &[ReceiptCheck]) -> String {
+    let named = |verdict: Verdict| -> Vec<&str> {
+        checks
+            .iter()
+            .filter(|check| check.verdict == verdict)
+            .map(|check| check.name)
+            .collect()
+    };
+    let failed = named(Verdict::Failed);
+    let notes = named(Verdict::Notice);
+    if !passed {
+        format!(
+            "result: FAILED ({}): keep this output and your receipt, and report it",
+            failed.join(", ")
+        )
+    } else if notes.is_empty() {
+        "result: ok".to_string()
+    } else {
+        format!("result: ok, read the notes ({})", notes.join(", "))
     }
 }
 
