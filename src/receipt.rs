@@ -50,8 +50,11 @@ pub struct CastReport {
     pub tracking_code: String,
     /// Its line in `ballots.jsonl`, if found.
     pub line: Option<u64>,
-    /// Lines on the board.
-    pub board_lines: u64,
+    /// Its position among the cast ballots (the receipt's position), if found.
+    pub position: Option<u64>,
+    /// Ballots on the board (non-empty lines of `ballots.jsonl`) up to the first line that
+    /// does not decode, if any.
+    pub board_size: u64,
     /// The checks, in the order of `board.md` §3.3.
     pub checks: Vec<ReceiptCheck>,
 }
@@ -151,6 +154,7 @@ struct ChainSignature {
 /// The voter's ballot as found on the board.
 struct Found {
     line: u64,
+    position: u64,
     bytes: Vec<u8>,
     published_hash: Hash,
     credential: [u8; 32],
@@ -172,7 +176,8 @@ pub fn check_cast(
     // One pass: recompute every link from F (board.md §2), find the voter's line, and note every
     // later line with the same credential.
     let mut previous = info.fingerprint;
-    let mut links = 0u64;
+    let mut ballots = 0u64;
+    let mut last_line = 0u64;
     let mut broken: Option<(u64, String)> = None;
     let mut found: Option<Found> = None;
     let mut later_with_credential: Vec<(u64, Hash)> = Vec::new();
@@ -181,7 +186,7 @@ pub fn check_cast(
             Ok(Some(next)) => next,
             Ok(None) => break,
             Err(error) => {
-                broken.get_or_insert((links + 1, error.to_string()));
+                broken.get_or_insert((last_line + 1, error.to_string()));
                 break;
             }
         };
@@ -192,7 +197,8 @@ pub fn check_cast(
                 break;
             }
         };
-        links = line;
+        ballots += 1;
+        last_line = line;
         let signature = &link.ballot.signature;
         let recomputed = record::tracking_link(
             &previous,
@@ -211,6 +217,7 @@ pub fn check_cast(
             None if link.tracking_code == *tracking_code => {
                 found = Some(Found {
                     line,
+                    position: ballots,
                     bytes: bytes.to_vec(),
                     published_hash: link.ballot_hash,
                     credential: link.ballot.body.credential,
@@ -229,22 +236,28 @@ pub fn check_cast(
             "on-board",
             Verdict::Failed,
             format!(
-                "no line of {} carries this tracking code ({links} lines read)",
+                "no line of {} carries this tracking code ({ballots} ballots read)",
                 record::BALLOTS
             ),
         ));
-        checks.push(chain_check(&broken, links));
+        checks.push(chain_check(&broken, ballots));
         return Ok(CastReport {
             tracking_code: hex::encode(tracking_code),
             line: None,
-            board_lines: links,
+            position: None,
+            board_size: ballots,
             checks,
         });
     };
     checks.push(check(
         "on-board",
         Verdict::Passed,
-        format!("{} line {}", record::BALLOTS, mine.line),
+        format!(
+            "{} line {}, position {}",
+            record::BALLOTS,
+            mine.line,
+            mine.position
+        ),
     ));
     checks.push(match ballot_hash {
         Some(shown) if *shown == mine.published_hash => check(
@@ -270,7 +283,7 @@ pub fn check_cast(
         ),
     });
     checks.push(ballot_check(&mine, &manifest, &info));
-    checks.push(chain_check(&broken, links));
+    checks.push(chain_check(&broken, ballots));
     checks.push(if later_with_credential.is_empty() {
         check(
             "credential",
@@ -292,11 +305,12 @@ pub fn check_cast(
             ),
         )
     });
-    checks.push(tally_check(dir, mine.line, links, &previous)?);
+    checks.push(tally_check(dir, mine.position, ballots, &previous)?);
     Ok(CastReport {
         tracking_code: hex::encode(tracking_code),
         line: Some(mine.line),
-        board_lines: links,
+        position: Some(mine.position),
+        board_size: ballots,
         checks,
     })
 }
@@ -327,12 +341,14 @@ fn ballot_check(mine: &Found, manifest: &Manifest, info: &ElectionInfo) -> Recei
 }
 
 /// `chain`: every link from the election fingerprint to the last line.
-fn chain_check(broken: &Option<(u64, String)>, links: u64) -> ReceiptCheck {
+fn chain_check(broken: &Option<(u64, String)>, ballots: u64) -> ReceiptCheck {
     match broken {
         None => check(
             "chain",
             Verdict::Passed,
-            format!("all {links} links recompute, from the election fingerprint to the last line"),
+            format!(
+                "all {ballots} links recompute, from the election fingerprint to the last ballot"
+            ),
         ),
         Some((line, why)) => check(
             "chain",
@@ -342,11 +358,12 @@ fn chain_check(broken: &Option<(u64, String)>, links: u64) -> ReceiptCheck {
     }
 }
 
-/// `tally`: the encrypted tally covers the voter's line and ends where the board ends.
+/// `tally`: the encrypted tally covers the voter's ballot (at `position`) and ends where the
+/// board ends (`ballots` ballots, the last with code `last`).
 fn tally_check(
     dir: &Path,
-    line: u64,
-    links: u64,
+    position: u64,
+    ballots: u64,
     last: &Hash,
 ) -> Result<ReceiptCheck, RecordError> {
     if !dir.join(record::TALLY).exists() {
@@ -357,21 +374,21 @@ fn tally_check(
         ));
     }
     let (tally, _) = record::read_json::<EncryptedTally>(dir, record::TALLY)?;
-    Ok(if tally.board_size < line {
+    Ok(if tally.board_size < position {
         check(
             "tally",
             Verdict::Failed,
             format!(
-                "tally.json covers the first {} lines only: this ballot was left out",
+                "tally.json covers the first {} ballots only: this ballot was left out",
                 tally.board_size
             ),
         )
-    } else if tally.board_size != links || tally.last_tracking_code != *last {
+    } else if tally.board_size != ballots || tally.last_tracking_code != *last {
         check(
             "tally",
             Verdict::Failed,
             format!(
-                "tally.json ends the board at {} lines, the board has {links}",
+                "tally.json ends the board at {} ballots, the board has {ballots}",
                 tally.board_size
             ),
         )
@@ -379,7 +396,7 @@ fn tally_check(
         check(
             "tally",
             Verdict::Passed,
-            format!("tally.json covers the whole board ({links} lines), this ballot included"),
+            format!("tally.json covers the whole board ({ballots} ballots), this ballot included"),
         )
     })
 }

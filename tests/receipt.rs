@@ -89,7 +89,8 @@ fn an_honest_receipt_passes_every_check() {
     .expect("the record reads");
     assert!(report.passed(), "{report:?}");
     assert_eq!(report.line, Some(last as u64 + 1));
-    assert_eq!(report.board_lines, lines.len() as u64);
+    assert_eq!(report.position, Some(last as u64 + 1));
+    assert_eq!(report.board_size, lines.len() as u64);
     for (name, verdict) in verdicts(&report) {
         assert_eq!(verdict, Verdict::Passed, "{name}: {report:?}");
     }

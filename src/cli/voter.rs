@@ -43,8 +43,8 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
             Ok(report) => {
                 let header = match report.line {
                     Some(line) => format!(
-                        "receipt {}: ballots.jsonl line {line} of {}",
-                        report.tracking_code, report.board_lines
+                        "receipt {}: ballots.jsonl line {line}, {} ballots on the board",
+                        report.tracking_code, report.board_size
                     ),
                     None => format!("receipt {}: not found", report.tracking_code),
                 };
