@@ -880,7 +880,13 @@ impl FileHasher {
                         };
                         // On the global pool: its threads take these jobs when they run out
                         // of ballot batches, at the end of each chunk, where they would idle.
-                        rayon::spawn(job);
+                        // A thread of a pool hashes the block itself: waiting for its pool's
+                        // jobs could deadlock if every thread of the pool were waiting too.
+                        if rayon::current_thread_index().is_some() {
+                            job();
+                        } else {
+                            rayon::spawn(job);
+                        }
                         pending.push_back(receiver);
                         while pending.len() > pending_blocks() {
                             take_block_hash(outer, pending)?;
@@ -1071,6 +1077,37 @@ mod tests {
         let large = vec![7u8; block + 1];
         assert_ne!(file_hash(&large), tagged_hash("saylau/v1/file", &[&large]));
         assert_eq!(file_hash(&small), tagged_hash("saylau/v1/file", &[&small]));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn hashing_inside_the_thread_pool_does_not_wait_for_the_pool() {
+        // Every thread of a pool hashes a large file at once: none may wait for jobs that only
+        // the pool's (busy) threads could run.
+        let dir = std::env::temp_dir().join(format!("saylau-pool-hash-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let bytes: Vec<u8> = (0..3 * FILE_BLOCK + 1).map(|i| (i % 13) as u8).collect();
+        fs::write(dir.join("x.jsonl"), &bytes).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let path = dir.clone();
+        std::thread::spawn(move || {
+            let hashes: Vec<Hash> = pool.install(|| {
+                (0..8)
+                    .into_par_iter()
+                    .map(|_| hash_file(&path, "x.jsonl").unwrap())
+                    .collect()
+            });
+            let _ = sender.send(hashes);
+        });
+        // A deadlock detector, not a speed test: the work takes well under a second.
+        let hashes = receiver
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("hashing inside the pool deadlocked");
+        assert!(hashes.iter().all(|hash| *hash == file_hash(&bytes)));
         fs::remove_dir_all(&dir).unwrap();
     }
 
