@@ -455,6 +455,7 @@ pub fn check_challenged(
             }
             Err(why) => report.checks.push(check("opening", Verdict::Failed, why)),
         }
+        report.checks.push(not_cast_check(dir, ballot_hash)?);
         return Ok(report);
     }
     report.checks.push(check(
@@ -463,6 +464,32 @@ pub fn check_challenged(
         format!("no line of {} carries this ballot hash", record::CHALLENGED),
     ));
     Ok(report)
+}
+
+/// `not-cast`: no cast ballot carries a challenged ballot's hash: its choices are public, so it
+/// must never be counted (`ballot.md §8`, verifier check 11).
+fn not_cast_check(dir: &Path, ballot_hash: &Hash) -> Result<ReceiptCheck, RecordError> {
+    let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? else {
+        return Ok(check("not-cast", Verdict::Passed, "the board is empty"));
+    };
+    while let Some((line, bytes)) = reader.next_line()? {
+        let link: ChainLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
+        if link.ballot_hash == *ballot_hash {
+            return Ok(check(
+                "not-cast",
+                Verdict::Failed,
+                format!(
+                    "{} line {line} casts this challenged ballot, whose choices are public",
+                    record::BALLOTS
+                ),
+            ));
+        }
+    }
+    Ok(check(
+        "not-cast",
+        Verdict::Passed,
+        "no cast ballot carries this ballot hash: it is not counted",
+    ))
 }
 
 /// The non-zero plaintexts of a ballot, labelled.

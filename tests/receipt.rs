@@ -247,6 +247,11 @@ fn a_challenged_ballot_shows_what_the_device_encrypted_and_a_wrong_opening_fails
         }
     }
 
+    assert!(report
+        .checks
+        .iter()
+        .any(|c| c.name == "not-cast" && c.verdict == Verdict::Passed));
+
     // The device claims another choice than it encrypted: the opening fails, nothing is shown.
     let mut changed = first.clone();
     let contest = changed["challenged"]["plaintexts"][0]
@@ -313,4 +318,27 @@ fn the_command_line_exit_codes_follow_the_verdicts() {
     let json = run(&["--tracking-code", code, "--json"]);
     let value: Value = serde_json::from_slice(&json.stdout).expect("JSON report");
     assert_eq!(value["line"], Value::from(last as u64 + 1));
+}
+
+#[test]
+fn a_challenged_ballot_that_was_also_cast_fails() {
+    let dir = template().instantiate("receipt-challenged-cast");
+    let challenged: Value =
+        serde_json::from_str(&read_lines(dir.path(), saylau::record::CHALLENGED)[0])
+            .expect("a challenged ballot");
+    let h = challenged["ballot_hash"].as_str().unwrap().to_string();
+    // The board shows the challenged hash on a cast line (its chain then breaks there too).
+    let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
+    let old: Value = serde_json::from_str(&lines[3]).unwrap();
+    lines[3] = lines[3].replacen(old["ballot_hash"].as_str().unwrap(), &h, 1);
+    write_lines(dir.path(), saylau::record::BALLOTS, &lines);
+    let report = check_challenged(dir.path(), &hash(&h), None).expect("reads");
+    let not_cast = report
+        .checks
+        .iter()
+        .find(|c| c.name == "not-cast")
+        .expect("the not-cast check");
+    assert_eq!(not_cast.verdict, Verdict::Failed);
+    assert!(not_cast.detail.contains("line 4"), "{report:?}");
+    assert!(!report.passed());
 }
