@@ -426,10 +426,20 @@ pub fn check_challenged(
         ));
         return Ok(report);
     };
-    while let Some((line, entry)) = reader.next_json::<record::ChallengedLine>()? {
-        if entry.ballot_hash != *ballot_hash {
+    /// The one field the search needs; the rest of a line is skipped unread.
+    #[derive(Deserialize)]
+    struct HashOnly {
+        #[serde(with = "hash_hex")]
+        ballot_hash: Hash,
+    }
+    while let Some((line, bytes)) = reader.next_line()? {
+        let published: HashOnly = record::decode_json(record::CHALLENGED, Some(line), bytes)?;
+        if published.ballot_hash != *ballot_hash {
             continue;
         }
+        // Only the line searched for is decoded in full, its points decompressed.
+        let entry: record::ChallengedLine =
+            record::decode_json(record::CHALLENGED, Some(line), bytes)?;
         report.line = Some(line);
         report.checks.push(check(
             "challenged",
