@@ -160,6 +160,14 @@ struct Found {
     credential: [u8; 32],
 }
 
+/// What both receipt checks take as published (spec `board.md` §3.3): `election.json` (`F`, `K`)
+/// and the manifest. Whether they are right is `saylau verify`'s checks 1–5.
+fn published_election(dir: &Path) -> Result<(ElectionInfo, Manifest), RecordError> {
+    let (info, _) = record::read_json::<ElectionInfo>(dir, record::ELECTION)?;
+    let (manifest, _) = record::read_json::<Manifest>(dir, record::MANIFEST)?;
+    Ok((info, manifest))
+}
+
 /// Checks a cast ballot's receipt against the record in `dir` (spec `board.md` §3.3).
 /// `ballot_hash` is the hash the device showed, if the voter noted it. Errors only when the
 /// record cannot be read at all; everything else is a check's verdict.
@@ -168,8 +176,7 @@ pub fn check_cast(
     tracking_code: &Hash,
     ballot_hash: Option<&Hash>,
 ) -> Result<CastReport, RecordError> {
-    let (info, _) = record::read_json::<ElectionInfo>(dir, record::ELECTION)?;
-    let (manifest, _) = record::read_json::<Manifest>(dir, record::MANIFEST)?;
+    let (info, manifest) = published_election(dir)?;
     let mut reader = LinesReader::open(dir, record::BALLOTS, false)?
         .ok_or_else(|| RecordError::io(record::BALLOTS, std::io::ErrorKind::NotFound.into()))?;
 
@@ -410,8 +417,7 @@ pub fn check_challenged(
     ballot_hash: &Hash,
     language: Option<&str>,
 ) -> Result<ChallengedReport, RecordError> {
-    let (info, _) = record::read_json::<ElectionInfo>(dir, record::ELECTION)?;
-    let (manifest, _) = record::read_json::<Manifest>(dir, record::MANIFEST)?;
+    let (info, manifest) = published_election(dir)?;
     let mut report = ChallengedReport {
         ballot_hash: hex::encode(ballot_hash),
         line: None,
