@@ -1,7 +1,7 @@
 //! `saylau receipt`: a voter's checks on the published record (spec `board.md` §3.3).
 
 use saylau::digest::Hash;
-use saylau::receipt::{self, ReceiptCheck, Verdict};
+use saylau::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
 use std::path::PathBuf;
 
 /// Arguments of `saylau receipt`.
@@ -35,78 +35,97 @@ fn parse_hash(text: &str) -> Result<Hash, String> {
         .map_err(|_| "expected 64 hex characters (32 bytes)".to_string())
 }
 
+/// What `saylau receipt` prints of a report.
+struct Shown {
+    passed: bool,
+    json: serde_json::Result<String>,
+    header: String,
+    checks: Vec<ReceiptCheck>,
+    /// A challenged ballot's choices, a line per contest (empty for a cast ballot).
+    choices: Vec<String>,
+}
+
+fn shown_cast(report: CastReport) -> Shown {
+    let header = match report.line {
+        Some(line) => format!(
+            "receipt {}: ballots.jsonl line {line}, {} ballots on the board",
+            report.tracking_code, report.board_size
+        ),
+        None => format!("receipt {}: not found", report.tracking_code),
+    };
+    Shown {
+        passed: report.passed(),
+        json: serde_json::to_string_pretty(&report),
+        header,
+        checks: report.checks,
+        choices: Vec::new(),
+    }
+}
+
+fn shown_challenged(report: ChallengedReport) -> Shown {
+    let choices = report
+        .choices
+        .iter()
+        .map(|contest| {
+            let chosen: Vec<String> = contest
+                .chosen
+                .iter()
+                .map(|choice| match choice.value {
+                    1 => choice.label.clone(),
+                    value => format!("{} ({value})", choice.label),
+                })
+                .collect();
+            let chosen = if chosen.is_empty() {
+                "(nothing)".to_string()
+            } else {
+                chosen.join(", ")
+            };
+            format!("  {}: {chosen}", contest.contest)
+        })
+        .collect();
+    Shown {
+        passed: report.passed(),
+        json: serde_json::to_string_pretty(&report),
+        header: format!("challenged ballot {}", report.ballot_hash),
+        checks: report.checks,
+        choices,
+    }
+}
+
 /// Runs `saylau receipt`: 0 when no check failed, 1 when one did, 2 when the record cannot be
 /// read.
 pub fn receipt(args: ReceiptArgs) -> i32 {
-    let (passed, json, checks, extra) = match (&args.tracking_code, &args.challenged) {
-        (Some(code), _) => match receipt::check_cast(&args.dir, code, args.ballot_hash.as_ref()) {
-            Ok(report) => {
-                let header = match report.line {
-                    Some(line) => format!(
-                        "receipt {}: ballots.jsonl line {line}, {} ballots on the board",
-                        report.tracking_code, report.board_size
-                    ),
-                    None => format!("receipt {}: not found", report.tracking_code),
-                };
-                (
-                    report.passed(),
-                    serde_json::to_string_pretty(&report),
-                    report.checks,
-                    vec![header],
-                )
-            }
-            Err(error) => return unreadable(&error),
-        },
-        (None, Some(hash)) => {
-            match receipt::check_challenged(&args.dir, hash, args.lang.as_deref()) {
-                Ok(report) => {
-                    let mut lines = vec![format!("challenged ballot {}", report.ballot_hash)];
-                    for contest in &report.choices {
-                        let chosen: Vec<String> = contest
-                            .chosen
-                            .iter()
-                            .map(|choice| match choice.value {
-                                1 => choice.label.clone(),
-                                value => format!("{} ({value})", choice.label),
-                            })
-                            .collect();
-                        let chosen = if chosen.is_empty() {
-                            "(nothing)".to_string()
-                        } else {
-                            chosen.join(", ")
-                        };
-                        lines.push(format!("  {}: {chosen}", contest.contest));
-                    }
-                    (
-                        report.passed(),
-                        serde_json::to_string_pretty(&report),
-                        report.checks,
-                        lines,
-                    )
-                }
-                Err(error) => return unreadable(&error),
-            }
+    let shown = match (&args.tracking_code, &args.challenged) {
+        (Some(code), _) => {
+            receipt::check_cast(&args.dir, code, args.ballot_hash.as_ref()).map(shown_cast)
         }
-        // clap requires one of --tracking-code and --challenged.
+        (None, Some(hash)) => {
+            receipt::check_challenged(&args.dir, hash, args.lang.as_deref()).map(shown_challenged)
+        }
+        // clap requires one of the two.
         (None, None) => return unreadable(&"give --tracking-code or --challenged"),
     };
+    let shown = match shown {
+        Ok(shown) => shown,
+        Err(error) => return unreadable(&error),
+    };
     if args.json {
-        match json {
+        match &shown.json {
             Ok(text) => outln!("{text}"),
-            Err(error) => return unreadable(&error),
+            Err(error) => return unreadable(error),
         }
     } else {
-        outln!("{}", extra[0]);
-        print_checks(&checks);
-        if extra.len() > 1 {
+        outln!("{}", shown.header);
+        print_checks(&shown.checks);
+        if !shown.choices.is_empty() {
             outln!("what the device encrypted:");
-            for line in &extra[1..] {
+            for line in &shown.choices {
                 outln!("{line}");
             }
         }
-        outln!("{}", verdict_line(passed, &checks));
+        outln!("{}", verdict_line(shown.passed, &shown.checks));
     }
-    if passed {
+    if shown.passed {
         0
     } else {
         1
