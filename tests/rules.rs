@@ -845,9 +845,9 @@ mod cli {
     fn temp_file(contents: &str) -> PathBuf {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("saylau-rules-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("input-{n}.json"));
+        // A file of its own, not a directory, so removing it after the run leaves nothing behind.
+        let name = format!("saylau-rules-{}-{n}.json", std::process::id());
+        let path = std::env::temp_dir().join(name);
         std::fs::write(&path, contents).unwrap();
         path
     }
