@@ -14,6 +14,7 @@ use crate::manifest::{ContestKind, Manifest};
 use crate::record::{self, CredentialList, RecordError, RecordIndex};
 use crate::results::{self, ContestResult, RejectedShare, Results};
 use crate::tally::{self, DecryptionShare, EncryptedTally};
+use crate::trustee::{ShareFiles, TrusteeError};
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
@@ -611,11 +612,21 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
         })
         .collect();
     // `combine` judges every share (spec `tally.md` §4). A file whose share names another
-    // trustee is invalid as published and never reaches it.
+    // trustee is invalid as published and never reaches it. A file that is not its trustee's
+    // share at all (it does not decode, or in a signed record its signature is not the
+    // trustee's) is evidence against nobody: it stops the tally (spec `ceremony.md` §14.7).
+    let share_files = ShareFiles::for_record(dir).map_err(|e| DemoError::Options(e.to_string()))?;
+    let unattributed = |name: &str, error: TrusteeError| {
+        DemoError::Options(format!(
+            "{name} is not a decryption share of its trustee ({error}); it can be neither counted nor held against anyone: keep a copy as evidence, remove it, and run `saylau tally finish` again"
+        ))
+    };
     let mut shares = Vec::new();
     let mut set_aside = Vec::new();
     for (index, name) in record::decryption_files(dir)? {
-        let (share, _): (DecryptionShare, _) = record::read_json(dir, &name)?;
+        let share = share_files
+            .read(dir, &name, index)
+            .map_err(|error| unattributed(&name, error))?;
         if share.trustee == index {
             shares.push(share);
         } else {
@@ -671,18 +682,17 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoErro
         if set_aside.iter().any(|r| r.trustee == index) {
             continue;
         }
-        let reason = match record::read_json::<DecryptionShare>(dir, &name) {
-            Ok((share, _)) if share.trustee != index => {
-                "the share names another trustee".to_string()
-            }
-            Ok((share, _)) => match election.ceremony.verification_key(index) {
+        let reason = match share_files.read(dir, &name, index) {
+            Err(error) if share_files.signed() => return Err(unattributed(&name, error)),
+            Err(error) => error.to_string(),
+            Ok(share) if share.trustee != index => "the share names another trustee".to_string(),
+            Ok(share) => match election.ceremony.verification_key(index) {
                 None => format!("trustee {index} holds no key share of this ceremony"),
                 Some(key) => match share.verify(election.fingerprint(), key, &tally) {
                     Ok(()) => continue,
                     Err(error) => error.to_string(),
                 },
             },
-            Err(error) => error.to_string(),
         };
         set_aside.push(RejectedShare {
             trustee: index,

@@ -30,6 +30,7 @@ use crate::group::{hash_hex, GroupElement};
 use crate::manifest::Manifest;
 use crate::proofs::{EqualityProof, EqualityStatement, PointPair, SchnorrProof};
 use crate::record::{self, RecordError};
+use crate::tally::DecryptionShare;
 use crate::transcript::Transcript;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
@@ -771,6 +772,8 @@ pub enum Stage {
     Reveal,
     /// Round 2: acceptances and complaints.
     Round2,
+    /// After voting: a decryption share, published in the record's `decryption/` (spec §14.6).
+    Decryption,
 }
 
 impl Stage {
@@ -780,6 +783,7 @@ impl Stage {
             Stage::Commit => "commit",
             Stage::Reveal => "reveal",
             Stage::Round2 => "round2",
+            Stage::Decryption => "decryption",
         }
     }
 
@@ -1246,6 +1250,7 @@ impl CeremonyDir {
                     Stage::Commit => self.read::<CommitBody>(stage, index).map(|_| ())?,
                     Stage::Reveal => self.read::<RevealBody>(stage, index).map(|_| ())?,
                     Stage::Round2 => self.read::<Round2Body>(stage, index).map(|_| ())?,
+                    Stage::Decryption => {}
                 }
             }
         }
@@ -2021,6 +2026,81 @@ pub fn audit_record(record_dir: &Path, ceremony: &CeremonyRecord) -> Result<bool
     Ok(true)
 }
 
+/// How a record's decryption-share files are read (spec §14.6). A record that carries the
+/// transcript of a ceremony run by separate trustees (`ceremony/`) holds each share as an
+/// [`Envelope`] of kind `decryption`, signed by its trustee, so a share that fails its proofs is
+/// evidence against that trustee and a file anyone else wrote is evidence against nobody. A
+/// record of an in-process ceremony (the demo) has no trustee identities, and holds bare shares.
+pub struct ShareFiles {
+    signers: Option<CeremonyDir>,
+}
+
+impl ShareFiles {
+    /// The reader for the record in `record_dir`.
+    pub fn for_record(record_dir: &Path) -> Result<Self, TrusteeError> {
+        let transcript = record_dir.join(TRANSCRIPT_DIR);
+        let signers = if transcript.join(PARAMETERS_FILE).is_file() {
+            Some(CeremonyDir::open(&transcript)?)
+        } else {
+            None
+        };
+        Ok(Self { signers })
+    }
+
+    /// True when shares must be signed by their trustees.
+    pub fn signed(&self) -> bool {
+        self.signers.is_some()
+    }
+
+    /// The share published in `dir/name` for trustee `index`. An error says why the file is
+    /// not that trustee's: it does not decode, or (in a signed record) it is not an envelope of
+    /// kind `decryption` by trustee `index` whose signature verifies. The share's own `trustee`
+    /// field is left to the caller: a signed share naming another trustee is that trustee's
+    /// mistake, and evidence against it.
+    pub fn read(
+        &self,
+        dir: &Path,
+        name: &str,
+        index: u32,
+    ) -> Result<DecryptionShare, TrusteeError> {
+        match &self.signers {
+            None => Ok(record::read_json::<DecryptionShare>(dir, name)?.0),
+            Some(context) => {
+                let (envelope, _): (Envelope<DecryptionShare>, _) = record::read_json(dir, name)
+                    .map_err(|error| {
+                        TrusteeError::usage(format!(
+                            "{error} (the trustees of this record's ceremony publish their shares signed, in envelopes of kind decryption)"
+                        ))
+                    })?;
+                envelope.check(context, name, Stage::Decryption, index)?;
+                Ok(envelope.body)
+            }
+        }
+    }
+
+    /// The bytes of trustee `index`'s share file: the share signed by `identity` in a signed
+    /// record, the bare share otherwise.
+    pub fn encode<R: RngCore + CryptoRng>(
+        &self,
+        identity: &Identity,
+        index: u32,
+        share: DecryptionShare,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, TrusteeError> {
+        let encoded = match &self.signers {
+            None => serde_json::to_vec_pretty(&share),
+            Some(context) => {
+                let envelope =
+                    Envelope::sign(context, identity, index, Stage::Decryption, share, rng)?;
+                serde_json::to_vec_pretty(&envelope)
+            }
+        };
+        let mut bytes = encoded.map_err(|e| TrusteeError::usage(e.to_string()))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
 /// `trustee decrypt` (spec §14.6): rebuild the key share from the sealed shares of the
 /// qualified dealers, recompute the encrypted tally from the board, refuse unless it equals
 /// `tally.json`, and publish `decryption/trustee-<i>.json` once.
@@ -2033,7 +2113,8 @@ pub fn decrypt<R: RngCore + CryptoRng>(
     let election = crate::election::Election::open(record_dir)
         .map_err(|e| TrusteeError::Demo(crate::demo::DemoError::Election(e)))?;
     audit_record(record_dir, &election.ceremony)?;
-    let public = read_public(key_dir)?;
+    let identity = Identity::load(key_dir, passphrase)?;
+    let public = identity.public().clone();
     let (index, shares) = load_shares(key_dir, &election.ceremony.ceremony_id, passphrase)?;
     if let Ok(transcript) = CeremonyDir::open(&record_dir.join(TRANSCRIPT_DIR)) {
         if transcript.setup.index_of(&public) != Some(index) {
@@ -2055,20 +2136,25 @@ pub fn decrypt<R: RngCore + CryptoRng>(
     }
     let key_share = KeyShare::from_dealer_shares(&election.ceremony, index, &shares)?;
     drop(shares);
+    let share_files = ShareFiles::for_record(record_dir)?;
     let file = record::decryption_file_name(index);
     if record_dir.join(&file).exists() {
-        return Err(TrusteeError::usage(format!(
-            "{file} is already published; each trustee publishes one decryption share"
-        )));
+        // Spec §14.6 step 4: the slot is taken. Say whether by this trustee or by someone else.
+        return Err(match share_files.read(record_dir, &file, index) {
+            Ok(_) => TrusteeError::usage(format!(
+                "{file} is already published; each trustee publishes one decryption share"
+            )),
+            Err(error) => TrusteeError::usage(format!(
+                "{file} is already there but is not a share of yours ({error}); it was not written by this trustee: the commission should keep a copy as evidence, remove it, and you run `trustee decrypt` again"
+            )),
+        });
     }
     // Spec ceremony.md §14.6: verify the board (checks 2–12) and decrypt only the tally recomputed
     // from it, never a ciphertext someone hands over.
     let recomputed = crate::demo::verified_tally(record_dir).map_err(TrusteeError::Demo)?;
     let share = crate::tally::decrypt_share(election.fingerprint(), &key_share, &recomputed, rng)
         .map_err(|e| TrusteeError::Demo(crate::demo::DemoError::Tally(e)))?;
-    let mut bytes =
-        serde_json::to_vec_pretty(&share).map_err(|e| TrusteeError::usage(e.to_string()))?;
-    bytes.push(b'\n');
+    let bytes = share_files.encode(&identity, index, share, rng)?;
     match publish_once(record_dir, &file, &bytes)? {
         Published::Written | Published::AlreadyThere => Ok(index),
         Published::Different => Err(TrusteeError::AlreadyPublished { file }),

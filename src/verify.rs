@@ -20,6 +20,7 @@ use crate::record::{
 };
 use crate::results::Results;
 use crate::tally::{DecryptionShare, EncryptedTally};
+use crate::trustee::ShareFiles;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -1213,12 +1214,20 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
         Ok(files) => files,
         Err(error) => return report.fail(13, record::DECRYPTION_DIR, error.to_string()),
     };
+    // verifier.md check 13: in a record of separate trustees, each share file must be signed by
+    // its trustee (ceremony.md §14.6).
+    let share_files = match ShareFiles::for_record(dir) {
+        Ok(share_files) => share_files,
+        Err(error) => {
+            return report.fail(13, record::TRANSCRIPT_DIR, error.to_string());
+        }
+    };
     // Spec batch.md §4.7: every share's proofs go into one batch equation, one item per share.
     let mut candidates: Vec<(u32, String, DecryptionShare, GroupElement)> = Vec::new();
     report.item(13, 0);
     for (index, name) in &files {
-        let share: DecryptionShare = match record::read_json(dir, name) {
-            Ok((share, _)) => share,
+        let share = match share_files.read(dir, name, *index) {
+            Ok(share) => share,
             Err(error) => {
                 report.fail(13, name, error.to_string());
                 continue;
@@ -1301,9 +1310,18 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
                     continue;
                 }
                 // An undecodable share, or one naming another trustee, is invalid as published:
-                // it stands in as an empty share, which check 14 requires to be listed.
-                let share = match record::read_json::<DecryptionShare>(dir, &name) {
-                    Ok((share, _)) if share.trustee == index => share,
+                // it stands in as an empty share, which check 14 requires to be listed. In a
+                // signed record, a file its trustee did not sign is evidence against nobody.
+                let share = match share_files.read(dir, &name, index) {
+                    Err(error) if share_files.signed() => {
+                        report.fail(
+                            13,
+                            &culprit,
+                            format!("set aside as this trustee's, but {error}"),
+                        );
+                        continue;
+                    }
+                    Ok(share) if share.trustee == index => share,
                     _ => DecryptionShare {
                         trustee: index,
                         contests: Vec::new(),

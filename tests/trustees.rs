@@ -9,6 +9,7 @@ use saylau::ceremony::{self, CeremonyRecord};
 use saylau::elgamal::Secret;
 use saylau::group::GroupElement;
 use saylau::results::Results;
+use saylau::tally::DecryptionShare;
 use saylau::trustee::{
     self, encrypt_share, CeremonyDir, CommitBody, Envelope, Identity, RevealBody, Stage,
     TrusteeError,
@@ -375,18 +376,61 @@ fn bad_dealing_and_wrong_decryption_share_are_caught() {
     );
     assert!(refused.contains("disqualified"), "{refused}");
 
-    // Trustee 1 publishes a wrong decryption share; 3, 4 and 5 are honest.
+    // Shares are signed by their trustees (ceremony.md §14.6). Trustee 1 decrypts; then someone
+    // without its key shifts one partial decryption in the file. That file is evidence against
+    // nobody: the tally stops, names it, and changes nothing.
     scene.decrypt(1, &record);
     let file = record.join("decryption/trustee-1.json");
-    let mut share: Value = read_json(&file);
-    let original: GroupElement =
-        serde_json::from_value(share["contests"][0][0]["share"].clone()).unwrap();
-    let shifted = GroupElement::from_point(original.point() + RISTRETTO_BASEPOINT_POINT);
-    share["contests"][0][0]["share"] = serde_json::to_value(shifted).unwrap();
-    std::fs::write(&file, serde_json::to_vec_pretty(&share).unwrap()).unwrap();
+    let honest: Envelope<DecryptionShare> = read_json(&file);
+    assert_eq!((honest.kind, honest.author), (Stage::Decryption, 1));
+    let mut wrong = honest.body.clone();
+    let original = wrong.contests[0][0].share;
+    wrong.contests[0][0].share =
+        GroupElement::from_point(original.point() + RISTRETTO_BASEPOINT_POINT);
+    let mut forged = honest.clone();
+    forged.body = wrong.clone();
+    std::fs::write(&file, serde_json::to_vec_pretty(&forged).unwrap()).unwrap();
     for t in [3, 4, 5] {
         scene.decrypt(t, &record);
     }
+    let before = snapshot(&record);
+    let refused = fails(&["tally", "finish", "--record", s(&record)], None);
+    assert!(
+        refused.contains("decryption/trustee-1.json is not a decryption share of its trustee")
+            && refused.contains("the signature of trustee 1 (Aigerim) does not verify"),
+        "{refused}"
+    );
+    assert_eq!(before, snapshot(&record));
+
+    // Nor does a forgery in a free slot stop the trustee it names without saying so.
+    std::fs::remove_file(record.join("decryption/trustee-5.json")).unwrap();
+    std::fs::write(
+        record.join("decryption/trustee-5.json"),
+        serde_json::to_vec_pretty(&wrong).unwrap(),
+    )
+    .unwrap();
+    let taken = fails(
+        &[
+            "trustee",
+            "decrypt",
+            "--key",
+            scene.key(5),
+            "--record",
+            s(&record),
+        ],
+        Some(5),
+    );
+    assert!(taken.contains("is not a share of yours"), "{taken}");
+    std::fs::remove_file(record.join("decryption/trustee-5.json")).unwrap();
+    scene.decrypt(5, &record);
+
+    // Trustee 1 itself publishes the wrong share, signed: now it is evidence against trustee 1,
+    // which the tally names and sets aside.
+    let context = CeremonyDir::open(&record.join("ceremony")).unwrap();
+    let identity = Identity::load(&scene.keys[0], passphrase(1).as_bytes()).unwrap();
+    let signed_wrong =
+        Envelope::sign(&context, &identity, 1, Stage::Decryption, wrong, &mut OsRng).unwrap();
+    std::fs::write(&file, serde_json::to_vec_pretty(&signed_wrong).unwrap()).unwrap();
     let output = ok(&["tally", "finish", "--record", s(&record)], None);
     assert!(
         output.contains("REJECTED the decryption share of trustee 1"),
@@ -401,7 +445,21 @@ fn bad_dealing_and_wrong_decryption_share_are_caught() {
     assert_eq!(results.trustees_used, vec![3, 4, 5]);
     assert_eq!(results.rejected_shares.len(), 1);
     assert_eq!(results.rejected_shares[0].trustee, 1);
-    assert!(record.join("decryption/rejected/trustee-1.json").is_file());
+    let evidence = record.join("decryption/rejected/trustee-1.json");
+    assert_eq!(
+        read_json::<Envelope<DecryptionShare>>(&evidence),
+        signed_wrong
+    );
+
+    // The verifier holds the set-aside share to the same rule: unsigned, it accuses nobody.
+    let unsigned = serde_json::to_vec_pretty(&signed_wrong.body).unwrap();
+    std::fs::write(&evidence, unsigned).unwrap();
+    let refused = fails(&["verify", s(&record), "--quiet"], None);
+    assert!(
+        refused.contains("trustee 1 (decryption/rejected/trustee-1.json)")
+            && refused.contains("set aside as this trustee's, but"),
+        "{refused}"
+    );
 }
 
 /// Trustee 3 publishes a round-1 message different from the one it committed to; and a second,
