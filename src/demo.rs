@@ -7,7 +7,9 @@
 use crate::ballot::{Ballot, BallotBody, BallotError, BallotSecrets};
 use crate::ceremony::{run_in_process, CeremonyRecord, KeyShare};
 use crate::digest::{tagged_hash, Hash};
-use crate::election::{tally_record, BallotBox, CastError, Election, ElectionError};
+use crate::election::{
+    tally_record, BallotBox, BoardKey, CastError, Election, ElectionError, Receipt,
+};
 use crate::elgamal::{EncryptionKey, Secret};
 use crate::group::GroupElement;
 use crate::manifest::{ContestKind, Manifest};
@@ -84,6 +86,8 @@ pub struct CastSummary {
     pub revoted: u64,
     /// Registered voters who did not vote.
     pub abstained: u64,
+    /// The board's signed receipt for the first ballot cast, as its voter keeps it.
+    pub first_receipt: Option<Receipt>,
 }
 
 /// The demo's result.
@@ -116,6 +120,7 @@ const OWNED: &[&str] = &[
     record::RESULTS,
     record::INDEX,
     "results.svg",
+    EXAMPLE_RECEIPT,
 ];
 
 /// Empties `dir` of a previous record, refusing if it holds anything else.
@@ -146,6 +151,19 @@ fn prepare_output(dir: &Path) -> Result<(), DemoError> {
         error,
     })?;
     Ok(())
+}
+
+/// A file the demo writes next to the record, not part of it (like `results.svg`): the first
+/// voter's signed receipt (spec `board.md` §3.1).
+pub const EXAMPLE_RECEIPT: &str = "receipt-example.json";
+
+/// The demo board's receipt key, from its own stream of the seed, so the seed reproduces the
+/// record and the rest of the demo draws the same values it always did.
+fn demo_board_key(label: &str, seed: u64) -> BoardKey {
+    BoardKey::generate(&mut ChaCha20Rng::from_seed(tagged_hash(
+        label,
+        &[&seed.to_le_bytes()],
+    )))
 }
 
 fn trustee_names(n: u32) -> Vec<String> {
@@ -186,12 +204,17 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     )?;
     record::write_json(dir, record::CEREMONY, &ceremony)?;
 
-    // 2. The registrar issues credentials and the election opens.
+    // 2. The registrar issues credentials, the board draws its receipt key, and the election
+    // opens.
     let voters = register_voters(config.voters, &mut rng);
-    let election = open_election(dir, voters.iter().map(|v| v.public).collect())?;
+    let board_key = demo_board_key("saylau/v1/demo-board", seed);
+    let election = open_election(dir, voters.iter().map(|v| v.public).collect(), &board_key)?;
 
-    // 3. Voting.
-    let cast = cast_simulated(dir, &election, &voters, seed, config.progress)?;
+    // 3. Voting. One voter's receipt is kept next to the record, to try `saylau receipt` with.
+    let cast = cast_simulated(dir, &election, &voters, &board_key, seed, config.progress)?;
+    if let Some(receipt) = &cast.first_receipt {
+        record::write_json(dir, EXAMPLE_RECEIPT, receipt)?;
+    }
 
     // 4. Tally and decryption by the trustees present.
     publish_tally(dir, &election)?;
@@ -264,8 +287,13 @@ pub fn run_on_record(
     let mut rng =
         ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-record", &[&seed.to_le_bytes()]));
     let simulated = register_voters(voters, &mut rng);
-    let election = open_election(dir, simulated.iter().map(|v| v.public).collect())?;
-    let cast = cast_simulated(dir, &election, &simulated, seed, progress)?;
+    let board_key = demo_board_key("saylau/v1/demo-record-board", seed);
+    let election = open_election(
+        dir,
+        simulated.iter().map(|v| v.public).collect(),
+        &board_key,
+    )?;
+    let cast = cast_simulated(dir, &election, &simulated, &board_key, seed, progress)?;
     let tally = publish_tally(dir, &election)?;
     Ok(RecordVoting {
         seed,
@@ -323,8 +351,13 @@ pub fn register_voters<R: RngCore + rand_core::CryptoRng>(
 }
 
 /// Publishes the credential list and `election.json` next to an existing `manifest.json` and
-/// `ceremony.json`, opening the election for voting.
-pub fn open_election(dir: &Path, credentials: Vec<GroupElement>) -> Result<Election, DemoError> {
+/// `ceremony.json`, opening the election for voting; `board_key` is the key the ballot box will
+/// sign receipts with (its public half goes into `election.json`).
+pub fn open_election(
+    dir: &Path,
+    credentials: Vec<GroupElement>,
+    board_key: &BoardKey,
+) -> Result<Election, DemoError> {
     let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
     let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
     if ceremony.manifest_hash != Manifest::hash_bytes(&manifest_bytes) {
@@ -340,6 +373,7 @@ pub fn open_election(dir: &Path, credentials: Vec<GroupElement>) -> Result<Elect
         record::file_hash(&ceremony_bytes),
         record::file_hash(&credentials_bytes),
         ceremony.joint_key,
+        board_key.public(),
     );
     record::write_json(dir, record::ELECTION, &info)?;
     Ok(Election {
@@ -433,11 +467,12 @@ pub fn cast_simulated(
     dir: &Path,
     election: &Election,
     voters: &[SimulatedVoter],
+    board_key: &BoardKey,
     seed: u64,
     progress: bool,
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
-    let mut board = BallotBox::open(dir, election)?;
+    let mut board = BallotBox::open(dir, election, board_key)?;
     // One process casts everything and syncs once at the end; a live board syncs per ballot.
     board.sync_every_ballot(false);
     let bar = progress.then(|| progress_bar(voters.len() as u64, "voting"));
@@ -535,7 +570,8 @@ fn cast_all(
         .map(|ballot| board.check(ballot))
         .collect();
     for (ballot, hash) in ballots.into_iter().zip(checked) {
-        board.append_checked(ballot, hash?)?;
+        let receipt = board.append_checked(ballot, hash?)?;
+        summary.first_receipt.get_or_insert(receipt);
         summary.cast += 1;
     }
     Ok(())

@@ -6,17 +6,26 @@
 
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::ceremony::CeremonyRecord;
-use crate::digest::Hash;
-use crate::elgamal::{Ciphertext, CiphertextSum, PublicKey};
+use crate::digest::{tagged_hash, Hash};
+use crate::elgamal::{Ciphertext, CiphertextSum, PublicKey, Secret};
+use crate::error::ProofError;
+use crate::group::{hash_hex, GroupElement};
 use crate::manifest::Manifest;
+use crate::proofs::SchnorrProof;
 use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, LinesWriter, RecordError,
 };
 use crate::tally::EncryptedTally;
+use crate::transcript::Transcript;
+use curve25519_dalek::scalar::Scalar;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, RngCore, SeedableRng};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use thiserror::Error;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Why an election could not be opened or published.
 #[derive(Debug, Error)]
@@ -74,11 +83,17 @@ impl Election {
             )));
         }
         let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;
+        if info.board_key.is_identity() {
+            return Err(ElectionError::Mismatch(
+                "board_key is the identity point".into(),
+            ));
+        }
         let expected = ElectionInfo::new(
             Manifest::hash_bytes(&manifest_bytes),
             record::file_hash(&ceremony_bytes),
             credentials_hash,
             ceremony.joint_key,
+            info.board_key,
         );
         let problems = manifest.check();
         if !problems.is_empty() {
@@ -105,15 +120,122 @@ impl Election {
     }
 }
 
-/// A voter's receipt for a cast ballot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The board's receipt-signing key `b` (spec `board.md` §3.1). Its public half `B = b·G` is
+/// `election.json`'s `board_key`, bound into the fingerprint; the secret never enters the record.
+pub struct BoardKey {
+    secret: Secret,
+}
+
+impl std::fmt::Debug for BoardKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoardKey")
+            .field("public", &self.public())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BoardKey {
+    /// A fresh key.
+    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+        Self {
+            secret: Secret::random(rng),
+        }
+    }
+
+    /// `B = b·G`.
+    pub fn public(&self) -> GroupElement {
+        self.secret.public_element()
+    }
+
+    /// Signs a receipt (spec `board.md` §3.1). The nonce is derived from the secret and the
+    /// receipt, as in EdDSA: no randomness to get wrong, and the same receipt always gets the
+    /// same signature.
+    pub fn sign(
+        &self,
+        election: Hash,
+        position: u64,
+        ballot_hash: Hash,
+        tracking_code: Hash,
+    ) -> Result<Receipt, ProofError> {
+        let mut receipt = Receipt {
+            version: 1,
+            election,
+            position,
+            ballot_hash,
+            tracking_code,
+            signature: SchnorrProof {
+                commitment: self.public(),
+                response: Scalar::ZERO,
+            },
+        };
+        let message = receipt.message();
+        let mut seed = Zeroizing::new(tagged_hash(
+            "saylau/v1/receipt-nonce",
+            &[self.secret.expose().as_bytes(), &message],
+        ));
+        let mut nonces = ChaCha20Rng::from_seed(*seed);
+        seed.zeroize();
+        receipt.signature = SchnorrProof::prove(
+            &mut receipt_transcript(&election, &message),
+            &self.public(),
+            &self.secret,
+            &mut nonces,
+        )?;
+        Ok(receipt)
+    }
+}
+
+/// A voter's receipt for a cast ballot, signed by the board (spec `board.md` §3.1): what the
+/// voter keeps, and evidence against the board if the ballot is missing from the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Receipt {
-    /// Position on the board (1-based line of `ballots.jsonl`).
+    /// Format version, 1.
+    pub version: u32,
+    /// The election fingerprint `F`.
+    #[serde(with = "hash_hex")]
+    pub election: Hash,
+    /// Position on the board (1-based, among the cast ballots).
     pub position: u64,
     /// The ballot hash the device showed.
+    #[serde(with = "hash_hex")]
     pub ballot_hash: Hash,
     /// The tracking code: the ballot's link in the board's hash chain.
+    #[serde(with = "hash_hex")]
     pub tracking_code: Hash,
+    /// Schnorr signature by the board key over [`Receipt::message`].
+    pub signature: SchnorrProof,
+}
+
+/// `append("purpose", "board-receipt")`, `append("receipt", m)` on `Transcript::new(F)`.
+fn receipt_transcript(election: &Hash, message: &Hash) -> Transcript {
+    Transcript::for_purpose(election, b"board-receipt", Some((b"receipt", message)))
+}
+
+impl Receipt {
+    /// `m = H("saylau/v1/receipt", F, u64le(position), h, t)` (spec `board.md` §3.1).
+    pub fn message(&self) -> Hash {
+        tagged_hash(
+            "saylau/v1/receipt",
+            &[
+                &self.election,
+                &self.position.to_le_bytes(),
+                &self.ballot_hash,
+                &self.tracking_code,
+            ],
+        )
+    }
+
+    /// Checks the version and the board's signature under `board_key`.
+    pub fn verify(&self, board_key: &GroupElement) -> Result<(), ProofError> {
+        if self.version != 1 {
+            return Err(ProofError::Shape("receipt version must be 1"));
+        }
+        self.signature.verify(
+            &mut receipt_transcript(&self.election, &self.message()),
+            board_key,
+        )
+    }
 }
 
 /// Why the board refused a ballot. Nothing is written for a refused ballot.
@@ -141,12 +263,16 @@ pub enum CastError {
     /// The record could not be written.
     #[error(transparent)]
     Record(#[from] RecordError),
+    /// The receipt-signing key given to the ballot box is not `election.json`'s `board_key`.
+    #[error("the board key is not the one election.json publishes: receipts would not verify")]
+    WrongBoardKey,
 }
 
 /// The board's ballot box: accepts valid ballots from listed credentials, chains tracking codes,
-/// and appends each accepted ballot to `ballots.jsonl` before answering.
+/// and appends each accepted ballot to `ballots.jsonl` before answering with a signed receipt.
 pub struct BallotBox<'e> {
     election: &'e Election,
+    board_key: &'e BoardKey,
     listed: HashSet<[u8; 32]>,
     seen: HashSet<Hash>,
     last_code: Hash,
@@ -157,8 +283,16 @@ pub struct BallotBox<'e> {
 }
 
 impl<'e> BallotBox<'e> {
-    /// Opens the ballot box of a record, resuming after any ballots already on it.
-    pub fn open(dir: &Path, election: &'e Election) -> Result<Self, RecordError> {
+    /// Opens the ballot box of a record, resuming after any ballots already on it. Receipts are
+    /// signed with `board_key`, which must be the one `election.json` publishes.
+    pub fn open(
+        dir: &Path,
+        election: &'e Election,
+        board_key: &'e BoardKey,
+    ) -> Result<Self, CastError> {
+        if board_key.public() != election.info.board_key {
+            return Err(CastError::WrongBoardKey);
+        }
         let listed = election.credentials.iter().copied().collect();
         let mut seen = HashSet::new();
         let mut last_code = *election.fingerprint();
@@ -177,6 +311,7 @@ impl<'e> BallotBox<'e> {
         }
         Ok(Self {
             election,
+            board_key,
             listed,
             seen,
             last_code,
@@ -228,15 +363,24 @@ impl<'e> BallotBox<'e> {
             ballot_hash,
             ballot,
         };
+        // Signed before the write, so a ballot is never on the board without its receipt.
+        let receipt = self
+            .board_key
+            .sign(
+                *self.election.fingerprint(),
+                self.position + 1,
+                ballot_hash,
+                tracking_code,
+            )
+            .map_err(|error| CastError::Invalid {
+                ballot_hash: hex::encode(ballot_hash),
+                error: BallotError::Signature(error),
+            })?;
         self.ballots.push(&line, self.sync_every_ballot)?;
         self.seen.insert(ballot_hash);
         self.last_code = tracking_code;
         self.position += 1;
-        Ok(Receipt {
-            position: self.position,
-            ballot_hash,
-            tracking_code,
-        })
+        Ok(receipt)
     }
 
     /// Checks and casts one ballot.

@@ -1,8 +1,10 @@
 //! What a voter checks with a receipt, on the published record (spec `board.md` §3.3).
 //!
-//! A voter who cast a ballot holds its tracking code (and noted the ballot hash the device
-//! showed); [`check_cast`] finds the ballot on the board and checks its place in the chain of
-//! tracking codes, that no later ballot carries the same credential, and that the tally covers it.
+//! A voter who cast a ballot holds the board's signed receipt (spec `board.md` §3.1);
+//! [`check_receipt`] checks the signature and then everything [`check_cast`] checks, which also
+//! serves a voter who kept only the tracking code (and noted the ballot hash the device showed):
+//! it finds the ballot on the board and checks its place in the chain of tracking codes, that no
+//! later ballot carries the same credential, and that the tally covers it.
 //! A voter who challenged a ballot holds its ballot hash; [`check_challenged`] finds it among the
 //! challenged ballots, checks the device's opening and returns what the device encrypted.
 //!
@@ -11,6 +13,7 @@
 
 use crate::ballot::{Ballot, ChallengedBallot};
 use crate::digest::Hash;
+use crate::election::Receipt;
 use crate::group::hash_hex;
 use crate::manifest::Manifest;
 use crate::record::{self, ElectionInfo, LinesReader, RecordError};
@@ -322,6 +325,81 @@ pub fn check_cast(
     })
 }
 
+/// Checks a signed receipt (spec `board.md` §3.1, §3.3): first the board's signature
+/// (`signature`), then everything [`check_cast`] checks for its tracking code and ballot hash,
+/// and that the ballot sits at the receipt's position (`position`). A valid signature on a
+/// receipt whose ballot is missing or moved is evidence against the board, and the report says
+/// so.
+pub fn check_receipt(dir: &Path, receipt: &Receipt) -> Result<CastReport, RecordError> {
+    let (info, _) = published_election(dir)?;
+    let signature = if receipt.election != info.fingerprint {
+        check(
+            "signature",
+            Verdict::Failed,
+            format!(
+                "the receipt is for election {}, this record is election {}",
+                hex::encode(receipt.election),
+                hex::encode(info.fingerprint)
+            ),
+        )
+    } else {
+        match receipt.verify(&info.board_key) {
+            Ok(()) => check(
+                "signature",
+                Verdict::Passed,
+                "signed with the board key that election.json publishes",
+            ),
+            Err(error) => check(
+                "signature",
+                Verdict::Failed,
+                format!(
+                    "the board's signature does not verify ({error}): the board did not issue this receipt as it reads now"
+                ),
+            ),
+        }
+    };
+    let signed = signature.verdict == Verdict::Passed;
+    let mut report = check_cast(dir, &receipt.tracking_code, Some(&receipt.ballot_hash))?;
+    let evidence =
+        "; the board signed this receipt, so the receipt proves the board's fault: keep the file";
+    if let Some(position) = report.position {
+        let at = report
+            .checks
+            .iter()
+            .position(|c| c.name == "on-board")
+            .map_or(0, |i| i + 1);
+        let verdict = if position == receipt.position {
+            check(
+                "position",
+                Verdict::Passed,
+                format!("the ballot is at position {position}, as the receipt says"),
+            )
+        } else {
+            check(
+                "position",
+                Verdict::Failed,
+                format!(
+                    "the ballot is at position {position}, the receipt says {}{}",
+                    receipt.position,
+                    if signed { evidence } else { "" }
+                ),
+            )
+        };
+        report.checks.insert(at, verdict);
+    }
+    if signed {
+        for failed in report
+            .checks
+            .iter_mut()
+            .filter(|c| c.verdict == Verdict::Failed && matches!(c.name, "on-board" | "tally"))
+        {
+            failed.detail.push_str(evidence);
+        }
+    }
+    report.checks.insert(0, signature);
+    Ok(report)
+}
+
 /// `ballot`: the voter's line decodes, its ballot hash is that of its body, and its proofs and
 /// signature verify.
 fn ballot_check(mine: &Found, manifest: &Manifest, info: &ElectionInfo) -> ReceiptCheck {
@@ -534,17 +612,4 @@ fn choices(
                 .collect(),
         })
         .collect()
-}
-
-/// The tracking code and ballot hash of the first cast ballot, if any: a receipt to try
-/// [`check_cast`] with on a demonstration record.
-pub fn first_receipt(dir: &Path) -> Result<Option<(Hash, Hash)>, RecordError> {
-    let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? else {
-        return Ok(None);
-    };
-    let Some((line, bytes)) = reader.next_line()? else {
-        return Ok(None);
-    };
-    let link: ChainLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
-    Ok(Some((link.tracking_code, link.ballot_hash)))
 }

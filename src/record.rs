@@ -291,6 +291,9 @@ pub struct ElectionInfo {
     pub credentials_hash: Hash,
     /// The joint election key `K`.
     pub joint_key: PublicKey,
+    /// The board's receipt-signing key `B` (spec `board.md` §3.1). Bound into the fingerprint,
+    /// so it is fixed before the first ballot and cannot be swapped afterwards.
+    pub board_key: GroupElement,
     /// The fingerprint every proof binds.
     #[serde(with = "hash_hex")]
     pub fingerprint: Hash,
@@ -303,12 +306,14 @@ impl ElectionInfo {
         ceremony_hash: Hash,
         credentials_hash: Hash,
         joint_key: PublicKey,
+        board_key: GroupElement,
     ) -> Self {
         let fingerprint = election_fingerprint(
             &manifest_hash,
             &ceremony_hash,
             &credentials_hash,
             &joint_key,
+            &board_key,
         );
         Self {
             version: 1,
@@ -316,17 +321,20 @@ impl ElectionInfo {
             ceremony_hash,
             credentials_hash,
             joint_key,
+            board_key,
             fingerprint,
         }
     }
 }
 
-/// `fingerprint = H("saylau/v1/election", manifest_hash, ceremony_hash, credentials_hash, K)`.
+/// `fingerprint = H("saylau/v1/election", manifest_hash, ceremony_hash, credentials_hash, K, B)`
+/// (spec `record.md` §3.1).
 pub fn election_fingerprint(
     manifest_hash: &Hash,
     ceremony_hash: &Hash,
     credentials_hash: &Hash,
     joint_key: &PublicKey,
+    board_key: &GroupElement,
 ) -> Hash {
     tagged_hash(
         "saylau/v1/election",
@@ -335,6 +343,7 @@ pub fn election_fingerprint(
             ceremony_hash,
             credentials_hash,
             joint_key.element().as_bytes(),
+            board_key.as_bytes(),
         ],
     )
 }

@@ -23,6 +23,22 @@ impl Transcript {
         Self(transcript)
     }
 
+    /// A transcript for a signature or proof outside any ballot (a trustee's identity and
+    /// messages, the board's receipts): `new(context)`, then `purpose ← purpose`, and, when
+    /// given, the signed message under its label (spec `transcript.md` §3).
+    pub fn for_purpose(
+        context: &[u8; 32],
+        purpose: &'static [u8],
+        message: Option<(&'static [u8], &[u8])>,
+    ) -> Self {
+        let mut transcript = Self::new(context);
+        transcript.append_bytes(b"purpose", purpose);
+        if let Some((label, bytes)) = message {
+            transcript.append_bytes(label, bytes);
+        }
+        transcript
+    }
+
     /// Starts a proof: binds the proof kind's domain-separation label.
     pub fn start_proof(&mut self, proof_label: &'static [u8]) {
         self.0.append_message(b"proof", proof_label);

@@ -413,9 +413,7 @@ fn identity_context(name: &str, signing: &GroupElement, encryption: &GroupElemen
 }
 
 fn identity_transcript(context: &Hash, purpose: &'static [u8]) -> Transcript {
-    let mut transcript = Transcript::new(context);
-    transcript.append_bytes(b"purpose", purpose);
-    transcript
+    Transcript::for_purpose(context, purpose, None)
 }
 
 impl PublicIdentity {
@@ -822,10 +820,11 @@ pub struct Envelope<B> {
 }
 
 fn signature_transcript(ceremony_id: &Hash, message: &Hash) -> Transcript {
-    let mut transcript = Transcript::new(ceremony_id);
-    transcript.append_bytes(b"purpose", b"ceremony-signature");
-    transcript.append_bytes(b"message", message);
-    transcript
+    Transcript::for_purpose(
+        ceremony_id,
+        b"ceremony-signature",
+        Some((b"message", message)),
+    )
 }
 
 impl<B: Serialize> Envelope<B> {
@@ -1142,8 +1141,7 @@ pub fn open_share(
 }
 
 fn complaint_transcript(ceremony_id: &Hash, complainer: u32, accused: u32) -> Transcript {
-    let mut transcript = Transcript::new(ceremony_id);
-    transcript.append_bytes(b"purpose", b"ceremony-complaint");
+    let mut transcript = Transcript::for_purpose(ceremony_id, b"ceremony-complaint", None);
     transcript.append_u64(b"complainer", u64::from(complainer));
     transcript.append_u64(b"accused", u64::from(accused));
     transcript

@@ -462,11 +462,20 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
     };
     let ((manifest, manifest_hash), (ceremony, ceremony_hash), (listed, credentials_hash), info) =
         (manifest?, ceremony?, credentials?, info?);
+    // The board key is an input of its own (board.md §3.1): any point but the identity.
+    if info.board_key.is_identity() {
+        report.fail(
+            5,
+            "election.json: board_key",
+            "is the identity point, which signs nothing",
+        );
+    }
     let expected = ElectionInfo::new(
         manifest_hash,
         ceremony_hash,
         credentials_hash,
         ceremony.joint_key,
+        info.board_key,
     );
     let fields: [(&str, bool); 6] = [
         ("version", info.version == expected.version),
@@ -490,7 +499,11 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
             report.fail(
                 5,
                 format!("election.json: {field}"),
-                "does not match the value recomputed from the record",
+                if field == "fingerprint" {
+                    "does not match the value recomputed from the record and board_key"
+                } else {
+                    "does not match the value recomputed from the record"
+                },
             );
         }
     }

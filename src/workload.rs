@@ -7,6 +7,7 @@
 use crate::ballot::{Ballot, ValueProof};
 use crate::ceremony::run_in_process;
 use crate::digest::{tagged_hash, Hash};
+use crate::election::BoardKey;
 use crate::elgamal::{EncryptionKey, PublicKey};
 use crate::manifest::Manifest;
 use crate::record::{self, BallotLine, CredentialList, ElectionInfo, RawLine};
@@ -89,6 +90,7 @@ impl Workload {
             record::file_hash(&serde_json::to_vec(&ceremony)?),
             record::file_hash(&serde_json::to_vec(&credentials)?),
             ceremony.joint_key,
+            BoardKey::generate(&mut rng).public(),
         );
         let key = EncryptionKey::new(ceremony.joint_key);
         let fingerprint = info.fingerprint;

@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use saylau::receipt::{check_cast, check_challenged, CastReport, Verdict};
+use saylau::election::Receipt;
+use saylau::receipt::{check_cast, check_challenged, check_receipt, CastReport, Verdict};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -73,6 +74,18 @@ fn last_and_superseded(lines: &[Value]) -> (usize, usize) {
         .find(|&i| later(i).is_some())
         .expect("the demo revotes");
     (last, superseded)
+}
+
+/// The last line `saylau receipt` printed starts with `expected`.
+#[track_caller]
+fn assert_result(output: &std::process::Output, expected: &str) {
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.lines()
+            .last()
+            .is_some_and(|line| line.starts_with(expected)),
+        "{text}"
+    );
 }
 
 #[test]
@@ -307,13 +320,7 @@ fn the_command_line_exit_codes_follow_the_verdicts() {
     wrong.replace_range(0..2, if code.starts_with("00") { "11" } else { "00" });
     let output = run(&["--tracking-code", &wrong]);
     assert_eq!(output.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.lines()
-            .last()
-            .is_some_and(|line| line.starts_with("result: FAILED (on-board)")),
-        "{text}"
-    );
+    assert_result(&output, "result: FAILED (on-board)");
     assert_eq!(run(&["--tracking-code", "xyz"]).status.code(), Some(2));
     let json = run(&["--tracking-code", code, "--json"]);
     let value: Value = serde_json::from_slice(&json.stdout).expect("JSON report");
@@ -341,4 +348,136 @@ fn a_challenged_ballot_that_was_also_cast_fails() {
     assert_eq!(not_cast.verdict, Verdict::Failed);
     assert!(not_cast.detail.contains("line 4"), "{report:?}");
     assert!(!report.passed());
+}
+
+/// The board's signed receipt of the template's first ballot (`receipt-example.json`).
+fn signed_receipt(dir: &Path) -> Receipt {
+    let bytes = std::fs::read(dir.join(saylau::demo::EXAMPLE_RECEIPT)).expect("the demo's receipt");
+    serde_json::from_slice(&bytes).expect("a receipt")
+}
+
+#[test]
+fn a_signed_receipt_passes_and_every_field_of_it_is_checked() {
+    let dir = template().instantiate("receipt-signed");
+    let receipt = signed_receipt(dir.path());
+    assert_eq!(receipt.position, 1);
+    let report = check_receipt(dir.path(), &receipt).expect("reads");
+    let names: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "signature",
+            "on-board",
+            "position",
+            "ballot-hash",
+            "ballot",
+            "chain",
+            "credential",
+            "tally"
+        ]
+    );
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(verdicts(&report)["signature"], Verdict::Passed);
+
+    // Each field changed alone (to another valid value) breaks the board's signature, and the
+    // checks that read that field fail too.
+    let value = serde_json::to_value(receipt).expect("JSON");
+    let basepoint = serde_json::to_value(saylau::group::GroupElement::from_point(
+        curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT,
+    ))
+    .expect("a point");
+    let one = Value::from(format!("01{}", "0".repeat(62)));
+    let changes: [(&str, Value, &[&str]); 7] = [
+        ("/version", Value::from(2), &[]),
+        ("/election", value["ballot_hash"].clone(), &[]),
+        ("/position", Value::from(2), &["position"]),
+        (
+            "/ballot_hash",
+            value["tracking_code"].clone(),
+            &["ballot-hash"],
+        ),
+        (
+            "/tracking_code",
+            value["ballot_hash"].clone(),
+            &["on-board"],
+        ),
+        ("/signature/commitment", basepoint, &[]),
+        ("/signature/response", one, &[]),
+    ];
+    for (pointer, replacement, also_failing) in changes {
+        let mut changed = value.clone();
+        assert_ne!(changed.pointer(pointer), Some(&replacement), "{pointer}");
+        *changed.pointer_mut(pointer).expect("a field") = replacement;
+        let changed: Receipt = serde_json::from_value(changed).expect("still decodes");
+        let report = check_receipt(dir.path(), &changed).expect("reads");
+        let found = verdicts(&report);
+        assert_eq!(found["signature"], Verdict::Failed, "{pointer}: {report:?}");
+        for name in also_failing {
+            assert_eq!(found[name], Verdict::Failed, "{pointer}: {report:?}");
+        }
+    }
+}
+
+#[test]
+fn a_signed_receipt_of_a_dropped_ballot_is_evidence_against_the_board() {
+    let dir = template().instantiate("receipt-dropped");
+    let receipt = signed_receipt(dir.path());
+    // The board drops the first ballot and recomputes the chain: the record is consistent,
+    // and only the receipt shows the ballot was accepted.
+    let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
+    lines.remove(0);
+    write_lines(dir.path(), saylau::record::BALLOTS, &lines);
+    reseal(dir.path(), false);
+    let report = check_receipt(dir.path(), &receipt).expect("reads");
+    let found = verdicts(&report);
+    assert_eq!(found["signature"], Verdict::Passed, "{report:?}");
+    assert_eq!(found["chain"], Verdict::Passed, "{report:?}");
+    assert_eq!(found["on-board"], Verdict::Failed, "{report:?}");
+    assert!(
+        detail(&report, "on-board").contains("the receipt proves the board's fault"),
+        "{report:?}"
+    );
+    // Moving the ballot (here: the board puts another ballot first) is caught by the position.
+    let dir = template().instantiate("receipt-moved");
+    let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
+    lines.swap(0, 1);
+    write_lines(dir.path(), saylau::record::BALLOTS, &lines);
+    reseal(dir.path(), false);
+    let resealed = board(dir.path());
+    let mut moved = receipt;
+    moved.tracking_code = field(&resealed[1], "tracking_code");
+    let report = check_receipt(dir.path(), &moved).expect("reads");
+    assert_eq!(verdicts(&report)["position"], Verdict::Failed, "{report:?}");
+}
+
+#[test]
+fn the_command_line_checks_a_receipt_file() {
+    let dir = template().instantiate("receipt-file-cli");
+    let file = dir.path().join(saylau::demo::EXAMPLE_RECEIPT);
+    let run = |file: &Path| {
+        std::process::Command::new(saylau_binary())
+            .arg("receipt")
+            .arg(dir.path())
+            .arg("--receipt")
+            .arg(file)
+            .output()
+            .expect("run saylau receipt")
+    };
+    let output = run(&file);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("ok   signature"), "{text}");
+    let mut value: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    value["position"] = Value::from(7);
+    std::fs::write(&file, serde_json::to_vec(&value).unwrap()).unwrap();
+    let output = run(&file);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_result(&output, "result: FAILED (signature, position)");
+    std::fs::write(&file, b"{\"version\":1}").unwrap();
+    let output = run(&file);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("not a readable receipt"),
+        "{output:?}"
+    );
 }

@@ -207,13 +207,12 @@ pub fn demo(args: DemoArgs) -> i32 {
     );
     outln!("record root: {}", hex::encode(outcome.root));
     outln!("verify it:   saylau verify {}", outcome.dir.display());
-    // A receipt to try the voter's check with (spec board.md §3.3).
-    if let Ok(Some((code, hash))) = saylau::receipt::first_receipt(&outcome.dir) {
+    // A voter's signed receipt to try the voter's check with (spec board.md §3.1, §3.3).
+    if outcome.cast.first_receipt.is_some() {
         outln!(
-            "a voter's receipt: saylau receipt {} --tracking-code {} --ballot-hash {}",
+            "a voter's receipt: saylau receipt {} --receipt {}",
             outcome.dir.display(),
-            hex::encode(code),
-            hex::encode(hash)
+            outcome.dir.join(saylau::demo::EXAMPLE_RECEIPT).display()
         );
     }
     0

@@ -1,15 +1,20 @@
 //! `saylau receipt`: a voter's checks on the published record (spec `board.md` §3.3).
 
 use saylau::digest::Hash;
+use saylau::election::Receipt;
 use saylau::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
+use saylau::record::RecordError;
 use std::path::PathBuf;
 
 /// Arguments of `saylau receipt`.
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("ballot").required(true).args(["tracking_code", "challenged"])))]
+#[command(group(clap::ArgGroup::new("ballot").required(true).args(["receipt", "tracking_code", "challenged"])))]
 pub struct ReceiptArgs {
     /// The election record directory.
     pub dir: PathBuf,
+    /// A cast ballot: the receipt file the board signed (JSON, board.md §3.1).
+    #[arg(long)]
+    pub receipt: Option<PathBuf>,
     /// A cast ballot: the tracking code on your receipt (64 hex characters).
     #[arg(long, value_parser = parse_hash)]
     pub tracking_code: Option<Hash>,
@@ -95,6 +100,24 @@ fn shown_challenged(report: ChallengedReport) -> Shown {
 /// Runs `saylau receipt`: 0 when no check failed, 1 when one did, 2 when the record cannot be
 /// read.
 pub fn receipt(args: ReceiptArgs) -> i32 {
+    if let Some(path) = &args.receipt {
+        let receipt = match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<Receipt>(&bytes).map_err(|e| e.to_string()))
+        {
+            Ok(receipt) => receipt,
+            Err(error) => {
+                return unreadable(&format!(
+                    "{}: not a readable receipt: {error}",
+                    path.display()
+                ))
+            }
+        };
+        return show(
+            &args,
+            receipt::check_receipt(&args.dir, &receipt).map(shown_cast),
+        );
+    }
     let shown = match (&args.tracking_code, &args.challenged) {
         (Some(code), _) => {
             receipt::check_cast(&args.dir, code, args.ballot_hash.as_ref()).map(shown_cast)
@@ -102,9 +125,14 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
         (None, Some(hash)) => {
             receipt::check_challenged(&args.dir, hash, args.lang.as_deref()).map(shown_challenged)
         }
-        // clap requires one of the two.
-        (None, None) => return unreadable(&"give --tracking-code or --challenged"),
+        // clap requires one of the three.
+        (None, None) => return unreadable(&"give --receipt, --tracking-code or --challenged"),
     };
+    show(&args, shown)
+}
+
+/// Prints a report; the exit code of `saylau receipt`.
+fn show(args: &ReceiptArgs, shown: Result<Shown, RecordError>) -> i32 {
     let shown = match shown {
         Ok(shown) => shown,
         Err(error) => return unreadable(&error),
