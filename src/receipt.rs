@@ -180,6 +180,17 @@ pub fn check_cast(
     ballot_hash: Option<&Hash>,
 ) -> Result<CastReport, RecordError> {
     let (info, manifest) = published_election(dir)?;
+    cast_checks(dir, &info, &manifest, tracking_code, ballot_hash)
+}
+
+/// [`check_cast`] on the published `election.json` and manifest already read.
+fn cast_checks(
+    dir: &Path,
+    info: &ElectionInfo,
+    manifest: &Manifest,
+    tracking_code: &Hash,
+    ballot_hash: Option<&Hash>,
+) -> Result<CastReport, RecordError> {
     let mut reader = LinesReader::open(dir, record::BALLOTS, false)?
         .ok_or_else(|| RecordError::io(record::BALLOTS, std::io::ErrorKind::NotFound.into()))?;
 
@@ -292,7 +303,7 @@ pub fn check_cast(
             ),
         ),
     });
-    checks.push(ballot_check(&mine, &manifest, &info));
+    checks.push(ballot_check(&mine, manifest, info));
     checks.push(chain_check(&broken, ballots));
     checks.push(if later_with_credential.is_empty() {
         check(
@@ -331,7 +342,7 @@ pub fn check_cast(
 /// receipt whose ballot is missing or moved is evidence against the board, and the report says
 /// so.
 pub fn check_receipt(dir: &Path, receipt: &Receipt) -> Result<CastReport, RecordError> {
-    let (info, _) = published_election(dir)?;
+    let (info, manifest) = published_election(dir)?;
     let signature = if receipt.election != info.fingerprint {
         check(
             "signature",
@@ -359,7 +370,13 @@ pub fn check_receipt(dir: &Path, receipt: &Receipt) -> Result<CastReport, Record
         }
     };
     let signed = signature.verdict == Verdict::Passed;
-    let mut report = check_cast(dir, &receipt.tracking_code, Some(&receipt.ballot_hash))?;
+    let mut report = cast_checks(
+        dir,
+        &info,
+        &manifest,
+        &receipt.tracking_code,
+        Some(&receipt.ballot_hash),
+    )?;
     let evidence =
         "; the board signed this receipt, so the receipt proves the board's fault: keep the file";
     if let Some(position) = report.position {
