@@ -9,7 +9,7 @@ use crate::ceremony::CeremonyRecord;
 use crate::digest::{tagged_hash, Hash};
 use crate::elgamal::{Ciphertext, CiphertextSum, PublicKey, Secret};
 use crate::error::ProofError;
-use crate::group::{hash_hex, GroupElement};
+use crate::group::hash_hex;
 use crate::manifest::Manifest;
 use crate::proofs::SchnorrProof;
 use crate::record::{
@@ -83,11 +83,6 @@ impl Election {
             )));
         }
         let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;
-        if info.board_key.is_identity() {
-            return Err(ElectionError::Mismatch(
-                "board_key is the identity point".into(),
-            ));
-        }
         let expected = ElectionInfo::new(
             Manifest::hash_bytes(&manifest_bytes),
             record::file_hash(&ceremony_bytes),
@@ -124,6 +119,7 @@ impl Election {
 /// `election.json`'s `board_key`, bound into the fingerprint; the secret never enters the record.
 pub struct BoardKey {
     secret: Secret,
+    public: PublicKey,
 }
 
 impl std::fmt::Debug for BoardKey {
@@ -135,16 +131,20 @@ impl std::fmt::Debug for BoardKey {
 }
 
 impl BoardKey {
-    /// A fresh key.
+    /// A fresh key (redrawn in the negligible case that `B` is the identity, which no reader
+    /// accepts).
     pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
-        Self {
-            secret: Secret::random(rng),
+        loop {
+            let secret = Secret::random(rng);
+            if let Ok(public) = PublicKey::new(secret.public_element()) {
+                return Self { secret, public };
+            }
         }
     }
 
     /// `B = b·G`.
-    pub fn public(&self) -> GroupElement {
-        self.secret.public_element()
+    pub fn public(&self) -> PublicKey {
+        self.public
     }
 
     /// Signs a receipt (spec `board.md` §3.1). The nonce is derived from the secret and the
@@ -164,7 +164,7 @@ impl BoardKey {
             ballot_hash,
             tracking_code,
             signature: SchnorrProof {
-                commitment: self.public(),
+                commitment: *self.public.element(),
                 response: Scalar::ZERO,
             },
         };
@@ -177,7 +177,7 @@ impl BoardKey {
         seed.zeroize();
         receipt.signature = SchnorrProof::prove(
             &mut receipt_transcript(&election, &message),
-            &self.public(),
+            self.public.element(),
             &self.secret,
             &mut nonces,
         )?;
@@ -227,13 +227,13 @@ impl Receipt {
     }
 
     /// Checks the version and the board's signature under `board_key`.
-    pub fn verify(&self, board_key: &GroupElement) -> Result<(), ProofError> {
+    pub fn verify(&self, board_key: &PublicKey) -> Result<(), ProofError> {
         if self.version != 1 {
             return Err(ProofError::Shape("receipt version must be 1"));
         }
         self.signature.verify(
             &mut receipt_transcript(&self.election, &self.message()),
-            board_key,
+            board_key.element(),
         )
     }
 }
@@ -263,6 +263,9 @@ pub enum CastError {
     /// The record could not be written.
     #[error(transparent)]
     Record(#[from] RecordError),
+    /// The board could not sign a receipt (its key does not prove; nothing was written).
+    #[error("the board could not sign the receipt: {0}")]
+    Signing(ProofError),
     /// The receipt-signing key given to the ballot box is not `election.json`'s `board_key`.
     #[error("the board key is not the one election.json publishes: receipts would not verify")]
     WrongBoardKey,
@@ -372,10 +375,7 @@ impl<'e> BallotBox<'e> {
                 ballot_hash,
                 tracking_code,
             )
-            .map_err(|error| CastError::Invalid {
-                ballot_hash: hex::encode(ballot_hash),
-                error: BallotError::Signature(error),
-            })?;
+            .map_err(CastError::Signing)?;
         self.ballots.push(&line, self.sync_every_ballot)?;
         self.seen.insert(ballot_hash);
         self.last_code = tracking_code;

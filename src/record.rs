@@ -291,9 +291,10 @@ pub struct ElectionInfo {
     pub credentials_hash: Hash,
     /// The joint election key `K`.
     pub joint_key: PublicKey,
-    /// The board's receipt-signing key `B` (spec `board.md` §3.1). Bound into the fingerprint,
-    /// so it is fixed before the first ballot and cannot be swapped afterwards.
-    pub board_key: GroupElement,
+    /// The board's receipt-signing key `B` (spec `board.md` §3.1), never the identity. Bound
+    /// into the fingerprint, so it is fixed before the first ballot and cannot be swapped
+    /// afterwards.
+    pub board_key: PublicKey,
     /// The fingerprint every proof binds.
     #[serde(with = "hash_hex")]
     pub fingerprint: Hash,
@@ -306,7 +307,7 @@ impl ElectionInfo {
         ceremony_hash: Hash,
         credentials_hash: Hash,
         joint_key: PublicKey,
-        board_key: GroupElement,
+        board_key: PublicKey,
     ) -> Self {
         let fingerprint = election_fingerprint(
             &manifest_hash,
@@ -334,7 +335,7 @@ pub fn election_fingerprint(
     ceremony_hash: &Hash,
     credentials_hash: &Hash,
     joint_key: &PublicKey,
-    board_key: &GroupElement,
+    board_key: &PublicKey,
 ) -> Hash {
     tagged_hash(
         "saylau/v1/election",
@@ -343,7 +344,7 @@ pub fn election_fingerprint(
             ceremony_hash,
             credentials_hash,
             joint_key.element().as_bytes(),
-            board_key.as_bytes(),
+            board_key.element().as_bytes(),
         ],
     )
 }

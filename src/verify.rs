@@ -462,14 +462,6 @@ fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
     };
     let ((manifest, manifest_hash), (ceremony, ceremony_hash), (listed, credentials_hash), info) =
         (manifest?, ceremony?, credentials?, info?);
-    // The board key is an input of its own (board.md §3.1): any point but the identity.
-    if info.board_key.is_identity() {
-        report.fail(
-            5,
-            "election.json: board_key",
-            "is the identity point, which signs nothing",
-        );
-    }
     let expected = ElectionInfo::new(
         manifest_hash,
         ceremony_hash,

@@ -249,7 +249,7 @@ fn every_field_of_credentials_json() {
 
 /// Every field of `election.json` is recomputed by check 5 and compared; the failure names it.
 /// The board key is the one input that no other file fixes: another key gives another
-/// fingerprint, so the failure names the fingerprint (and an identity key is named itself).
+/// fingerprint, so the failure names the fingerprint.
 #[test]
 fn every_field_of_election_json() {
     let expect = |leaf: &Leaf, _: &str| match top_field(&leaf.pointer) {
@@ -257,6 +257,21 @@ fn every_field_of_election_json() {
         field => fails(5, format!("election.json: {field}")),
     };
     assert_no_problems(sweep(template(), record::ELECTION, None, None, &expect));
+
+    // An identity board key signs nothing: it does not decode, as an identity joint key does not.
+    let dir = template().instantiate("identity-board-key");
+    let path = dir.path().join(record::ELECTION);
+    let mut election: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    election["board_key"] = Value::from("0".repeat(64));
+    std::fs::write(&path, serde_json::to_vec_pretty(&election).unwrap()).unwrap();
+    reindex(dir.path());
+    let report = verify(dir.path());
+    assert_fails(&report, 5, Some("election.json"));
+    assert!(
+        failure_problem(&report, 5, Some("election.json: fingerprint")).is_some(),
+        "the identity key must be refused when decoding, before any fingerprint is computed"
+    );
+    assert!(Election::open(dir.path()).is_err());
 }
 
 /// Every ciphertext point and the participant count are recomputed from the board: check 12.

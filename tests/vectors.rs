@@ -144,7 +144,7 @@ fn the_spec_check_values_are_the_election_vector() {
         assert!(board_md.contains(&expected), "board.md §2 lacks {expected}");
     }
     let receipt: saylau::election::Receipt = parse(&load("election/receipt-example.json"));
-    let board_key: saylau::group::GroupElement = parse(&election["board_key"]);
+    let board_key: saylau::elgamal::PublicKey = parse(&election["board_key"]);
     receipt.verify(&board_key).unwrap();
     assert_eq!(
         hex::encode(receipt.tracking_code),
