@@ -5,7 +5,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use saylau::ballot::BallotBody;
-use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
+use saylau::crypto::elgamal::{EncryptionKey, PublicKey, Secret};
 use saylau::manifest::Manifest;
 
 fn benches(c: &mut Criterion) {
@@ -16,7 +16,7 @@ fn benches(c: &mut Criterion) {
     let key = EncryptionKey::new(PublicKey::new(secret.public_element()).unwrap());
     let credential = Secret::random(&mut rng);
     let public = credential.public_element();
-    let choices = saylau::demo::simulated_choices(&manifest, &mut rng);
+    let choices = saylau::sim::demo::simulated_choices(&manifest, &mut rng);
 
     let mut group = c.benchmark_group("default_ballot");
     group.sample_size(30);

@@ -4,12 +4,12 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
-use saylau::group::GroupElement;
-use saylau::proofs::{
+use saylau::crypto::elgamal::{EncryptionKey, PublicKey, Secret};
+use saylau::crypto::group::GroupElement;
+use saylau::crypto::proofs::{
     DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
-use saylau::transcript::Transcript;
+use saylau::crypto::transcript::Transcript;
 
 const CONTEXT: [u8; 32] = [1u8; 32];
 

@@ -9,11 +9,11 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use rayon::prelude::*;
-use saylau::batch::EquationBatch;
-use saylau::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
-use saylau::proofs::DisjunctiveProof;
-use saylau::transcript::Transcript;
-use saylau::workload::{Shape, Workload};
+use saylau::crypto::batch::EquationBatch;
+use saylau::crypto::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
+use saylau::crypto::proofs::DisjunctiveProof;
+use saylau::crypto::transcript::Transcript;
+use saylau::sim::workload::{Shape, Workload};
 use std::time::Duration;
 
 const FINGERPRINT: [u8; 32] = [7; 32];

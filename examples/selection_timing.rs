@@ -3,9 +3,9 @@
 //! `cargo run --release --example selection_timing`
 
 use rand_core::OsRng;
-use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
-use saylau::proofs::DisjunctiveProof;
-use saylau::transcript::Transcript;
+use saylau::crypto::elgamal::{EncryptionKey, PublicKey, Secret};
+use saylau::crypto::proofs::DisjunctiveProof;
+use saylau::crypto::transcript::Transcript;
 use std::time::Instant;
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -10,6 +10,6 @@ fn main() {
         println!("wrote protocol-spec/vectors/{name}");
     }
     let election = dir.join("election");
-    saylau::demo::run(&vectors::election_config(&election)).expect("small election");
+    saylau::sim::demo::run(&vectors::election_config(&election)).expect("small election");
     println!("wrote protocol-spec/vectors/election/");
 }

@@ -6,16 +6,16 @@
 //! credential, and every proof binds the election fingerprint and the credential, so a copied
 //! ballot cannot be replayed under another credential.
 
-use crate::batch::{Base, EquationBatch, EquationSink};
-use crate::digest::{tagged_hash, Hash};
-use crate::elgamal::{Ciphertext, CiphertextSum, EncryptionKey, PublicKey, Secret};
-use crate::error::ProofError;
-use crate::group::{scalar_vec_hex, GroupElement};
+use crate::crypto::batch::{Base, EquationBatch, EquationSink};
+use crate::crypto::digest::{tagged_hash, Hash};
+use crate::crypto::elgamal::{Ciphertext, CiphertextSum, EncryptionKey, PublicKey, Secret};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::{scalar_vec_hex, GroupElement};
 use crate::manifest::{Limits, Manifest};
-use crate::proofs::{
+use crate::crypto::proofs::{
     DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
-use crate::transcript::Transcript;
+use crate::crypto::transcript::Transcript;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,7 @@ impl ProofKind {
     pub fn for_range(low: u64, high: u64) -> Self {
         if low == high {
             ProofKind::Exact
-        } else if high - low < crate::proofs::disjunctive::MAX_BRANCHES {
+        } else if high - low < crate::crypto::proofs::disjunctive::MAX_BRANCHES {
             ProofKind::Disjunctive
         } else {
             ProofKind::Bulletproof
@@ -793,7 +793,7 @@ impl Ballot {
         key: &PublicKey,
     ) -> Result<(), BallotError> {
         let hash = self.body.hash();
-        let mut batch = crate::batch::EquationBatch::with_capacity(Some(*key.element()), 128);
+        let mut batch = crate::crypto::batch::EquationBatch::with_capacity(Some(*key.element()), 128);
         let fast = self.equations(manifest, fingerprint, key, &hash, &mut batch);
         if fast.is_ok() && batch.holds() {
             return Ok(());

@@ -23,11 +23,11 @@
 //! `ceremony.md` §9–§14). A record may then list disqualified trustees, whose polynomials are
 //! not summed ([`CeremonyRecord::assemble_qualified`], spec §10).
 
-use crate::elgamal::{PublicKey, Secret};
-use crate::error::ProofError;
-use crate::group::{hash_hex, GroupElement};
-use crate::proofs::SchnorrProof;
-use crate::transcript::Transcript;
+use crate::crypto::elgamal::{PublicKey, Secret};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::{hash_hex, GroupElement};
+use crate::crypto::proofs::SchnorrProof;
+use crate::crypto::transcript::Transcript;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};

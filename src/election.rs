@@ -6,17 +6,17 @@
 
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::ceremony::CeremonyRecord;
-use crate::digest::{tagged_hash, Hash};
-use crate::elgamal::{Ciphertext, CiphertextSum, PublicKey, Secret};
-use crate::error::ProofError;
-use crate::group::hash_hex;
+use crate::crypto::digest::{tagged_hash, Hash};
+use crate::crypto::elgamal::{Ciphertext, CiphertextSum, PublicKey, Secret};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::hash_hex;
 use crate::manifest::Manifest;
-use crate::proofs::SchnorrProof;
+use crate::crypto::proofs::SchnorrProof;
 use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, LinesReader, LinesWriter, RecordError,
 };
 use crate::tally::EncryptedTally;
-use crate::transcript::Transcript;
+use crate::crypto::transcript::Transcript;
 use curve25519_dalek::scalar::Scalar;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};

@@ -8,24 +8,14 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod ballot;
-pub mod batch;
 pub mod ceremony;
-pub mod compact;
-pub mod demo;
-pub mod digest;
+pub mod crypto;
 pub mod election;
-pub mod elgamal;
-pub mod error;
-pub mod group;
 pub mod manifest;
-pub mod proofs;
-pub mod receipt;
+pub mod progress;
 pub mod record;
-pub mod results;
 pub mod rules;
-pub mod svg;
+pub mod sim;
 pub mod tally;
-pub mod transcript;
 pub mod trustee;
 pub mod verify;
-pub mod workload;

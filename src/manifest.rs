@@ -3,7 +3,7 @@
 //! Spec: `protocol-spec/manifest.md`. The manifest is published as `manifest.json`; its hash is
 //! SHA3 over the file's bytes exactly as published (§4), so no canonical-JSON rules are needed.
 
-use crate::digest::{tagged_hash, Hash};
+use crate::crypto::digest::{tagged_hash, Hash};
 use crate::rules::{MajoritarianRule, ProportionalRule, ReferendumRule, Rule};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -5,10 +5,10 @@
 //! and ballots are appended one line at a time and flushed, so accepted data is never lost.
 
 use crate::ballot::{Ballot, ChallengedBallot};
-use crate::digest::{tagged_hash, Hash};
-use crate::elgamal::PublicKey;
-use crate::group::{hash_hex, GroupElement};
-use crate::proofs::SchnorrProof;
+use crate::crypto::digest::{tagged_hash, Hash};
+use crate::crypto::elgamal::PublicKey;
+use crate::crypto::group::{hash_hex, GroupElement};
+use crate::crypto::proofs::SchnorrProof;
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -202,7 +202,7 @@ pub fn read_credential_encodings(dir: &Path) -> Result<(Vec<[u8; 32]>, Hash), Re
 /// The indices of the entries of `encodings` that are not credentials (a canonical encoding of a
 /// point other than the identity), with why, in order. Decodes in parallel: one decompression
 /// per voter (spec `verifier.md` check 4).
-pub fn invalid_credentials(encodings: &[[u8; 32]]) -> Vec<(usize, crate::error::DecodeError)> {
+pub fn invalid_credentials(encodings: &[[u8; 32]]) -> Vec<(usize, crate::crypto::error::DecodeError)> {
     use rayon::prelude::*;
     encodings
         .par_iter()
@@ -625,10 +625,10 @@ pub fn read_ahead<R: BufRead + Send>(
 }
 
 /// Decodes one line of `ballots.jsonl`. A line in saylau's own compact form takes the strict
-/// decoder ([`crate::compact`]); any other takes serde_json's plain path; a line that fails both
+/// decoder ([`crate::record::compact`]); any other takes serde_json's plain path; a line that fails both
 /// is decoded again with field paths, for an error that names the culprit field.
 pub fn decode_ballot_line(line: u64, bytes: &[u8]) -> Result<BallotLine, RecordError> {
-    if let Some(decoded) = crate::compact::decode_ballot_line(bytes) {
+    if let Some(decoded) = crate::record::compact::decode_ballot_line(bytes) {
         return Ok(decoded);
     }
     serde_json::from_slice::<BallotLine>(bytes)
@@ -1165,7 +1165,7 @@ mod tests {
     fn credentials_are_hashed_as_they_are_streamed() {
         let dir = std::env::temp_dir().join(format!("saylau-creds-test-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let encoding = hex::encode(crate::group::G.compress().as_bytes());
+        let encoding = hex::encode(crate::crypto::group::G.compress().as_bytes());
         let bytes = format!("{{\"credentials\": [\"{encoding}\", \"{encoding}\"]}}\n \n");
         fs::write(dir.join(CREDENTIALS), &bytes).unwrap();
         let (encodings, hash) = read_credential_encodings(&dir).unwrap();
@@ -1254,3 +1254,5 @@ mod tests {
         assert!(error.to_string().contains("credentials[0]"), "{error}");
     }
 }
+
+pub mod compact;

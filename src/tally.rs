@@ -8,13 +8,13 @@
 //! `m·G = β − Σ λ_i·M_i`, then `m` by a bounded baby-step giant-step search ([`DiscreteLog`]).
 //! [`verify_decryption`] is the verifier's re-check of a published result.
 
-use crate::batch::{EquationBatch, EquationSink};
+use crate::crypto::batch::{EquationBatch, EquationSink};
 use crate::ceremony::{lagrange_at_zero, CeremonyError, CeremonyRecord, KeyShare};
-use crate::elgamal::{encode_plaintext, Ciphertext};
-use crate::error::ProofError;
-use crate::group::GroupElement;
-use crate::proofs::{EqualityProof, EqualityStatement, PointPair};
-use crate::transcript::Transcript;
+use crate::crypto::elgamal::{encode_plaintext, Ciphertext};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::GroupElement;
+use crate::crypto::proofs::{EqualityProof, EqualityStatement, PointPair};
+use crate::crypto::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -159,7 +159,7 @@ pub struct EncryptedTally {
     /// the trustees decrypted (spec `board.md` §4.2, `record.md` §5.4).
     pub board_size: u64,
     /// The board's last tracking code (the election fingerprint for an empty board).
-    #[serde(with = "crate::group::hash_hex")]
+    #[serde(with = "crate::crypto::group::hash_hex")]
     pub last_tracking_code: [u8; 32],
     /// `contests[c][o]` encrypts the total for option `o` of contest `c`.
     pub contests: Vec<Vec<Ciphertext>>,
@@ -737,7 +737,7 @@ impl std::fmt::Debug for DiscreteLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::group::G;
+    use crate::crypto::group::G;
 
     #[test]
     fn discrete_log_small_exhaustive() {
@@ -765,3 +765,6 @@ mod tests {
         }
     }
 }
+
+pub mod chart;
+pub mod results;

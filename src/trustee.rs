@@ -23,15 +23,15 @@ use crate::ceremony::{
     self, round1, round2, CeremonyError, CeremonyParameters, CeremonyRecord, DisqualifiedTrustee,
     KeyShare,
 };
-use crate::digest::{tagged_hash, Hash};
-use crate::elgamal::Secret;
-use crate::error::DecodeError;
-use crate::group::{hash_hex, GroupElement};
+use crate::crypto::digest::{tagged_hash, Hash};
+use crate::crypto::elgamal::Secret;
+use crate::crypto::error::DecodeError;
+use crate::crypto::group::{hash_hex, GroupElement};
 use crate::manifest::Manifest;
-use crate::proofs::{EqualityProof, EqualityStatement, PointPair, SchnorrProof};
+use crate::crypto::proofs::{EqualityProof, EqualityStatement, PointPair, SchnorrProof};
 use crate::record::{self, RecordError};
 use crate::tally::DecryptionShare;
-use crate::transcript::Transcript;
+use crate::crypto::transcript::Transcript;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 use curve25519_dalek::scalar::Scalar;
@@ -133,7 +133,7 @@ pub enum TrusteeError {
     },
     /// Decrypting the tally failed.
     #[error(transparent)]
-    Demo(#[from] crate::demo::DemoError),
+    Demo(#[from] crate::sim::demo::DemoError),
 }
 
 impl TrusteeError {
@@ -2109,7 +2109,7 @@ pub fn decrypt<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<u32, TrusteeError> {
     let election = crate::election::Election::open(record_dir)
-        .map_err(|e| TrusteeError::Demo(crate::demo::DemoError::Election(e)))?;
+        .map_err(|e| TrusteeError::Demo(crate::sim::demo::DemoError::Election(e)))?;
     audit_record(record_dir, &election.ceremony)?;
     let identity = Identity::load(key_dir, passphrase)?;
     let public = identity.public().clone();
@@ -2149,9 +2149,9 @@ pub fn decrypt<R: RngCore + CryptoRng>(
     }
     // Spec ceremony.md §14.6: verify the board (checks 2–12) and decrypt only the tally recomputed
     // from it, never a ciphertext someone hands over.
-    let recomputed = crate::demo::verified_tally(record_dir).map_err(TrusteeError::Demo)?;
+    let recomputed = crate::sim::demo::verified_tally(record_dir).map_err(TrusteeError::Demo)?;
     let share = crate::tally::decrypt_share(election.fingerprint(), &key_share, &recomputed, rng)
-        .map_err(|e| TrusteeError::Demo(crate::demo::DemoError::Tally(e)))?;
+        .map_err(|e| TrusteeError::Demo(crate::sim::demo::DemoError::Tally(e)))?;
     let bytes = share_files.encode(&identity, index, share, rng)?;
     match publish_once(record_dir, &file, &bytes)? {
         Published::Written | Published::AlreadyThere => Ok(index),

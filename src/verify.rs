@@ -5,20 +5,21 @@
 //! only when every check passed. It never panics on any input.
 
 use crate::ballot::{check_shape, BallotError};
-use crate::batch::EquationBatch;
+use crate::crypto::batch::EquationBatch;
 use crate::ceremony::CeremonyRecord;
-use crate::digest::Hash;
+use crate::crypto::digest::Hash;
 use crate::election::TallyAccumulator;
-use crate::elgamal::{Ciphertext, PublicKey};
-use crate::error::ProofError;
-use crate::group::GroupElement;
+use crate::crypto::elgamal::{Ciphertext, PublicKey};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::GroupElement;
 use crate::manifest::Manifest;
-use crate::proofs::SchnorrProof;
+use crate::crypto::proofs::SchnorrProof;
+use crate::progress::Progress;
 use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, FileEntry, LinesReader, RawLine, RecordError,
     RecordIndex,
 };
-use crate::results::Results;
+use crate::tally::results::Results;
 use crate::tally::{DecryptionShare, EncryptedTally};
 use crate::trustee::ShareFiles;
 use rayon::prelude::*;
@@ -74,19 +75,19 @@ pub enum Mode {
 }
 
 /// Options of a verification run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// How ballot proofs are checked.
     pub mode: Mode,
-    /// Show a progress bar on the terminal.
-    pub progress: bool,
+    /// Where the ballot checks report their progress.
+    pub progress: Progress,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             mode: Mode::Batch,
-            progress: false,
+            progress: Progress::none(),
         }
     }
 }
@@ -570,16 +571,8 @@ fn check_ballot_lines<R: BufRead + Send>(
         report.fail(6, record::BALLOTS, "missing");
         return (None, None);
     };
-    let progress = options.progress.then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} verifying ballots: {pos} [{elapsed}] {per_sec}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar
-    });
+    let progress = &options.progress;
+    progress.start("verifying ballots", None);
     let election = BallotContext {
         manifest: &context.manifest,
         fingerprint: context.fingerprint,
@@ -601,9 +594,7 @@ fn check_ballot_lines<R: BufRead + Send>(
         for id in 6..=10 {
             report.item(id, checked);
         }
-        if let Some(bar) = &progress {
-            bar.inc(read);
-        }
+        progress.advance(read);
         if let Some(error) = read_error {
             report.fail(6, record::BALLOTS, error.to_string());
             complete = false;
@@ -620,9 +611,7 @@ fn check_ballot_lines<R: BufRead + Send>(
     if pipeline.malformed_lines() > 0 {
         complete = false;
     }
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     let cast = complete.then(|| {
         let totals = pipeline.finish();
         (totals.hashes, totals.accumulator)
@@ -918,7 +907,7 @@ impl Sequential<'_> {
 fn published_code(bytes: &[u8]) -> Option<Hash> {
     const KEY: &[u8] = b"\"tracking_code\":\"";
     let start = bytes.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    crate::group::decode_hex32(bytes.get(start..start + 64)?).ok()
+    crate::crypto::group::decode_hex32(bytes.get(start..start + 64)?).ok()
 }
 
 thread_local! {
@@ -1354,13 +1343,13 @@ fn check_decryption(dir: &Path, context: &Context, tally: &EncryptedTally, repor
             return;
         }
     };
-    let view = crate::results::ResultsContext {
+    let view = crate::tally::results::ResultsContext {
         manifest: &context.manifest,
         fingerprint: &context.fingerprint,
         ceremony: &context.ceremony,
         eligible: context.listed.len() as u64,
     };
-    let outcomes_checked = crate::results::check_results(
+    let outcomes_checked = crate::tally::results::check_results(
         &results,
         view,
         tally,
@@ -1442,3 +1431,5 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+pub mod receipt;

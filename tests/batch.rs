@@ -7,11 +7,11 @@ use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use saylau::ballot::{Ballot, ValueProof};
-use saylau::batch::{Base, EquationBatch, EquationSink};
-use saylau::group::GroupElement;
+use saylau::crypto::batch::{Base, EquationBatch, EquationSink};
+use saylau::crypto::group::GroupElement;
 use saylau::record::{BallotLine, RawLine};
 use saylau::verify::{BallotPipeline, Mode};
-use saylau::workload::{Shape, Workload};
+use saylau::sim::workload::{Shape, Workload};
 use std::sync::OnceLock;
 
 /// Ballots in the test chunk: one batch equation.

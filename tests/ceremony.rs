@@ -13,10 +13,10 @@ use saylau::ceremony::{
     self, ceremony_id, lagrange_at_zero, part1, part2, round1, round2, run_in_process,
     CeremonyError, CeremonyParameters, CeremonyRecord, KeyShare,
 };
-use saylau::elgamal::Secret;
-use saylau::group::GroupElement;
-use saylau::proofs::SchnorrProof;
-use saylau::transcript::Transcript;
+use saylau::crypto::elgamal::Secret;
+use saylau::crypto::group::GroupElement;
+use saylau::crypto::proofs::SchnorrProof;
+use saylau::crypto::transcript::Transcript;
 use serde_json::Value;
 
 const MANIFEST: [u8; 32] = [0x11; 32];
@@ -423,7 +423,7 @@ fn record_structure_is_checked() {
     );
 
     let mut joint = record.clone();
-    joint.joint_key = saylau::elgamal::PublicKey::new(record.trustees[0].commitments[0]).unwrap();
+    joint.joint_key = saylau::crypto::elgamal::PublicKey::new(record.trustees[0].commitments[0]).unwrap();
     assert_eq!(joint.verify().unwrap_err(), CeremonyError::JointKeyMismatch);
 
     let mut value = serde_json::to_value(&record).unwrap();

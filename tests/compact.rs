@@ -1,15 +1,15 @@
-//! The strict decoder for saylau's compact ballot lines (`saylau::compact`) agrees with serde_json
+//! The strict decoder for saylau's compact ballot lines (`saylau::record::compact`) agrees with serde_json
 //! on every line it accepts, and leaves every other form to serde_json.
 
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use saylau::ballot::ValueProof;
-use saylau::compact::decode_ballot_line;
-use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
+use saylau::record::compact::decode_ballot_line;
+use saylau::crypto::elgamal::{EncryptionKey, PublicKey, Secret};
 use saylau::manifest::{ContestKind, Manifest};
 use saylau::record::BallotLine;
-use saylau::workload::{Shape, Workload};
+use saylau::sim::workload::{Shape, Workload};
 use std::sync::OnceLock;
 
 fn serde_decode(bytes: &[u8]) -> Option<BallotLine> {
@@ -106,7 +106,7 @@ fn bulletproof_lines_are_left_to_serde() {
     };
     let key =
         EncryptionKey::new(PublicKey::new(Secret::random(&mut rng).public_element()).unwrap());
-    let voter = &saylau::demo::register_voters(1, &mut rng)[0];
+    let voter = &saylau::sim::demo::register_voters(1, &mut rng)[0];
     let fingerprint = [9u8; 32];
     let ballot = voter.cast(&manifest, &fingerprint, &key, &mut rng).unwrap();
     let line = BallotLine {

@@ -8,14 +8,14 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use saylau::batch::EquationBatch;
-use saylau::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
-use saylau::error::{DecodeError, ProofError};
-use saylau::group::{self, GroupElement};
-use saylau::proofs::{
+use saylau::crypto::batch::EquationBatch;
+use saylau::crypto::elgamal::{Ciphertext, EncryptionKey, PublicKey, Secret};
+use saylau::crypto::error::{DecodeError, ProofError};
+use saylau::crypto::group::{self, GroupElement};
+use saylau::crypto::proofs::{
     DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
-use saylau::transcript::Transcript;
+use saylau::crypto::transcript::Transcript;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -221,13 +221,13 @@ fn two_ciphertexts_and_their_sum(
 ) -> (
     EncryptionKey,
     [Ciphertext; 2],
-    saylau::elgamal::CiphertextSum,
+    saylau::crypto::elgamal::CiphertextSum,
     Secret,
 ) {
     let (_, key) = keypair(rng);
     let (first, r1) = key.encrypt(1, rng);
     let (second, r2) = key.encrypt(0, rng);
-    let mut sum = saylau::elgamal::CiphertextSum::default();
+    let mut sum = saylau::crypto::elgamal::CiphertextSum::default();
     sum.add(&first);
     sum.add(&second);
     let nonce = Secret::from_scalar(r1.expose() + r2.expose());

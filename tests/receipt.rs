@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use saylau::election::Receipt;
-use saylau::receipt::{check_cast, check_challenged, check_receipt, CastReport, Verdict};
+use saylau::verify::receipt::{check_cast, check_challenged, check_receipt, CastReport, Verdict};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -352,7 +352,7 @@ fn a_challenged_ballot_that_was_also_cast_fails() {
 
 /// The board's signed receipt of the template's first ballot (`receipt-example.json`).
 fn signed_receipt(dir: &Path) -> Receipt {
-    let bytes = std::fs::read(dir.join(saylau::demo::EXAMPLE_RECEIPT)).expect("the demo's receipt");
+    let bytes = std::fs::read(dir.join(saylau::sim::demo::EXAMPLE_RECEIPT)).expect("the demo's receipt");
     serde_json::from_slice(&bytes).expect("a receipt")
 }
 
@@ -382,7 +382,7 @@ fn a_signed_receipt_passes_and_every_field_of_it_is_checked() {
     // Each field changed alone (to another valid value) breaks the board's signature, and the
     // checks that read that field fail too.
     let value = serde_json::to_value(receipt).expect("JSON");
-    let basepoint = serde_json::to_value(saylau::group::GroupElement::from_point(
+    let basepoint = serde_json::to_value(saylau::crypto::group::GroupElement::from_point(
         curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT,
     ))
     .expect("a point");
@@ -453,7 +453,7 @@ fn a_signed_receipt_of_a_dropped_ballot_is_evidence_against_the_board() {
 #[test]
 fn the_command_line_checks_a_receipt_file() {
     let dir = template().instantiate("receipt-file-cli");
-    let file = dir.path().join(saylau::demo::EXAMPLE_RECEIPT);
+    let file = dir.path().join(saylau::sim::demo::EXAMPLE_RECEIPT);
     let run = |file: &Path| {
         std::process::Command::new(saylau_binary())
             .arg("receipt")

@@ -1065,7 +1065,7 @@ mod cli {
 // ----- the results chart -----------------------------------------------------------------------
 
 mod chart {
-    use saylau::svg::{results_svg, ChartBar, ChartContest};
+    use saylau::tally::chart::{results_svg, ChartBar, ChartContest};
 
     fn bar(label: &str, votes: u64, seats: Option<u64>, highlight: bool) -> ChartBar {
         ChartBar {

@@ -10,8 +10,8 @@ use curve25519_dalek::traits::Identity;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use saylau::ceremony::{run_in_process, CeremonyRecord, KeyShare};
-use saylau::elgamal::{encode_plaintext, Ciphertext, CiphertextSum, EncryptionKey};
-use saylau::group::GroupElement;
+use saylau::crypto::elgamal::{encode_plaintext, Ciphertext, CiphertextSum, EncryptionKey};
+use saylau::crypto::group::GroupElement;
 use saylau::tally::{
     combine, decrypt_share, verify_decryption, DecryptionShare, DiscreteLog, EncryptedTally,
     TallyError,

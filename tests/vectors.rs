@@ -7,11 +7,11 @@ mod common {
 }
 
 use common::vectors;
-use saylau::elgamal::{Ciphertext, PublicKey};
-use saylau::proofs::{
+use saylau::crypto::elgamal::{Ciphertext, PublicKey};
+use saylau::crypto::proofs::{
     DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
-use saylau::transcript::Transcript;
+use saylau::crypto::transcript::Transcript;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -88,7 +88,7 @@ fn small_election_vector_is_reproduced_and_verifies() {
 
     let fresh = std::env::temp_dir().join(format!("saylau-vectors-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&fresh);
-    saylau::demo::run(&vectors::election_config(&fresh)).unwrap();
+    saylau::sim::demo::run(&vectors::election_config(&fresh)).unwrap();
     let committed_index = std::fs::read_to_string(committed.join("record.json")).unwrap();
     let fresh_index = std::fs::read_to_string(fresh.join("record.json")).unwrap();
     std::fs::remove_dir_all(&fresh).unwrap();
@@ -144,7 +144,7 @@ fn the_spec_check_values_are_the_election_vector() {
         assert!(board_md.contains(&expected), "board.md §2 lacks {expected}");
     }
     let receipt: saylau::election::Receipt = parse(&load("election/receipt-example.json"));
-    let board_key: saylau::elgamal::PublicKey = parse(&election["board_key"]);
+    let board_key: saylau::crypto::elgamal::PublicKey = parse(&election["board_key"]);
     receipt.verify(&board_key).unwrap();
     assert_eq!(
         hex::encode(receipt.tracking_code),

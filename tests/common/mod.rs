@@ -7,7 +7,7 @@
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use rand_chacha::ChaCha20Rng;
-use saylau::demo::{self, DemoConfig};
+use saylau::sim::demo::{self, DemoConfig};
 use saylau::record::{self, BallotLine, ElectionInfo, RecordIndex};
 use saylau::verify::{self, CheckReport, Mode, Options, Report, Status};
 use serde_json::Value;

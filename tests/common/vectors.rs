@@ -5,12 +5,12 @@
 use curve25519_dalek::scalar::Scalar;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use saylau::elgamal::{EncryptionKey, PublicKey, Secret};
-use saylau::group::{pedersen_h, GroupElement};
-use saylau::proofs::{
+use saylau::crypto::elgamal::{EncryptionKey, PublicKey, Secret};
+use saylau::crypto::group::{pedersen_h, GroupElement};
+use saylau::crypto::proofs::{
     DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
-use saylau::transcript::Transcript;
+use saylau::crypto::transcript::Transcript;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -36,8 +36,8 @@ pub fn generate() -> Vec<(&'static str, String)> {
     // encoding.md §3: derived generator H.
     let generators = json!({
         "description": "Generators: G is the ristretto255 basepoint; H = hash_from_bytes::<SHA3-512>(label).",
-        "G": hex_element(&GroupElement::from_point(saylau::group::G)),
-        "H_label": std::str::from_utf8(saylau::group::H_LABEL).unwrap_or_default(),
+        "G": hex_element(&GroupElement::from_point(saylau::crypto::group::G)),
+        "H_label": std::str::from_utf8(saylau::crypto::group::H_LABEL).unwrap_or_default(),
         "H": hex_element(&GroupElement::from_point(*pedersen_h())),
     });
     files.push(("generators.json", generators));
@@ -53,7 +53,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
                 bytes
                     .chunks(block)
                     .map(|chunk| {
-                        hex::encode(saylau::digest::tagged_hash(
+                        hex::encode(saylau::crypto::digest::tagged_hash(
                             "saylau/v1/file-block",
                             &[chunk],
                         ))
@@ -82,7 +82,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
     let mut transcript = Transcript::new(&context);
     transcript.append_u64(b"contest", 1);
     transcript.start_proof(b"schnorr");
-    transcript.append_element(b"public", &GroupElement::from_point(saylau::group::G));
+    transcript.append_element(b"public", &GroupElement::from_point(saylau::crypto::group::G));
     let challenge = transcript.challenge_scalar(b"challenge");
     files.push((
         "transcript.json",
@@ -92,7 +92,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
             "appends": [
                 {"op": "append_u64", "label": "contest", "value": 1},
                 {"op": "append_message", "label": "proof", "value": "schnorr"},
-                {"op": "append_message", "label": "public", "value_hex": hex_element(&GroupElement::from_point(saylau::group::G))},
+                {"op": "append_message", "label": "public", "value_hex": hex_element(&GroupElement::from_point(saylau::crypto::group::G))},
             ],
             "challenge_label": "challenge",
             "challenge": hex_scalar(&challenge),
@@ -193,8 +193,8 @@ pub fn generate() -> Vec<(&'static str, String)> {
 }
 
 /// The small fixed election of `vectors/election/`: 6 voters, 3 trustees, threshold 2.
-pub fn election_config(out: &Path) -> saylau::demo::DemoConfig {
-    saylau::demo::DemoConfig {
+pub fn election_config(out: &Path) -> saylau::sim::demo::DemoConfig {
+    saylau::sim::demo::DemoConfig {
         voters: 6,
         trustees: 3,
         threshold: 2,

@@ -5,7 +5,7 @@
 //! A [`GroupElement`] carries both the canonical 32-byte encoding and the decoded point, so a
 //! verifier decompresses every point exactly once and hashes the bytes it was given.
 
-use crate::error::DecodeError;
+use crate::crypto::error::DecodeError;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;

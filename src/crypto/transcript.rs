@@ -4,7 +4,7 @@
 //! election fingerprint; callers then bind the context (credential, contest and option position,
 //! trustee index) and each proof binds its own statement and commitments before the challenge.
 
-use crate::group::GroupElement;
+use crate::crypto::group::GroupElement;
 use curve25519_dalek::scalar::Scalar;
 
 /// The merlin protocol label of every saylau transcript (spec `transcript.md` §1).

@@ -442,7 +442,7 @@ pub fn tally(command: TallyCommand) -> i32 {
             if let Err(e) = trustee::audit_record(&record, &election.ceremony) {
                 return fail("tally finish", e);
             }
-            match saylau::demo::finish_tally(&record, &election) {
+            match saylau::sim::demo::finish_tally(&record, &election) {
                 Ok(results) => {
                     for rejected in &results.rejected_shares {
                         outln!(

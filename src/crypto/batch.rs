@@ -12,7 +12,7 @@
 //! finds every failing item by re-checking parts of the batch with the weights already drawn,
 //! without hashing a transcript again (spec `batch.md` §5).
 
-use crate::group::{pedersen_h, GroupElement, G};
+use crate::crypto::group::{pedersen_h, GroupElement, G};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};

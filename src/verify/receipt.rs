@@ -12,9 +12,9 @@
 //! `saylau verify`'s job.
 
 use crate::ballot::{Ballot, ChallengedBallot};
-use crate::digest::Hash;
+use crate::crypto::digest::Hash;
 use crate::election::Receipt;
-use crate::group::hash_hex;
+use crate::crypto::group::hash_hex;
 use crate::manifest::Manifest;
 use crate::record::{self, ElectionInfo, LinesReader, RecordError};
 use crate::tally::EncryptedTally;

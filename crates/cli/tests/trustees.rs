@@ -6,9 +6,9 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use rand_core::OsRng;
 use saylau::ceremony::round2::SecretShare;
 use saylau::ceremony::{self, CeremonyRecord};
-use saylau::elgamal::Secret;
-use saylau::group::GroupElement;
-use saylau::results::Results;
+use saylau::crypto::elgamal::Secret;
+use saylau::crypto::group::GroupElement;
+use saylau::tally::results::Results;
 use saylau::tally::DecryptionShare;
 use saylau::trustee::{
     self, encrypt_share, CeremonyDir, CommitBody, Envelope, Identity, RevealBody, Stage,

@@ -1,8 +1,8 @@
 //! `saylau receipt`: a voter's checks on the published record (spec `board.md` §3.3).
 
-use saylau::digest::Hash;
+use saylau::crypto::digest::Hash;
 use saylau::election::Receipt;
-use saylau::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
+use saylau::verify::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
 use saylau::record::RecordError;
 use std::path::PathBuf;
 

@@ -2,8 +2,8 @@
 //!
 //! Spec: `protocol-spec/elgamal.md`.
 
-use crate::error::DecodeError;
-use crate::group::GroupElement;
+use crate::crypto::error::DecodeError;
+use crate::crypto::group::GroupElement;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;

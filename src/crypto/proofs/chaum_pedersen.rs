@@ -5,12 +5,12 @@
 //!   decryption share, `s = 0`;
 //! - "this ciphertext encrypts exactly `s`": `B` is the election key `K`, `A = α`, `C = β`.
 
-use crate::batch::{Base, EquationSink};
-use crate::elgamal::Secret;
-use crate::error::ProofError;
-use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::{equation_holds, PointPair};
-use crate::transcript::Transcript;
+use crate::crypto::batch::{Base, EquationSink};
+use crate::crypto::elgamal::Secret;
+use crate::crypto::error::ProofError;
+use crate::crypto::group::{scalar_hex, GroupElement};
+use crate::crypto::proofs::{equation_holds, PointPair};
+use crate::crypto::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};

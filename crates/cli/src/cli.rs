@@ -15,6 +15,7 @@ macro_rules! outln {
 
 pub mod bench;
 pub mod election;
+pub mod progress;
 pub mod results;
 pub mod trustee;
 pub mod voter;

@@ -6,15 +6,16 @@
 
 use crate::ballot::{Ballot, BallotBody, BallotError, BallotSecrets};
 use crate::ceremony::{run_in_process, CeremonyRecord, KeyShare};
-use crate::digest::{tagged_hash, Hash};
+use crate::crypto::digest::{tagged_hash, Hash};
 use crate::election::{
     tally_record, BallotBox, BoardKey, CastError, Election, ElectionError, Receipt,
 };
-use crate::elgamal::{EncryptionKey, Secret};
-use crate::group::GroupElement;
+use crate::crypto::elgamal::{EncryptionKey, Secret};
+use crate::crypto::group::GroupElement;
 use crate::manifest::{ContestKind, Manifest};
+use crate::progress::Progress;
 use crate::record::{self, CredentialList, RecordError, RecordIndex};
-use crate::results::{self, ContestResult, RejectedShare, Results};
+use crate::tally::results::{self, ContestResult, RejectedShare, Results};
 use crate::tally::{self, DecryptionShare, EncryptedTally};
 use crate::trustee::{ShareFiles, TrusteeError};
 use rand::Rng;
@@ -39,8 +40,8 @@ pub struct DemoConfig {
     pub seed: Option<u64>,
     /// The record directory.
     pub out: PathBuf,
-    /// Show progress bars.
-    pub progress: bool,
+    /// Where the casting reports its progress.
+    pub progress: Progress,
 }
 
 /// Why the demo stopped.
@@ -211,7 +212,7 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     let election = open_election(dir, voters.iter().map(|v| v.public).collect(), &board_key)?;
 
     // 3. Voting. One voter's receipt is kept next to the record, to try `saylau receipt` with.
-    let cast = cast_simulated(dir, &election, &voters, &board_key, seed, config.progress)?;
+    let cast = cast_simulated(dir, &election, &voters, &board_key, seed, &config.progress)?;
     if let Some(receipt) = &cast.first_receipt {
         record::write_json(dir, EXAMPLE_RECEIPT, receipt)?;
     }
@@ -259,7 +260,7 @@ pub fn run_on_record(
     dir: &Path,
     voters: u64,
     seed: Option<u64>,
-    progress: bool,
+    progress: &Progress,
 ) -> Result<RecordVoting, DemoError> {
     if voters == 0 {
         return Err(DemoError::Options("--voters must be at least 1".into()));
@@ -469,13 +470,13 @@ pub fn cast_simulated(
     voters: &[SimulatedVoter],
     board_key: &BoardKey,
     seed: u64,
-    progress: bool,
+    progress: &Progress,
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
     let mut board = BallotBox::open(dir, election, board_key)?;
     // One process casts everything and syncs once at the end; a live board syncs per ballot.
     board.sync_every_ballot(false);
-    let bar = progress.then(|| progress_bar(voters.len() as u64, "voting"));
+    progress.start("voting", Some(voters.len() as u64));
     let mut summary = CastSummary::default();
     let mut revotes = Vec::new();
     const CHUNK: usize = 256;
@@ -534,9 +535,7 @@ pub fn cast_simulated(
             }
         }
         cast_all(&mut board, to_cast, &mut summary)?;
-        if let Some(bar) = &bar {
-            bar.inc(chunk.len() as u64);
-        }
+        progress.advance(chunk.len() as u64);
     }
     // Late revotes, after everyone else: the board keeps both, the tally counts the last.
     let late: Vec<Result<crate::ballot::Ballot, DemoError>> = revotes
@@ -554,9 +553,7 @@ pub fn cast_simulated(
     summary.revoted = late.len() as u64;
     cast_all(&mut board, late, &mut summary)?;
     board.sync()?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     Ok(summary)
 }
 
@@ -575,18 +572,6 @@ fn cast_all(
         summary.cast += 1;
     }
     Ok(())
-}
-
-/// A progress bar in saylau's style.
-pub fn progress_bar(length: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(length);
-    let template = format!("{what:>10} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}}");
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&template)
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar
 }
 
 /// Computes the encrypted tally from the board and publishes `tally.json`.

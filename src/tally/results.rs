@@ -4,8 +4,8 @@
 //! Spec: `protocol-spec/tally.md` §4 (counts), `rules.md` (outcomes), `verifier.md` §2.
 
 use crate::ceremony::{lagrange_at_zero, CeremonyRecord};
-use crate::digest::Hash;
-use crate::elgamal::encode_plaintext;
+use crate::crypto::digest::Hash;
+use crate::crypto::elgamal::encode_plaintext;
 use crate::manifest::Manifest;
 use crate::rules::{Outcome, ReferendumRule, Rule, RulesError};
 use crate::tally::{plaintext_point, DecryptionShare, EncryptedTally};
@@ -257,7 +257,7 @@ pub fn check_results(
 
 /// The results as an SVG bar chart, labelled in `language` (or the manifest's first language).
 pub fn chart(manifest: &Manifest, results: &Results, language: Option<&str>) -> String {
-    use crate::svg::{results_svg, ChartBar, ChartContest};
+    use crate::tally::chart::{results_svg, ChartBar, ChartContest};
     let contests: Vec<ChartContest> = manifest
         .contests
         .iter()

@@ -13,10 +13,10 @@
 //! `batch.md` §6.1).
 
 use crate::ballot::{Ballot, BallotBody, EncryptedContest, EncryptedOption, ValueProof};
-use crate::elgamal::Ciphertext;
-use crate::group::{decode_hex32, decode_scalar, GroupElement};
-use crate::proofs::disjunctive::Branch;
-use crate::proofs::{DisjunctiveProof, EqualityProof, SchnorrProof};
+use crate::crypto::elgamal::Ciphertext;
+use crate::crypto::group::{decode_hex32, decode_scalar, GroupElement};
+use crate::crypto::proofs::disjunctive::Branch;
+use crate::crypto::proofs::{DisjunctiveProof, EqualityProof, SchnorrProof};
 use crate::record::BallotLine;
 use curve25519_dalek::scalar::Scalar;
 

@@ -14,10 +14,10 @@ pub use disjunctive::DisjunctiveProof;
 pub use range::RangeProof;
 pub use schnorr::SchnorrProof;
 
-use crate::batch::Base;
-use crate::elgamal::{Ciphertext, EncryptionKey, Secret};
-use crate::error::ProofError;
-use crate::group::{GroupElement, G};
+use crate::crypto::batch::Base;
+use crate::crypto::elgamal::{Ciphertext, EncryptionKey, Secret};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::{GroupElement, G};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::VartimeMultiscalarMul;

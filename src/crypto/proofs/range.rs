@@ -5,12 +5,12 @@
 //! `C` and the ciphertext share the plaintext `m` (the "tie"), and proves with one aggregated
 //! bulletproof that both `m − low` and `high − m` lie in `[0, 2ⁿ)`.
 
-use crate::batch::{Base, EquationSink};
-use crate::elgamal::{EncryptionKey, PublicKey, Secret};
-use crate::error::ProofError;
-use crate::group::{bytes_hex, pedersen_h, scalar_hex, GroupElement, G};
-use crate::proofs::{encrypts, equation_holds, PointPair};
-use crate::transcript::Transcript;
+use crate::crypto::batch::{Base, EquationSink};
+use crate::crypto::elgamal::{EncryptionKey, PublicKey, Secret};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::{bytes_hex, pedersen_h, scalar_hex, GroupElement, G};
+use crate::crypto::proofs::{encrypts, equation_holds, PointPair};
+use crate::crypto::transcript::Transcript;
 use bulletproofs::{BulletproofGens, PedersenGens};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::CompressedRistretto;

@@ -18,9 +18,9 @@
 //! JSON decoding, hashing or transcript work; its terms are computed untimed.
 
 use curve25519_dalek::traits::IsIdentity;
-use saylau::batch::EquationBatch;
+use saylau::crypto::batch::EquationBatch;
 use saylau::verify::{BallotPipeline, Mode};
-use saylau::workload::{encoded_points, Shape, Workload};
+use saylau::sim::workload::{encoded_points, Shape, Workload};
 use std::time::Instant;
 
 /// `saylau bench` subcommands.
@@ -40,8 +40,8 @@ pub struct VerifyBenchArgs {
     #[arg(long)]
     pub json: bool,
     /// Ballot shape: the default manifest, or 7 + 2 single-choice answers like Belenios'.
-    #[arg(long, value_enum, default_value_t = Shape::Default)]
-    pub shape: Shape,
+    #[arg(long, value_enum, default_value_t = BallotShape::Default)]
+    pub shape: BallotShape,
     /// Seed for the generated election.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -52,6 +52,25 @@ pub struct VerifyBenchArgs {
     /// Time only this figure and print its seconds (for profiling one stage).
     #[arg(long, value_enum)]
     pub only: Option<Figure>,
+}
+
+/// The shape of the generated ballots ([`Shape`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BallotShape {
+    /// The default manifest: 7 + 7 + 2 options (16 option proofs, 3 total proofs, a signature).
+    Default,
+    /// Two single-choice contests of 7 and 2 options: 9 option proofs, 2 total proofs and a
+    /// signature (11 proofs and a signature, the ballot Belenios measures).
+    Belenios,
+}
+
+impl From<BallotShape> for Shape {
+    fn from(shape: BallotShape) -> Self {
+        match shape {
+            BallotShape::Default => Shape::Default,
+            BallotShape::Belenios => Shape::Belenios,
+        }
+    }
 }
 
 /// One of the four figures of `saylau bench verify`.
@@ -82,7 +101,7 @@ fn verify(args: VerifyBenchArgs) -> i32 {
     if !args.json {
         eprintln!("generating {} {:?} ballots...", args.ballots, args.shape);
     }
-    let workload = match Workload::generate(args.shape, args.ballots, args.seed) {
+    let workload = match Workload::generate(args.shape.into(), args.ballots, args.seed) {
         Ok(workload) => workload,
         Err(error) => {
             eprintln!("saylau bench verify: {error}");
@@ -218,7 +237,7 @@ fn floor(workload: &Workload) -> Result<f64, ()> {
     let started = Instant::now();
     let mut decoded = 0usize;
     for compressed in &encoded {
-        if saylau::group::decompress(compressed).is_some() {
+        if saylau::crypto::group::decompress(compressed).is_some() {
             decoded += 1;
         }
     }

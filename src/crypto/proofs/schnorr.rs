@@ -3,12 +3,12 @@
 //! Spec: `protocol-spec/proofs.md` §2. Used for trustees' proofs of possession and for
 //! credential signatures (the caller binds the signed message into the transcript first).
 
-use crate::batch::{Base, EquationSink};
-use crate::elgamal::Secret;
-use crate::error::ProofError;
-use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::equation_holds;
-use crate::transcript::Transcript;
+use crate::crypto::batch::{Base, EquationSink};
+use crate::crypto::elgamal::Secret;
+use crate::crypto::error::ProofError;
+use crate::crypto::group::{scalar_hex, GroupElement};
+use crate::crypto::proofs::equation_holds;
+use crate::crypto::transcript::Transcript;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};

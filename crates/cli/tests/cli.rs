@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use saylau::record::{self, ElectionInfo};
-use saylau::results::Results;
+use saylau::tally::results::Results;
 use std::fs;
 use std::io::Write;
 use std::path::Path;

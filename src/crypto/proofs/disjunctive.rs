@@ -4,12 +4,12 @@
 //! simulated ones, and the prover does the same work for every branch so its timing does not
 //! depend on the vote.
 
-use crate::batch::{Base, EquationSink};
-use crate::elgamal::{EncryptionKey, PublicKey, Secret};
-use crate::error::ProofError;
-use crate::group::{scalar_hex, GroupElement};
-use crate::proofs::{encrypts, equation_holds, PointPair};
-use crate::transcript::Transcript;
+use crate::crypto::batch::{Base, EquationSink};
+use crate::crypto::elgamal::{EncryptionKey, PublicKey, Secret};
+use crate::crypto::error::ProofError;
+use crate::crypto::group::{scalar_hex, GroupElement};
+use crate::crypto::proofs::{encrypts, equation_holds, PointPair};
+use crate::crypto::transcript::Transcript;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};

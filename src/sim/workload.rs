@@ -6,9 +6,9 @@
 
 use crate::ballot::{Ballot, ValueProof};
 use crate::ceremony::run_in_process;
-use crate::digest::{tagged_hash, Hash};
+use crate::crypto::digest::{tagged_hash, Hash};
 use crate::election::BoardKey;
-use crate::elgamal::{EncryptionKey, PublicKey};
+use crate::crypto::elgamal::{EncryptionKey, PublicKey};
 use crate::manifest::Manifest;
 use crate::record::{self, BallotLine, CredentialList, ElectionInfo, RawLine};
 use crate::verify::BallotContext;
@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use thiserror::Error;
 
 /// The shape of the generated ballots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     /// The default manifest: 7 + 7 + 2 options (16 option proofs, 3 total proofs, a signature).
     Default,
@@ -81,7 +81,7 @@ impl Workload {
         let manifest_hash = Manifest::hash_bytes(&serde_json::to_vec(&manifest)?);
         let names: Vec<String> = (1..=3).map(|i| format!("Trustee {i}")).collect();
         let (ceremony, _) = run_in_process(&manifest_hash, &names, 2, &mut rng)?;
-        let voters = crate::demo::register_voters(count as u64, &mut rng);
+        let voters = crate::sim::demo::register_voters(count as u64, &mut rng);
         let credentials = CredentialList {
             credentials: voters.iter().map(|v| v.public).collect(),
         };
@@ -147,7 +147,7 @@ impl Workload {
     /// Emits every ballot's equations into `batch` (hashing each body as a verifier does).
     pub fn equations(
         &self,
-        batch: &mut crate::batch::EquationBatch,
+        batch: &mut crate::crypto::batch::EquationBatch,
     ) -> Result<(), crate::ballot::BallotError> {
         for ballot in &self.ballots {
             let hash = ballot.body.hash();

@@ -1,11 +1,12 @@
 //! `saylau demo`, `saylau verify` and `saylau manifest`: the main job, the researcher's
 //! verifier, and the commission's election definition.
 
-use saylau::demo::{self, DemoConfig};
+use saylau::sim::demo::{self, DemoConfig};
 use saylau::manifest::Manifest;
 use saylau::record;
 use saylau::rules::{Decision, Outcome};
 use saylau::verify::{self, Mode, Status};
+use super::progress;
 use std::path::PathBuf;
 
 /// Arguments of `saylau demo`.
@@ -73,7 +74,7 @@ pub enum ManifestCommand {
 /// Runs `saylau demo`.
 pub fn demo(args: DemoArgs) -> i32 {
     if let Some(dir) = &args.record {
-        return match demo::run_on_record(dir, args.voters, args.seed, !args.quiet) {
+        return match demo::run_on_record(dir, args.voters, args.seed, &progress::terminal(!args.quiet)) {
             Ok(voting) => {
                 outln!(
                     "{} ballots cast ({} voters took part, {} abstained, {} revotes, {} challenged); seed {}.",
@@ -104,7 +105,7 @@ pub fn demo(args: DemoArgs) -> i32 {
         absent: args.absent,
         seed: args.seed,
         out: args.out,
-        progress: !args.quiet,
+        progress: progress::terminal(!args.quiet),
     };
     let started = std::time::Instant::now();
     let outcome = match demo::run(&config) {
@@ -193,7 +194,7 @@ pub fn demo(args: DemoArgs) -> i32 {
             None => {}
         }
     }
-    let svg = saylau::results::chart(manifest, &outcome.results, lang);
+    let svg = saylau::tally::results::chart(manifest, &outcome.results, lang);
     if let Err(error) = record::write_atomically(&outcome.dir, "results.svg", svg.as_bytes()) {
         eprintln!("saylau demo: {error}");
         return 1;
@@ -212,7 +213,7 @@ pub fn demo(args: DemoArgs) -> i32 {
         outln!(
             "a voter's receipt: saylau receipt {} --receipt {}",
             outcome.dir.display(),
-            outcome.dir.join(saylau::demo::EXAMPLE_RECEIPT).display()
+            outcome.dir.join(saylau::sim::demo::EXAMPLE_RECEIPT).display()
         );
     }
     0
@@ -230,7 +231,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
         } else {
             Mode::Batch
         },
-        progress: !args.quiet && !args.json,
+        progress: progress::terminal(!args.quiet && !args.json),
     };
     let started = std::time::Instant::now();
     let report = verify::verify_record(&args.dir, options);
