@@ -11,11 +11,11 @@ use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::elgamal::{Ciphertext, CiphertextSum, EncryptionKey, PublicKey, Secret};
 use crate::crypto::error::ProofError;
 use crate::crypto::group::{scalar_vec_hex, GroupElement};
-use crate::manifest::{Limits, Manifest};
 use crate::crypto::proofs::{
     DisjunctiveProof, EqualityProof, EqualityStatement, PointPair, RangeProof, SchnorrProof,
 };
 use crate::crypto::transcript::Transcript;
+use crate::manifest::{Limits, Manifest};
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -793,7 +793,8 @@ impl Ballot {
         key: &PublicKey,
     ) -> Result<(), BallotError> {
         let hash = self.body.hash();
-        let mut batch = crate::crypto::batch::EquationBatch::with_capacity(Some(*key.element()), 128);
+        let mut batch =
+            crate::crypto::batch::EquationBatch::with_capacity(Some(*key.element()), 128);
         let fast = self.equations(manifest, fingerprint, key, &hash, &mut batch);
         if fast.is_ok() && batch.holds() {
             return Ok(());

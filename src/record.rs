@@ -202,7 +202,9 @@ pub fn read_credential_encodings(dir: &Path) -> Result<(Vec<[u8; 32]>, Hash), Re
 /// The indices of the entries of `encodings` that are not credentials (a canonical encoding of a
 /// point other than the identity), with why, in order. Decodes in parallel: one decompression
 /// per voter (spec `verifier.md` check 4).
-pub fn invalid_credentials(encodings: &[[u8; 32]]) -> Vec<(usize, crate::crypto::error::DecodeError)> {
+pub fn invalid_credentials(
+    encodings: &[[u8; 32]],
+) -> Vec<(usize, crate::crypto::error::DecodeError)> {
     use rayon::prelude::*;
     encodings
         .par_iter()

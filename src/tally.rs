@@ -8,8 +8,8 @@
 //! `m·G = β − Σ λ_i·M_i`, then `m` by a bounded baby-step giant-step search ([`DiscreteLog`]).
 //! [`verify_decryption`] is the verifier's re-check of a published result.
 
-use crate::crypto::batch::{EquationBatch, EquationSink};
 use crate::ceremony::{lagrange_at_zero, CeremonyError, CeremonyRecord, KeyShare};
+use crate::crypto::batch::{EquationBatch, EquationSink};
 use crate::crypto::elgamal::{encode_plaintext, Ciphertext};
 use crate::crypto::error::ProofError;
 use crate::crypto::group::GroupElement;

@@ -5,15 +5,15 @@
 //! only when every check passed. It never panics on any input.
 
 use crate::ballot::{check_shape, BallotError};
-use crate::crypto::batch::EquationBatch;
 use crate::ceremony::CeremonyRecord;
+use crate::crypto::batch::EquationBatch;
 use crate::crypto::digest::Hash;
-use crate::election::TallyAccumulator;
 use crate::crypto::elgamal::{Ciphertext, PublicKey};
 use crate::crypto::error::ProofError;
 use crate::crypto::group::GroupElement;
-use crate::manifest::Manifest;
 use crate::crypto::proofs::SchnorrProof;
+use crate::election::TallyAccumulator;
+use crate::manifest::Manifest;
 use crate::progress::Progress;
 use crate::record::{
     self, BallotLine, ChallengedLine, ElectionInfo, FileEntry, LinesReader, RawLine, RecordError,

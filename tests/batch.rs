@@ -10,8 +10,8 @@ use saylau::ballot::{Ballot, ValueProof};
 use saylau::crypto::batch::{Base, EquationBatch, EquationSink};
 use saylau::crypto::group::GroupElement;
 use saylau::record::{BallotLine, RawLine};
-use saylau::verify::{BallotPipeline, Mode};
 use saylau::sim::workload::{Shape, Workload};
+use saylau::verify::{BallotPipeline, Mode};
 use std::sync::OnceLock;
 
 /// Ballots in the test chunk: one batch equation.

@@ -423,7 +423,8 @@ fn record_structure_is_checked() {
     );
 
     let mut joint = record.clone();
-    joint.joint_key = saylau::crypto::elgamal::PublicKey::new(record.trustees[0].commitments[0]).unwrap();
+    joint.joint_key =
+        saylau::crypto::elgamal::PublicKey::new(record.trustees[0].commitments[0]).unwrap();
     assert_eq!(joint.verify().unwrap_err(), CeremonyError::JointKeyMismatch);
 
     let mut value = serde_json::to_value(&record).unwrap();

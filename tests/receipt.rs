@@ -352,7 +352,8 @@ fn a_challenged_ballot_that_was_also_cast_fails() {
 
 /// The board's signed receipt of the template's first ballot (`receipt-example.json`).
 fn signed_receipt(dir: &Path) -> Receipt {
-    let bytes = std::fs::read(dir.join(saylau::sim::demo::EXAMPLE_RECEIPT)).expect("the demo's receipt");
+    let bytes =
+        std::fs::read(dir.join(saylau::sim::demo::EXAMPLE_RECEIPT)).expect("the demo's receipt");
     serde_json::from_slice(&bytes).expect("a receipt")
 }
 

@@ -19,11 +19,11 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use saylau::ballot::BallotBody;
 use saylau::ceremony::{self, CeremonyRecord};
-use saylau::sim::demo;
-use saylau::election::{BoardKey, Election};
 use saylau::crypto::elgamal::{EncryptionKey, Secret};
+use saylau::election::{BoardKey, Election};
 use saylau::manifest::{Contest, ContestKind, ContestOption, Labels, Manifest};
 use saylau::record::{self, BallotLine, CredentialList};
+use saylau::sim::demo;
 use saylau::tally::results::Results;
 use saylau::verify::Status;
 use serde_json::Value;
@@ -860,8 +860,9 @@ fn changing_a_count_and_its_outcome_fails_only_check_14() {
         r.contests[1].counts[0] -= 1;
         r.contests[1].counts[1] += 1;
         let counts: Vec<Vec<u64>> = r.contests.iter().map(|c| c.counts.clone()).collect();
-        let outcomes = saylau::tally::results::outcomes(&manifest, r.participants, r.eligible, &counts)
-            .expect("outcomes");
+        let outcomes =
+            saylau::tally::results::outcomes(&manifest, r.participants, r.eligible, &counts)
+                .expect("outcomes");
         for (contest, outcome) in r.contests.iter_mut().zip(outcomes) {
             contest.outcome = outcome;
         }
@@ -886,10 +887,11 @@ fn changing_a_count_and_its_outcome_fails_only_check_14() {
 fn claiming_a_valid_share_was_rejected_fails_check_14() {
     let dir = template().instantiate("rejected");
     edit_results(dir.path(), |r| {
-        r.rejected_shares.push(saylau::tally::results::RejectedShare {
-            trustee: 4,
-            reason: "invalid decryption proof".into(),
-        })
+        r.rejected_shares
+            .push(saylau::tally::results::RejectedShare {
+                trustee: 4,
+                reason: "invalid decryption proof".into(),
+            })
     });
     reindex(dir.path());
     let report = verify(dir.path());
@@ -965,7 +967,8 @@ fn a_credential_listed_twice_fails_check_4() {
 fn the_identity_as_a_credential_fails_check_4() {
     let dir = template().instantiate("credential-identity");
     edit_credentials(dir.path(), |list| {
-        list.credentials[3] = saylau::crypto::group::GroupElement::decode(&[0u8; 32]).expect("identity");
+        list.credentials[3] =
+            saylau::crypto::group::GroupElement::decode(&[0u8; 32]).expect("identity");
     });
     assert_fails(
         &verify(dir.path()),
@@ -1289,10 +1292,11 @@ fn an_invalid_unused_share_must_be_listed_as_rejected() {
     assert_fails(&report, 13, Some("trustee 5 (decryption/trustee-5.json)"));
     assert_fails(&report, 14, Some("results.json: rejected_shares"));
     edit_results(dir.path(), |r| {
-        r.rejected_shares.push(saylau::tally::results::RejectedShare {
-            trustee: 5,
-            reason: "invalid decryption proof".into(),
-        })
+        r.rejected_shares
+            .push(saylau::tally::results::RejectedShare {
+                trustee: 5,
+                reason: "invalid decryption proof".into(),
+            })
     });
     reindex(dir.path());
     assert_only_fails(&verify(dir.path()), &[13]);
@@ -1310,10 +1314,11 @@ fn set_aside_shares_must_really_be_invalid() {
     // A valid share moved aside and listed: false accusation.
     std::fs::rename(dir.path().join(&name), dir.path().join(&target)).expect("move");
     edit_results(dir.path(), |r| {
-        r.rejected_shares.push(saylau::tally::results::RejectedShare {
-            trustee: 5,
-            reason: "invalid decryption proof".into(),
-        })
+        r.rejected_shares
+            .push(saylau::tally::results::RejectedShare {
+                trustee: 5,
+                reason: "invalid decryption proof".into(),
+            })
     });
     reindex(dir.path());
     let report = verify(dir.path());

@@ -7,11 +7,11 @@
 use crate::ballot::{Ballot, BallotBody, BallotError, BallotSecrets};
 use crate::ceremony::{run_in_process, CeremonyRecord, KeyShare};
 use crate::crypto::digest::{tagged_hash, Hash};
+use crate::crypto::elgamal::{EncryptionKey, Secret};
+use crate::crypto::group::GroupElement;
 use crate::election::{
     tally_record, BallotBox, BoardKey, CastError, Election, ElectionError, Receipt,
 };
-use crate::crypto::elgamal::{EncryptionKey, Secret};
-use crate::crypto::group::GroupElement;
 use crate::manifest::{ContestKind, Manifest};
 use crate::progress::Progress;
 use crate::record::{self, CredentialList, RecordError, RecordIndex};

@@ -7,8 +7,8 @@
 use crate::ballot::{Ballot, ValueProof};
 use crate::ceremony::run_in_process;
 use crate::crypto::digest::{tagged_hash, Hash};
-use crate::election::BoardKey;
 use crate::crypto::elgamal::{EncryptionKey, PublicKey};
+use crate::election::BoardKey;
 use crate::manifest::Manifest;
 use crate::record::{self, BallotLine, CredentialList, ElectionInfo, RawLine};
 use crate::verify::BallotContext;

@@ -13,8 +13,8 @@
 
 use crate::ballot::{Ballot, ChallengedBallot};
 use crate::crypto::digest::Hash;
-use crate::election::Receipt;
 use crate::crypto::group::hash_hex;
+use crate::election::Receipt;
 use crate::manifest::Manifest;
 use crate::record::{self, ElectionInfo, LinesReader, RecordError};
 use crate::tally::EncryptedTally;

@@ -7,8 +7,8 @@
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use rand_chacha::ChaCha20Rng;
-use saylau::sim::demo::{self, DemoConfig};
 use saylau::record::{self, BallotLine, ElectionInfo, RecordIndex};
+use saylau::sim::demo::{self, DemoConfig};
 use saylau::verify::{self, CheckReport, Mode, Options, Report, Status};
 use serde_json::Value;
 use std::fs;

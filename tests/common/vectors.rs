@@ -82,7 +82,10 @@ pub fn generate() -> Vec<(&'static str, String)> {
     let mut transcript = Transcript::new(&context);
     transcript.append_u64(b"contest", 1);
     transcript.start_proof(b"schnorr");
-    transcript.append_element(b"public", &GroupElement::from_point(saylau::crypto::group::G));
+    transcript.append_element(
+        b"public",
+        &GroupElement::from_point(saylau::crypto::group::G),
+    );
     let challenge = transcript.challenge_scalar(b"challenge");
     files.push((
         "transcript.json",

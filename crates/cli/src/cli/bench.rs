@@ -19,8 +19,8 @@
 
 use curve25519_dalek::traits::IsIdentity;
 use saylau::crypto::batch::EquationBatch;
-use saylau::verify::{BallotPipeline, Mode};
 use saylau::sim::workload::{encoded_points, Shape, Workload};
+use saylau::verify::{BallotPipeline, Mode};
 use std::time::Instant;
 
 /// `saylau bench` subcommands.

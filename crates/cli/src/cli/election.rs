@@ -1,12 +1,12 @@
 //! `saylau demo`, `saylau verify` and `saylau manifest`: the main job, the researcher's
 //! verifier, and the commission's election definition.
 
-use saylau::sim::demo::{self, DemoConfig};
+use super::progress;
 use saylau::manifest::Manifest;
 use saylau::record;
 use saylau::rules::{Decision, Outcome};
+use saylau::sim::demo::{self, DemoConfig};
 use saylau::verify::{self, Mode, Status};
-use super::progress;
 use std::path::PathBuf;
 
 /// Arguments of `saylau demo`.
@@ -74,7 +74,12 @@ pub enum ManifestCommand {
 /// Runs `saylau demo`.
 pub fn demo(args: DemoArgs) -> i32 {
     if let Some(dir) = &args.record {
-        return match demo::run_on_record(dir, args.voters, args.seed, &progress::terminal(!args.quiet)) {
+        return match demo::run_on_record(
+            dir,
+            args.voters,
+            args.seed,
+            &progress::terminal(!args.quiet),
+        ) {
             Ok(voting) => {
                 outln!(
                     "{} ballots cast ({} voters took part, {} abstained, {} revotes, {} challenged); seed {}.",
@@ -213,7 +218,10 @@ pub fn demo(args: DemoArgs) -> i32 {
         outln!(
             "a voter's receipt: saylau receipt {} --receipt {}",
             outcome.dir.display(),
-            outcome.dir.join(saylau::sim::demo::EXAMPLE_RECEIPT).display()
+            outcome
+                .dir
+                .join(saylau::sim::demo::EXAMPLE_RECEIPT)
+                .display()
         );
     }
     0

@@ -2,8 +2,8 @@
 
 use saylau::crypto::digest::Hash;
 use saylau::election::Receipt;
-use saylau::verify::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
 use saylau::record::RecordError;
+use saylau::verify::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
 use std::path::PathBuf;
 
 /// Arguments of `saylau receipt`.

@@ -1,0 +1,204 @@
+//! The ballot box (spec `board.md` §1–§2): accepts valid ballots from listed credentials,
+//! chains tracking codes, and publishes challenged ballots.
+
+use crate::ballot::{Ballot, BallotError, ChallengedBallot};
+use crate::crypto::digest::Hash;
+use crate::crypto::error::ProofError;
+use crate::record::{
+    self, BallotLine, ChallengedLine, LinesReader, LinesWriter, RecordError,
+};
+use std::collections::HashSet;
+use std::path::Path;
+use thiserror::Error;
+use super::context::{Election};
+use super::receipt::{BoardKey, Receipt};
+
+/// Why the board refused a ballot. Nothing is written for a refused ballot.
+#[derive(Debug, Error)]
+pub enum CastError {
+    /// The credential is not on the list of eligible voters.
+    #[error("ballot {ballot_hash}: credential {credential} is not listed")]
+    UnlistedCredential {
+        /// Hex ballot hash.
+        ballot_hash: String,
+        /// Hex credential.
+        credential: String,
+    },
+    /// The same ballot is already on the board (or was challenged).
+    #[error("ballot {0}: already on the board or challenged")]
+    Duplicate(String),
+    /// A proof or the signature fails.
+    #[error("ballot {ballot_hash}: {error}")]
+    Invalid {
+        /// Hex ballot hash.
+        ballot_hash: String,
+        /// Which proof failed.
+        error: BallotError,
+    },
+    /// The record could not be written.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The board could not sign a receipt (its key does not prove; nothing was written).
+    #[error("the board could not sign the receipt: {0}")]
+    Signing(ProofError),
+    /// The receipt-signing key given to the ballot box is not `election.json`'s `board_key`.
+    #[error("the board key is not the one election.json publishes: receipts would not verify")]
+    WrongBoardKey,
+}
+
+/// The board's ballot box: accepts valid ballots from listed credentials, chains tracking codes,
+/// and appends each accepted ballot to `ballots.jsonl` before answering with a signed receipt.
+pub struct BallotBox<'e> {
+    election: &'e Election,
+    board_key: &'e BoardKey,
+    listed: HashSet<[u8; 32]>,
+    seen: HashSet<Hash>,
+    last_code: Hash,
+    position: u64,
+    ballots: LinesWriter,
+    challenged: LinesWriter,
+    sync_every_ballot: bool,
+}
+
+impl<'e> BallotBox<'e> {
+    /// Opens the ballot box of a record, resuming after any ballots already on it. Receipts are
+    /// signed with `board_key`, which must be the one `election.json` publishes.
+    pub fn open(
+        dir: &Path,
+        election: &'e Election,
+        board_key: &'e BoardKey,
+    ) -> Result<Self, CastError> {
+        if board_key.public() != election.info.board_key {
+            return Err(CastError::WrongBoardKey);
+        }
+        let listed = election.credentials.iter().copied().collect();
+        let mut seen = HashSet::new();
+        let mut last_code = *election.fingerprint();
+        let mut position = 0;
+        if let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? {
+            while let Some((_, line)) = reader.next_json::<BallotLine>()? {
+                seen.insert(line.ballot_hash);
+                last_code = line.tracking_code;
+                position += 1;
+            }
+        }
+        if let Some(mut reader) = LinesReader::open(dir, record::CHALLENGED, true)? {
+            while let Some((_, line)) = reader.next_json::<ChallengedLine>()? {
+                seen.insert(line.ballot_hash);
+            }
+        }
+        Ok(Self {
+            election,
+            board_key,
+            listed,
+            seen,
+            last_code,
+            position,
+            ballots: LinesWriter::append(dir, record::BALLOTS)?,
+            challenged: LinesWriter::append(dir, record::CHALLENGED)?,
+            sync_every_ballot: true,
+        })
+    }
+
+    /// Whether to wait for the disk after every accepted ballot before answering (the default:
+    /// a receipt is only issued for a ballot on disk). The demo turns it off and syncs at the end.
+    pub fn sync_every_ballot(&mut self, sync: bool) {
+        self.sync_every_ballot = sync;
+    }
+
+    /// Checks a ballot without changing the board: credential listed, proofs and signature
+    /// valid. Returns its ballot hash. Safe to run in parallel.
+    pub fn check(&self, ballot: &Ballot) -> Result<Hash, CastError> {
+        let ballot_hash = ballot.body.hash();
+        if !self.listed.contains(ballot.body.credential.as_bytes()) {
+            return Err(CastError::UnlistedCredential {
+                ballot_hash: hex::encode(ballot_hash),
+                credential: hex::encode(ballot.body.credential.as_bytes()),
+            });
+        }
+        let election = self.election;
+        ballot
+            .verify(&election.manifest, election.fingerprint(), election.key())
+            .map_err(|error| CastError::Invalid {
+                ballot_hash: hex::encode(ballot_hash),
+                error,
+            })?;
+        Ok(ballot_hash)
+    }
+
+    /// Appends a ballot that passed [`check`](Self::check) (its hash given), refusing duplicates.
+    pub fn append_checked(
+        &mut self,
+        ballot: Ballot,
+        ballot_hash: Hash,
+    ) -> Result<Receipt, CastError> {
+        if self.seen.contains(&ballot_hash) {
+            return Err(CastError::Duplicate(hex::encode(ballot_hash)));
+        }
+        let tracking_code = record::tracking_code(&self.last_code, &ballot_hash, &ballot.signature);
+        let line = BallotLine {
+            tracking_code,
+            ballot_hash,
+            ballot,
+        };
+        // Signed before the write, so a ballot is never on the board without its receipt.
+        let receipt = self
+            .board_key
+            .sign(
+                *self.election.fingerprint(),
+                self.position + 1,
+                ballot_hash,
+                tracking_code,
+            )
+            .map_err(CastError::Signing)?;
+        self.ballots.push(&line, self.sync_every_ballot)?;
+        self.seen.insert(ballot_hash);
+        self.last_code = tracking_code;
+        self.position += 1;
+        Ok(receipt)
+    }
+
+    /// Checks and casts one ballot.
+    pub fn cast(&mut self, ballot: Ballot) -> Result<Receipt, CastError> {
+        let hash = self.check(&ballot)?;
+        self.append_checked(ballot, hash)
+    }
+
+    /// Publishes a challenged ballot. Its hash can never be cast afterwards.
+    /// The board checks it first (listed credential, revealed choices re-encrypt to the
+    /// ciphertexts, proofs valid), so no one can spoil the record with a bogus challenge.
+    pub fn publish_challenge(&mut self, challenged: ChallengedBallot) -> Result<Hash, CastError> {
+        let ballot_hash = challenged.body.hash();
+        if self.seen.contains(&ballot_hash) {
+            return Err(CastError::Duplicate(hex::encode(ballot_hash)));
+        }
+        if !self.listed.contains(challenged.body.credential.as_bytes()) {
+            return Err(CastError::UnlistedCredential {
+                ballot_hash: hex::encode(ballot_hash),
+                credential: hex::encode(challenged.body.credential.as_bytes()),
+            });
+        }
+        let election = self.election;
+        challenged
+            .check(&election.manifest, election.fingerprint(), election.key())
+            .map_err(|error| CastError::Invalid {
+                ballot_hash: hex::encode(ballot_hash),
+                error,
+            })?;
+        self.challenged.push(
+            &ChallengedLine {
+                ballot_hash,
+                challenged,
+            },
+            self.sync_every_ballot,
+        )?;
+        self.seen.insert(ballot_hash);
+        Ok(ballot_hash)
+    }
+
+    /// Waits until every accepted ballot is on disk.
+    pub fn sync(&mut self) -> Result<(), RecordError> {
+        self.ballots.sync()?;
+        self.challenged.sync()
+    }
+}

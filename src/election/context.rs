@@ -1,0 +1,100 @@
+//! The published context of one election (spec `record.md` §3): manifest, ceremony,
+//! credentials and fingerprint, read strictly from a record.
+
+use crate::ceremony::CeremonyRecord;
+use crate::crypto::digest::Hash;
+use crate::crypto::elgamal::PublicKey;
+use crate::manifest::Manifest;
+use crate::record::{
+    self, ElectionInfo, RecordError,
+};
+use std::path::Path;
+use thiserror::Error;
+
+/// Why an election could not be opened or published.
+#[derive(Debug, Error)]
+pub enum ElectionError {
+    /// A record file could not be read or written.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The manifest breaks its rules.
+    #[error("manifest.json: {0}")]
+    Manifest(String),
+    /// `credentials.json` lists something that is not a credential.
+    #[error("credentials.json: {0}")]
+    Credentials(String),
+    /// `election.json` does not match the files it hashes.
+    #[error("election.json: {0}")]
+    Mismatch(String),
+}
+
+/// The published context of one election.
+#[derive(Clone, Debug)]
+pub struct Election {
+    /// The election definition.
+    pub manifest: Manifest,
+    /// The key ceremony's public transcript.
+    pub ceremony: CeremonyRecord,
+    /// The encodings of the eligible voters' public credentials, in `credentials.json` order
+    /// (each checked to be a canonical point other than the identity).
+    pub credentials: Vec<[u8; 32]>,
+    /// The fingerprint and its inputs.
+    pub info: ElectionInfo,
+}
+
+impl Election {
+    /// The fingerprint every proof binds.
+    pub fn fingerprint(&self) -> &Hash {
+        &self.info.fingerprint
+    }
+
+    /// The joint election key.
+    pub fn key(&self) -> &PublicKey {
+        &self.info.joint_key
+    }
+
+    /// Reads the election's context from a record, checking that `election.json` matches the
+    /// files it hashes. (The verifier re-checks all of it and more; this is the strict loader
+    /// for the board and the trustees.)
+    pub fn open(dir: &Path) -> Result<Self, ElectionError> {
+        let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
+        let (ceremony, ceremony_bytes): (CeremonyRecord, _) =
+            record::read_json(dir, record::CEREMONY)?;
+        let (credentials, credentials_hash) = record::read_credential_encodings(dir)?;
+        if let Some((i, error)) = record::invalid_credentials(&credentials).first() {
+            return Err(ElectionError::Credentials(format!(
+                "credentials[{i}]: {error}"
+            )));
+        }
+        let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;
+        let expected = ElectionInfo::new(
+            Manifest::hash_bytes(&manifest_bytes),
+            record::file_hash(&ceremony_bytes),
+            credentials_hash,
+            ceremony.joint_key,
+            info.board_key,
+        );
+        let problems = manifest.check();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(ElectionError::Manifest(list.join("; ")));
+        }
+        ceremony
+            .verify()
+            .map_err(|e| ElectionError::Mismatch(format!("ceremony.json does not verify: {e}")))?;
+        if ceremony.manifest_hash != expected.manifest_hash {
+            return Err(ElectionError::Mismatch(
+                "ceremony.json was run for another manifest".into(),
+            ));
+        }
+        if expected != info {
+            return Err(ElectionError::Mismatch("its hashes, key or fingerprint do not match manifest.json, ceremony.json and credentials.json".into()));
+        }
+        Ok(Self {
+            manifest,
+            ceremony,
+            credentials,
+            info,
+        })
+    }
+}

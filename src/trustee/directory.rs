@@ -1,0 +1,173 @@
+//! The ceremony directory's slots (spec `ceremony.md` §12.4): reading and checking every
+//! published message, and publishing without ever overwriting.
+
+use super::envelope::{CommitBody, Envelope, RevealBody, Round2Body};
+use super::error::{io_error, TrusteeError};
+use super::setup::CeremonyDir;
+use super::stage::{Stage, STAGES};
+use crate::record::{self};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fs;
+use std::path::Path;
+
+/// What the directory holds for one slot of one trustee.
+type Slot<B> = Option<Envelope<B>>;
+
+impl CeremonyDir {
+    /// Reads and checks one slot; `None` if the file is absent.
+    pub fn read<B: Serialize + DeserializeOwned>(
+        &self,
+        stage: Stage,
+        author: u32,
+    ) -> Result<Slot<B>, TrusteeError> {
+        let file = stage.file(author);
+        if !self.path.join(&file).exists() {
+            return Ok(None);
+        }
+        let (envelope, _): (Envelope<B>, _) = record::read_json(&self.path, &file)?;
+        envelope.check(self, &file, stage, author)?;
+        Ok(Some(envelope))
+    }
+
+    /// Checks every file present in every slot, so a foreign or forged file is reported before
+    /// anything is written. Returns nothing; fails on the first bad file.
+    pub fn check_all(&self) -> Result<(), TrusteeError> {
+        for stage in STAGES {
+            let dir = self.path.join(stage.name());
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| io_error(&dir, e))?;
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let index = name
+                    .strip_prefix("trustee-")
+                    .and_then(|rest| rest.strip_suffix(".json"))
+                    .and_then(|digits| digits.parse::<u32>().ok())
+                    .filter(|&i| stage.file(i) == format!("{}/{name}", stage.name()))
+                    .filter(|&i| self.params.check_index(i).is_ok());
+                let Some(index) = index else {
+                    return Err(TrusteeError::invalid(
+                        &format!("{}/{name}", stage.name()),
+                        "unexpected file in the ceremony directory; remove it",
+                    ));
+                };
+                match stage {
+                    Stage::Commit => self.read::<CommitBody>(stage, index).map(|_| ())?,
+                    Stage::Reveal => self.read::<RevealBody>(stage, index).map(|_| ())?,
+                    Stage::Round2 => self.read::<Round2Body>(stage, index).map(|_| ())?,
+                    Stage::Decryption => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn all<B: Serialize + DeserializeOwned>(
+        &self,
+        stage: Stage,
+        step: &'static str,
+        skip: &[u32],
+    ) -> Result<Vec<Slot<B>>, TrusteeError> {
+        let slots = (1..=self.setup.count())
+            .map(|i| self.read::<B>(stage, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let missing: Vec<String> = slots
+            .iter()
+            .zip(1..)
+            .filter(|(slot, i)| slot.is_none() && !skip.contains(i))
+            .map(|(_, i)| self.setup.label(i))
+            .collect();
+        if !missing.is_empty() {
+            return Err(TrusteeError::NotReady {
+                step,
+                stage,
+                missing: missing.join(", "),
+            });
+        }
+        Ok(slots)
+    }
+
+    /// Publishes a signed message in its slot (spec §12.4): never overwrites, reports
+    /// equivocation if a different message of the same author is already there.
+    pub fn publish<B: Serialize + DeserializeOwned>(
+        &self,
+        envelope: &Envelope<B>,
+    ) -> Result<Published, TrusteeError> {
+        let file = envelope.kind.file(envelope.author);
+        let mut bytes =
+            serde_json::to_vec_pretty(envelope).map_err(|e| TrusteeError::usage(e.to_string()))?;
+        bytes.push(b'\n');
+        match publish_once(&self.path, &file, &bytes)? {
+            Published::Written => Ok(Published::Written),
+            Published::AlreadyThere => Ok(Published::AlreadyThere),
+            Published::Different => {
+                if let Ok(Some(existing)) = self.read::<B>(envelope.kind, envelope.author) {
+                    if existing.signed_hash()? != envelope.signed_hash()? {
+                        return Err(TrusteeError::Equivocation {
+                            culprit: envelope.author,
+                            stage: envelope.kind,
+                        });
+                    }
+                    return Ok(Published::AlreadyThere);
+                }
+                Err(TrusteeError::AlreadyPublished { file })
+            }
+        }
+    }
+}
+
+/// The outcome of [`publish_once`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Published {
+    /// The file was created.
+    Written,
+    /// The same bytes were already there; nothing changed.
+    AlreadyThere,
+    /// A different file is there; nothing changed.
+    Different,
+}
+
+/// Creates `dir/name` with `bytes` unless it exists: writes a temporary file, then links it into
+/// place (a link never replaces an existing file, so two concurrent writers cannot both win).
+pub fn publish_once(dir: &Path, name: &str, bytes: &[u8]) -> Result<Published, TrusteeError> {
+    let path = dir.join(name);
+    if let Ok(existing) = fs::read(&path) {
+        return Ok(if existing == bytes {
+            Published::AlreadyThere
+        } else {
+            Published::Different
+        });
+    }
+    let parent = path.parent().unwrap_or(dir);
+    fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let temporary = parent.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        use std::io::Write;
+        let mut file = fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::hard_link(&temporary, &path)
+    })();
+    let _ = fs::remove_file(&temporary);
+    match written {
+        Ok(()) => Ok(Published::Written),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = fs::read(&path).map_err(|e| io_error(&path, e))?;
+            Ok(if existing == bytes {
+                Published::AlreadyThere
+            } else {
+                Published::Different
+            })
+        }
+        Err(e) => Err(io_error(&path, e)),
+    }
+}

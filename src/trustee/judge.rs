@@ -1,0 +1,259 @@
+//! Judging a complete ceremony (spec `ceremony.md` §14): public faults, complaints, the
+//! qualified set, `ceremony finish`, and the audit of a record's transcript.
+
+use super::delivery::{complaint_statement, complaint_transcript, open_share};
+use super::envelope::Round2Body;
+use super::error::{io_error, TrusteeError};
+use super::rounds::round_one;
+use super::setup::{CeremonyDir, PARAMETERS_FILE, TRANSCRIPT_DIR};
+use super::stage::{Stage, STAGES};
+use crate::ceremony::{round1, CeremonyRecord, DisqualifiedTrustee};
+use crate::manifest::Manifest;
+use crate::record::{self};
+use std::fs;
+use std::path::Path;
+
+// ---------------------------------------------------------------------------------------------
+// Judging the ceremony (spec §14) and finishing it
+// ---------------------------------------------------------------------------------------------
+
+/// The judgement of a complete ceremony directory.
+#[derive(Clone, Debug)]
+pub struct Judgement {
+    /// The public record: qualified trustees, disqualified trustees with reasons, joint key.
+    pub record: CeremonyRecord,
+    /// Complaints that were judged, as `(complainer, accused, upheld)`.
+    pub complaints: Vec<(u32, u32, bool)>,
+}
+
+/// Judges a ceremony directory whose three rounds are complete (spec §14): finds every public
+/// fault, judges every complaint, and builds the record from the qualified trustees. Fails
+/// clearly when a round is incomplete or fewer than `t` trustees remain.
+pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
+    context.check_all()?;
+    let setup = &context.setup;
+    let round = round_one(context, "ceremony finish")?;
+    let faulty: Vec<u32> = (1..)
+        .zip(&round.faults)
+        .filter(|(_, f)| f.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let round2 = context.all::<Round2Body>(Stage::Round2, "ceremony finish", &faulty)?;
+    let n = setup.count();
+    let mut reasons: Vec<Option<String>> = round.faults.clone();
+    let mut judged = Vec::new();
+    let blame = |reasons: &mut Vec<Option<String>>, who: u32, why: String| {
+        let slot = &mut reasons[who as usize - 1];
+        if slot.is_none() {
+            *slot = Some(why);
+        }
+    };
+    for complainer in 1..=n {
+        if round.faults[complainer as usize - 1].is_some() {
+            continue;
+        }
+        let Some(message) = &round2[complainer as usize - 1] else {
+            continue;
+        };
+        // Spec §14.2: every other trustee without a public fault appears exactly once.
+        let expected: Vec<u32> = (1..=n)
+            .filter(|&i| i != complainer && round.faults[i as usize - 1].is_none())
+            .collect();
+        let mut listed: Vec<u32> = message
+            .body
+            .accepted
+            .iter()
+            .copied()
+            .chain(message.body.complaints.iter().map(|c| c.accused))
+            .collect();
+        listed.sort_unstable();
+        if listed != expected {
+            blame(
+                &mut reasons,
+                complainer,
+                "invalid round-2 message: it must accept or accuse every other trustee exactly once".into(),
+            );
+            continue;
+        }
+        for complaint in &message.body.complaints {
+            let accused = complaint.accused;
+            let reveal = &round.reveals[accused as usize - 1];
+            let Some(encrypted) = reveal.body.shares.iter().find(|s| s.to == complainer) else {
+                continue;
+            };
+            let Some(complainer_identity) = setup.trustee(complainer) else {
+                continue;
+            };
+            let statement = complaint_statement(
+                &encrypted.ephemeral_key,
+                &complainer_identity.encryption_key,
+                &complaint.shared_secret,
+            );
+            let proof_ok = complaint
+                .proof
+                .verify(
+                    &mut complaint_transcript(&setup.ceremony_id, complainer, accused),
+                    &statement,
+                )
+                .is_ok();
+            if !proof_ok {
+                blame(
+                    &mut reasons,
+                    complainer,
+                    format!(
+                        "false complaint against trustee {accused}: its Diffie-Hellman proof does not verify"
+                    ),
+                );
+                judged.push((complainer, accused, false));
+                continue;
+            }
+            match open_share(
+                setup,
+                accused,
+                encrypted,
+                &complaint.shared_secret,
+                &reveal.body.commitments,
+            ) {
+                Ok(_) => {
+                    blame(
+                        &mut reasons,
+                        complainer,
+                        format!("false complaint against trustee {accused}: the share is valid"),
+                    );
+                    judged.push((complainer, accused, false));
+                }
+                Err(fault) => {
+                    blame(
+                        &mut reasons,
+                        accused,
+                        format!("complaint by trustee {complainer} upheld: {fault}"),
+                    );
+                    judged.push((complainer, accused, true));
+                }
+            }
+        }
+    }
+    let mut packages = Vec::new();
+    let mut disqualified = Vec::new();
+    for (index, (reveal, reason)) in (1..).zip(round.reveals.iter().zip(reasons)) {
+        let name = setup
+            .trustee(index)
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        match reason {
+            Some(reason) => disqualified.push(DisqualifiedTrustee {
+                index,
+                name,
+                reason,
+            }),
+            None => packages.push(round1::Package {
+                index,
+                commitments: reveal.body.commitments.clone(),
+                proof: reveal.body.proof,
+            }),
+        }
+    }
+    if packages.len() < setup.threshold as usize {
+        let named: Vec<String> = disqualified
+            .iter()
+            .map(|d| format!("{} ({}): {}", d.index, d.name, d.reason))
+            .collect();
+        return Err(TrusteeError::Usage(format!(
+            "the ceremony failed: only {} qualified trustees remain, fewer than the threshold {}. Disqualified: {}",
+            packages.len(),
+            setup.threshold,
+            named.join("; ")
+        )));
+    }
+    let record = CeremonyRecord::assemble_qualified(
+        &setup.manifest_hash,
+        &setup.names(),
+        setup.threshold,
+        &packages,
+        disqualified,
+    )?;
+    Ok(Judgement {
+        record,
+        complaints: judged,
+    })
+}
+
+/// The transcript files in chain order: `parameters.json`, then each stage's files by index.
+/// Only files that exist are listed (a disqualified trustee may have no round-2 file).
+pub fn transcript_files(dir: &Path, n: u32) -> Vec<String> {
+    let mut files = vec![PARAMETERS_FILE.to_string()];
+    for stage in STAGES {
+        for i in 1..=n {
+            let name = stage.file(i);
+            if dir.join(&name).is_file() {
+                files.push(name);
+            }
+        }
+    }
+    files
+}
+
+/// `ceremony finish` (spec §14.4): judge the ceremony and start the election record with
+/// `manifest.json`, `ceremony.json` and the whole transcript under `ceremony/`.
+pub fn finish(
+    ceremony_dir: &Path,
+    manifest_bytes: &[u8],
+    out: &Path,
+) -> Result<Judgement, TrusteeError> {
+    let context = CeremonyDir::open(ceremony_dir)?;
+    if Manifest::hash_bytes(manifest_bytes) != context.setup.manifest_hash {
+        return Err(TrusteeError::usage(
+            "this manifest is not the one the ceremony was created for (its hash differs from parameters.json)",
+        ));
+    }
+    let manifest: Manifest = record::decode_json(record::MANIFEST, None, manifest_bytes)?;
+    let problems = manifest.check();
+    if !problems.is_empty() {
+        return Err(TrusteeError::usage(format!(
+            "the manifest has problems: {}",
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    let judgement = judge(&context)?;
+    if out.exists()
+        && fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(TrusteeError::usage(format!(
+            "{} already exists and is not empty; choose a new --out for the election record",
+            out.display()
+        )));
+    }
+    fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
+    record::write_atomically(out, record::MANIFEST, manifest_bytes)?;
+    for name in transcript_files(ceremony_dir, context.setup.count()) {
+        let bytes = record::read_file(ceremony_dir, &name)?;
+        record::write_atomically(out, &format!("{TRANSCRIPT_DIR}/{name}"), &bytes)?;
+    }
+    record::write_json(out, record::CEREMONY, &judgement.record)?;
+    Ok(judgement)
+}
+
+/// Re-judges the transcript under `record_dir/ceremony/` and checks that it gives exactly
+/// `ceremony.json` (spec §14.5). `Ok(false)` when the record has no transcript (an in-process
+/// demo record).
+pub fn audit_record(record_dir: &Path, ceremony: &CeremonyRecord) -> Result<bool, TrusteeError> {
+    let transcript = record_dir.join(TRANSCRIPT_DIR);
+    if !transcript.exists() {
+        return Ok(false);
+    }
+    let context = CeremonyDir::open(&transcript)?;
+    let judgement = judge(&context)?;
+    if &judgement.record != ceremony {
+        return Err(TrusteeError::invalid(
+            record::CEREMONY,
+            "does not match the judgement of the ceremony transcript under ceremony/",
+        ));
+    }
+    Ok(true)
+}
