@@ -17,7 +17,7 @@ use crate::crypto::elgamal::Ciphertext;
 use crate::crypto::group::{decode_hex32, decode_scalar, GroupElement};
 use crate::crypto::proofs::disjunctive::Branch;
 use crate::crypto::proofs::{DisjunctiveProof, EqualityProof, SchnorrProof};
-use crate::record::BallotLine;
+use super::contents::BallotLine;
 use curve25519_dalek::scalar::Scalar;
 
 /// Decodes a line of `ballots.jsonl` written in saylau's compact form (optionally followed by a
