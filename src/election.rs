@@ -4,12 +4,12 @@
 //! Spec: `protocol-spec/record.md` §3 (fingerprint), `board.md` (casting, tracking codes,
 //! revoting), `ballot.md` §10 and `verifier.md` §2 check 12 (which ballots are summed).
 
+mod ballot_box;
 mod context;
 mod receipt;
-mod ballot_box;
 mod sum;
 
+pub use ballot_box::{BallotBox, CastError};
 pub use context::{Election, ElectionError};
 pub use receipt::{BoardKey, Receipt};
-pub use ballot_box::{BallotBox, CastError};
-pub use sum::{TallyAccumulator, tally_record};
+pub use sum::{publish_tally, tally_record, TallyAccumulator, VerifiedTally};

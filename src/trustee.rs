@@ -19,6 +19,7 @@
 //! A published file is never overwritten: [`publish_once`] refuses, and reports equivocation
 //! when the author signed two different messages for the same slot.
 
+mod count;
 mod decrypt;
 mod delivery;
 mod directory;
@@ -32,7 +33,8 @@ mod setup;
 mod shares;
 mod stage;
 
-pub use decrypt::decrypt;
+pub use count::finish_tally;
+pub use decrypt::Decryptor;
 pub use delivery::{encrypt_share, open_share, ShareFault};
 pub use directory::{publish_once, Published};
 pub use envelope::{

@@ -76,18 +76,6 @@ fn last_and_superseded(lines: &[Value]) -> (usize, usize) {
     (last, superseded)
 }
 
-/// The last line `saylau receipt` printed starts with `expected`.
-#[track_caller]
-fn assert_result(output: &std::process::Output, expected: &str) {
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.lines()
-            .last()
-            .is_some_and(|line| line.starts_with(expected)),
-        "{text}"
-    );
-}
-
 #[test]
 fn an_honest_receipt_passes_every_check() {
     let dir = template().instantiate("receipt-honest");
@@ -294,40 +282,6 @@ fn a_challenged_ballot_shows_what_the_device_encrypted_and_a_wrong_opening_fails
 }
 
 #[test]
-fn the_command_line_exit_codes_follow_the_verdicts() {
-    let dir = template().instantiate("receipt-cli");
-    let lines = board(dir.path());
-    let (last, _) = last_and_superseded(&lines);
-    let run = |args: &[&str]| {
-        std::process::Command::new(saylau_binary())
-            .arg("receipt")
-            .arg(dir.path())
-            .args(args)
-            .output()
-            .expect("run saylau receipt")
-    };
-    let code = lines[last]["tracking_code"].as_str().unwrap();
-    let shown = lines[last]["ballot_hash"].as_str().unwrap();
-    let output = run(&["--tracking-code", code, "--ballot-hash", shown]);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains(&format!("ballots.jsonl line {}", last + 1)),
-        "{text}"
-    );
-    assert_eq!(text.lines().last(), Some("result: ok"), "{text}");
-    let mut wrong = code.to_string();
-    wrong.replace_range(0..2, if code.starts_with("00") { "11" } else { "00" });
-    let output = run(&["--tracking-code", &wrong]);
-    assert_eq!(output.status.code(), Some(1));
-    assert_result(&output, "result: FAILED (on-board)");
-    assert_eq!(run(&["--tracking-code", "xyz"]).status.code(), Some(2));
-    let json = run(&["--tracking-code", code, "--json"]);
-    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON report");
-    assert_eq!(value["line"], Value::from(last as u64 + 1));
-}
-
-#[test]
 fn a_challenged_ballot_that_was_also_cast_fails() {
     let dir = template().instantiate("receipt-challenged-cast");
     let challenged: Value =
@@ -449,36 +403,4 @@ fn a_signed_receipt_of_a_dropped_ballot_is_evidence_against_the_board() {
     moved.tracking_code = field(&resealed[1], "tracking_code");
     let report = check_receipt(dir.path(), &moved).expect("reads");
     assert_eq!(verdicts(&report)["position"], Verdict::Failed, "{report:?}");
-}
-
-#[test]
-fn the_command_line_checks_a_receipt_file() {
-    let dir = template().instantiate("receipt-file-cli");
-    let file = dir.path().join(saylau::sim::demo::EXAMPLE_RECEIPT);
-    let run = |file: &Path| {
-        std::process::Command::new(saylau_binary())
-            .arg("receipt")
-            .arg(dir.path())
-            .arg("--receipt")
-            .arg(file)
-            .output()
-            .expect("run saylau receipt")
-    };
-    let output = run(&file);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("ok   signature"), "{text}");
-    let mut value: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    value["position"] = Value::from(7);
-    std::fs::write(&file, serde_json::to_vec(&value).unwrap()).unwrap();
-    let output = run(&file);
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    assert_result(&output, "result: FAILED (signature, position)");
-    std::fs::write(&file, b"{\"version\":1}").unwrap();
-    let output = run(&file);
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("not a readable receipt"),
-        "{output:?}"
-    );
 }

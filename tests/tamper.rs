@@ -22,6 +22,7 @@ use saylau::ceremony::{self, CeremonyRecord};
 use saylau::crypto::elgamal::{EncryptionKey, Secret};
 use saylau::election::{BoardKey, Election};
 use saylau::manifest::{Contest, ContestKind, ContestOption, Labels, Manifest};
+use saylau::progress::Progress;
 use saylau::record::{self, BallotLine, CredentialList};
 use saylau::sim::demo;
 use saylau::tally::results::Results;
@@ -1114,13 +1115,14 @@ fn kinds_template() -> &'static Template {
         let election =
             demo::open_election(dir, voters.iter().map(|v| v.public).collect(), &board_key)
                 .expect("open");
-        demo::cast_simulated(dir, &election, &voters, &board_key, 3, false).expect("cast");
-        demo::publish_tally(dir, &election).expect("tally");
-        let verified = demo::verified_tally(dir).expect("the board verifies");
+        demo::cast_simulated(dir, &election, &voters, &board_key, 3, &Progress::none())
+            .expect("cast");
+        saylau::election::publish_tally(dir, &election).expect("tally");
+        let verified = saylau::verify::verified_tally(dir).expect("the board verifies");
         for share in &shares {
             demo::trustee_decrypt(dir, &election, share, &verified, &mut rng).expect("decrypt");
         }
-        demo::finish_tally(dir, &election).expect("finish");
+        saylau::trustee::finish_tally(dir, &election).expect("finish");
         assert_verified(&verify(dir));
         Template::read(dir)
     })
@@ -1227,9 +1229,9 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     };
     lines.push(serde_json::to_string(&entry).expect("encode"));
     write_lines(dir, record::BALLOTS, &lines);
-    let tally = demo::publish_tally(dir, &election).expect("tally");
+    let tally = saylau::election::publish_tally(dir, &election).expect("tally");
     // An honest trustee verifies the board first and refuses.
-    let refusal = demo::verified_tally(dir).expect_err("trustees must refuse this board");
+    let refusal = saylau::verify::verified_tally(dir).expect_err("trustees must refuse this board");
     assert!(refusal.to_string().contains("check 11"), "{refusal}");
     // Dishonest trustees decrypt anyway; the verifier still names the problem.
     for share in &shares {
@@ -1243,7 +1245,7 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
         )
         .expect("share");
     }
-    demo::finish_tally(dir, &election).expect("finish");
+    saylau::trustee::finish_tally(dir, &election).expect("finish");
     let report = verify(dir);
     assert_fails(&report, 11, Some("challenged.jsonl line 1"));
     assert_only_fails(&report, &[11]);

@@ -1,7 +1,6 @@
 //! The DKG mathematics (spec `ceremony.md` §1–§6): parameters, the two rounds, the checks each
 //! trustee makes of what it receives, key shares, and Lagrange coefficients.
 
-use super::record::CeremonyRecord;
 use crate::crypto::elgamal::{PublicKey, Secret};
 use crate::crypto::error::ProofError;
 use crate::crypto::group::GroupElement;
@@ -402,7 +401,7 @@ pub mod round2 {
         /// The recipient's index.
         #[zeroize(skip)]
         pub to: u32,
-        pub(super) value: Secret,
+        pub(crate) value: Secret,
     }
 
     impl SecretShare {
@@ -570,10 +569,10 @@ pub fn part2(
 #[derive(ZeroizeOnDrop)]
 pub struct KeyShare {
     #[zeroize(skip)]
-    ceremony_id: [u8; 32],
+    pub(crate) ceremony_id: [u8; 32],
     #[zeroize(skip)]
     pub(crate) index: u32,
-    secret: Secret,
+    pub(crate) secret: Secret,
     #[zeroize(skip)]
     pub(crate) verification_key: GroupElement,
     #[zeroize(skip)]
@@ -607,50 +606,6 @@ impl KeyShare {
     /// The election key `K`.
     pub fn joint_key(&self) -> &PublicKey {
         &self.joint_key
-    }
-}
-
-impl KeyShare {
-    /// Sums the shares a trustee received from the qualified dealers of `record` into its key
-    /// share `x_j = Σ_{i∈Q} s_{i→j}` (spec §6, §10), checking each share against the dealer's
-    /// commitments and the result against the published `V_j`. `shares` may hold shares from
-    /// dealers outside `Q`; they are ignored. Names the dealer whose share is missing or wrong.
-    pub fn from_dealer_shares(
-        record: &CeremonyRecord,
-        index: u32,
-        shares: &[round2::SecretShare],
-    ) -> Result<Self, CeremonyError> {
-        let verification_key = *record
-            .verification_key(index)
-            .ok_or(CeremonyError::UnknownTrustee { index })?;
-        let mut secret = Scalar::ZERO;
-        for dealer in &record.trustees {
-            let share = shares.iter().find(|s| {
-                s.from == dealer.index && s.to == index && s.matches(&dealer.commitments)
-            });
-            let Some(share) = share else {
-                secret.zeroize();
-                return Err(CeremonyError::MissingDealerShare {
-                    culprit: dealer.index,
-                });
-            };
-            secret += share.value.expose();
-        }
-        let secret = {
-            let wrapped = Secret::from_scalar(secret);
-            secret.zeroize();
-            wrapped
-        };
-        if secret.public_element() != verification_key {
-            return Err(CeremonyError::VerificationKeyMismatch { trustee: index });
-        }
-        Ok(Self {
-            ceremony_id: record.ceremony_id,
-            index,
-            secret,
-            verification_key,
-            joint_key: record.joint_key,
-        })
     }
 }
 

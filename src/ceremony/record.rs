@@ -1,16 +1,21 @@
 //! The public record of a ceremony, `ceremony.json` (spec `ceremony.md` §7, §8, §10): assembled
 //! from the qualified trustees' packages, and checked by anyone.
 
+use super::dkg::round2;
+use super::dkg::KeyShare;
 use super::dkg::{
     ceremony_id, check_broadcast, check_packages, evaluate_in_exponent, round1, CeremonyError,
     CeremonyParameters,
 };
 use crate::crypto::elgamal::PublicKey;
+use crate::crypto::elgamal::Secret;
 use crate::crypto::group::{hash_hex, GroupElement};
 use crate::crypto::proofs::SchnorrProof;
 use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
 
 /// One trustee's entry in the ceremony record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,5 +289,50 @@ impl CeremonyRecord {
             return Err(CeremonyError::JointKeyMismatch);
         }
         Ok(())
+    }
+}
+
+/// Key shares rebuilt from a published record (spec `ceremony.md` §6, §10).
+impl KeyShare {
+    /// Sums the shares a trustee received from the qualified dealers of `record` into its key
+    /// share `x_j = Σ_{i∈Q} s_{i→j}` (spec §6, §10), checking each share against the dealer's
+    /// commitments and the result against the published `V_j`. `shares` may hold shares from
+    /// dealers outside `Q`; they are ignored. Names the dealer whose share is missing or wrong.
+    pub fn from_dealer_shares(
+        record: &CeremonyRecord,
+        index: u32,
+        shares: &[round2::SecretShare],
+    ) -> Result<Self, CeremonyError> {
+        let verification_key = *record
+            .verification_key(index)
+            .ok_or(CeremonyError::UnknownTrustee { index })?;
+        let mut secret = Scalar::ZERO;
+        for dealer in &record.trustees {
+            let share = shares.iter().find(|s| {
+                s.from == dealer.index && s.to == index && s.matches(&dealer.commitments)
+            });
+            let Some(share) = share else {
+                secret.zeroize();
+                return Err(CeremonyError::MissingDealerShare {
+                    culprit: dealer.index,
+                });
+            };
+            secret += share.value.expose();
+        }
+        let secret = {
+            let wrapped = Secret::from_scalar(secret);
+            secret.zeroize();
+            wrapped
+        };
+        if secret.public_element() != verification_key {
+            return Err(CeremonyError::VerificationKeyMismatch { trustee: index });
+        }
+        Ok(Self {
+            ceremony_id: record.ceremony_id,
+            index,
+            secret,
+            verification_key,
+            joint_key: record.joint_key,
+        })
     }
 }

@@ -1,17 +1,15 @@
 //! The ballot box (spec `board.md` §1–§2): accepts valid ballots from listed credentials,
 //! chains tracking codes, and publishes challenged ballots.
 
+use super::context::Election;
+use super::receipt::{BoardKey, Receipt};
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::error::ProofError;
-use crate::record::{
-    self, BallotLine, ChallengedLine, LinesReader, LinesWriter, RecordError,
-};
+use crate::record::{self, BallotLine, ChallengedLine, LinesReader, LinesWriter, RecordError};
 use std::collections::HashSet;
 use std::path::Path;
 use thiserror::Error;
-use super::context::{Election};
-use super::receipt::{BoardKey, Receipt};
 
 /// Why the board refused a ballot. Nothing is written for a refused ballot.
 #[derive(Debug, Error)]

@@ -5,9 +5,7 @@ use crate::ceremony::CeremonyRecord;
 use crate::crypto::digest::Hash;
 use crate::crypto::elgamal::PublicKey;
 use crate::manifest::Manifest;
-use crate::record::{
-    self, ElectionInfo, RecordError,
-};
+use crate::record::{self, ElectionInfo, RecordError};
 use std::path::Path;
 use thiserror::Error;
 

@@ -1,20 +1,18 @@
 //! The encrypted tally of the board (spec `ballot.md` §10, `verifier.md` §2 check 12): the
 //! homomorphic sum of the last ballot of each credential.
 
+use super::context::{Election, ElectionError};
 use crate::ballot::Ballot;
 use crate::crypto::digest::Hash;
 use crate::crypto::elgamal::{Ciphertext, CiphertextSum};
 use crate::crypto::group::hash_hex;
 use crate::manifest::Manifest;
-use crate::record::{
-    self, LinesReader, RecordError,
-};
+use crate::record::{self, LinesReader, RecordError};
 use crate::tally::EncryptedTally;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
-use super::context::{Election, ElectionError};
 
 /// Sums the ballots that count: the last ballot of each credential (spec `ballot.md` §10).
 ///
@@ -287,3 +285,29 @@ pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, E
 
 /// Lines of `ballots.jsonl` that [`tally_record`] decodes in parallel at a time.
 const TALLY_CHUNK: usize = 1024;
+
+/// Computes the encrypted tally from the board and publishes `tally.json`.
+pub fn publish_tally(dir: &Path, election: &Election) -> Result<EncryptedTally, ElectionError> {
+    let tally = tally_record(dir, election)?;
+    record::write_json(dir, record::TALLY, &tally)?;
+    Ok(tally)
+}
+
+/// The encrypted tally as a trustee may decrypt it: recomputed by the verifier from a board that
+/// passed checks 2–12, and equal to `tally.json` (spec `ceremony.md` §14.6). Only
+/// [`crate::verify::verified_tally`] makes one, so a decryption step that takes it cannot be
+/// handed a ciphertext that was not checked against the board.
+#[derive(Clone, Debug)]
+pub struct VerifiedTally(EncryptedTally);
+
+impl VerifiedTally {
+    /// Only the verifier vouches for a tally.
+    pub(crate) fn vouched_by_verifier(tally: EncryptedTally) -> Self {
+        Self(tally)
+    }
+
+    /// The tally.
+    pub fn tally(&self) -> &EncryptedTally {
+        &self.0
+    }
+}

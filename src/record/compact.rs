@@ -12,12 +12,12 @@
 //! 4% of batch verification time with serde_json and is about 2% with this decoder (spec
 //! `batch.md` §6.1).
 
+use super::contents::BallotLine;
 use crate::ballot::{Ballot, BallotBody, EncryptedContest, EncryptedOption, ValueProof};
 use crate::crypto::elgamal::Ciphertext;
 use crate::crypto::group::{decode_hex32, decode_scalar, GroupElement};
 use crate::crypto::proofs::disjunctive::Branch;
 use crate::crypto::proofs::{DisjunctiveProof, EqualityProof, SchnorrProof};
-use super::contents::BallotLine;
 use curve25519_dalek::scalar::Scalar;
 
 /// Decodes a line of `ballots.jsonl` written in saylau's compact form (optionally followed by a

@@ -1,12 +1,17 @@
 //! What the record's files hold: the credential list, `election.json` and its fingerprint
 //! (spec `record.md` §3), the board's lines and their tracking codes (spec `board.md` §2).
 
+use super::error::RecordError;
+use super::files::decode_from;
+use super::hashing::HashedFile;
+use super::layout::CREDENTIALS;
 use crate::ballot::{Ballot, ChallengedBallot};
 use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::elgamal::PublicKey;
 use crate::crypto::group::{hash_hex, GroupElement};
 use crate::crypto::proofs::SchnorrProof;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// `credentials.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,4 +146,53 @@ pub struct ChallengedLine {
     pub ballot_hash: Hash,
     /// The ballot and its revealed secrets.
     pub challenged: ChallengedBallot,
+}
+
+/// The encodings of the credentials in `credentials.json`, in order, and the file's hash. The
+/// file grows with the electorate (about 70 bytes per voter), so it is read once, as a stream
+/// with no size limit, hashed as it is parsed, and only the 32 bytes of each encoding are kept
+/// (spec `record.md` §6.1). Whether each is a valid credential is the caller's check.
+pub fn read_credential_encodings(dir: &Path) -> Result<(Vec<[u8; 32]>, Hash), RecordError> {
+    /// One credential's encoding, not decoded as a point.
+    #[derive(Deserialize)]
+    #[serde(transparent)]
+    struct Encoding(#[serde(with = "hash_hex")] [u8; 32]);
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Encodings {
+        credentials: Vec<Encoding>,
+    }
+
+    let mut file = HashedFile::open(dir, CREDENTIALS)?;
+    let list: Encodings = decode_from(
+        CREDENTIALS,
+        None,
+        &mut serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+            1 << 20,
+            &mut file,
+        )),
+    )?;
+    // The decoder stops after trailing white space; anything it did not read is still hashed.
+    std::io::copy(&mut file, &mut std::io::sink()).map_err(|e| RecordError::io(CREDENTIALS, e))?;
+    let encodings = list.credentials.into_iter().map(|e| e.0).collect();
+    Ok((encodings, file.finish()?))
+}
+
+/// The indices of the entries of `encodings` that are not credentials (a canonical encoding of a
+/// point other than the identity), with why, in order. Decodes in parallel: one decompression
+/// per voter (spec `verifier.md` check 4).
+pub fn invalid_credentials(
+    encodings: &[[u8; 32]],
+) -> Vec<(usize, crate::crypto::error::DecodeError)> {
+    use rayon::prelude::*;
+    encodings
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, encoding)| {
+            GroupElement::decode_non_identity(encoding)
+                .err()
+                .map(|e| (i, e))
+        })
+        .collect()
 }

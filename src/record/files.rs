@@ -1,16 +1,13 @@
 //! Reading and writing the record's files (spec `record.md` §1, §6): regular files only,
 //! bounded in size, decoded strictly, written atomically.
 
-use super::layout::{CREDENTIALS, MAX_FILE_BYTES};
-use crate::crypto::digest::Hash;
-use crate::crypto::group::{hash_hex, GroupElement};
+use super::error::RecordError;
+use super::layout::MAX_FILE_BYTES;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use super::error::{RecordError};
-use super::hashing::{HashedFile};
 
 /// The metadata of a record file, refusing anything but a regular file (after following
 /// symbolic links): opening a FIFO blocks forever, and a device such as `/dev/zero` never ends.
@@ -38,7 +35,7 @@ pub fn decode_json<T: DeserializeOwned>(
 
 /// Decodes one JSON value and checks that only white space follows, naming the culprit field
 /// on failure.
-fn decode_from<'de, R: serde_json::de::Read<'de>, T: Deserialize<'de>>(
+pub(crate) fn decode_from<'de, R: serde_json::de::Read<'de>, T: Deserialize<'de>>(
     file: &str,
     line: Option<u64>,
     deserializer: &mut serde_json::Deserializer<R>,
@@ -58,55 +55,6 @@ fn decode_from<'de, R: serde_json::de::Read<'de>, T: Deserialize<'de>>(
         message: error.to_string(),
     })?;
     Ok(value)
-}
-
-/// The encodings of the credentials in `credentials.json`, in order, and the file's hash. The
-/// file grows with the electorate (about 70 bytes per voter), so it is read once, as a stream
-/// with no size limit, hashed as it is parsed, and only the 32 bytes of each encoding are kept
-/// (spec `record.md` §6.1). Whether each is a valid credential is the caller's check.
-pub fn read_credential_encodings(dir: &Path) -> Result<(Vec<[u8; 32]>, Hash), RecordError> {
-    /// One credential's encoding, not decoded as a point.
-    #[derive(Deserialize)]
-    #[serde(transparent)]
-    struct Encoding(#[serde(with = "hash_hex")] [u8; 32]);
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Encodings {
-        credentials: Vec<Encoding>,
-    }
-
-    let mut file = HashedFile::open(dir, CREDENTIALS)?;
-    let list: Encodings = decode_from(
-        CREDENTIALS,
-        None,
-        &mut serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
-            1 << 20,
-            &mut file,
-        )),
-    )?;
-    // The decoder stops after trailing white space; anything it did not read is still hashed.
-    std::io::copy(&mut file, &mut std::io::sink()).map_err(|e| RecordError::io(CREDENTIALS, e))?;
-    let encodings = list.credentials.into_iter().map(|e| e.0).collect();
-    Ok((encodings, file.finish()?))
-}
-
-/// The indices of the entries of `encodings` that are not credentials (a canonical encoding of a
-/// point other than the identity), with why, in order. Decodes in parallel: one decompression
-/// per voter (spec `verifier.md` check 4).
-pub fn invalid_credentials(
-    encodings: &[[u8; 32]],
-) -> Vec<(usize, crate::crypto::error::DecodeError)> {
-    use rayon::prelude::*;
-    encodings
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, encoding)| {
-            GroupElement::decode_non_identity(encoding)
-                .err()
-                .map(|e| (i, e))
-        })
-        .collect()
 }
 
 /// Reads a whole file, refusing files over [`MAX_FILE_BYTES`].

@@ -1,12 +1,12 @@
 //! File hashes (spec `record.md` §2): small files in one message, large files block by block,
 //! hashed in parallel as they are streamed.
 
+use super::error::RecordError;
+use super::files::regular_file_metadata;
 use crate::crypto::digest::{tagged_hash, Hash};
 use rayon::prelude::*;
 use std::fs;
 use std::path::Path;
-use super::error::{RecordError};
-use super::files::regular_file_metadata;
 
 /// that their blocks can be hashed in parallel (spec `record.md` §2).
 pub const FILE_BLOCK: usize = 1 << 20;

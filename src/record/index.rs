@@ -1,14 +1,17 @@
 //! `record.json`: which files the record holds, in chain order, and the root that chains
 //! their hashes (spec `record.md` §4).
 
-use super::layout::{BALLOTS, CEREMONY, CHALLENGED, CREDENTIALS, DECRYPTION_DIR, ELECTION, MANIFEST, REJECTED_DIR, RESULTS, TALLY, TRANSCRIPT_DIR};
+use super::error::RecordError;
+use super::hashing::hash_file;
+use super::layout::{
+    BALLOTS, CEREMONY, CHALLENGED, CREDENTIALS, DECRYPTION_DIR, ELECTION, MANIFEST, REJECTED_DIR,
+    RESULTS, TALLY, TRANSCRIPT_DIR,
+};
 use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::group::hash_hex;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::Path;
-use super::error::{RecordError};
-use super::hashing::{hash_file};
 
 /// `record.json`: each file's hash, chained into the record root (spec `record.md` §4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +63,6 @@ pub fn indexed_files(dir: &Path) -> Result<Vec<String>, RecordError> {
     names.push(RESULTS.to_string());
     Ok(names)
 }
-
 
 /// The ceremony transcript files present, in chain order: `ceremony/parameters.json`, then
 /// `ceremony/commit/`, `ceremony/reveal/`, `ceremony/round2/`, each by increasing trustee index.

@@ -1,6 +1,10 @@
 //! JSON-lines files (`ballots.jsonl`, `challenged.jsonl`): bounded line readers, chunks read
 //! ahead on another thread, and the append-only writer (spec `record.md` §5).
 
+use super::contents::BallotLine;
+use super::error::RecordError;
+use super::files::{decode_json, regular_file_metadata};
+use super::hashing::HashedFile;
 use super::layout::{BALLOTS, MAX_LINE_BYTES};
 use crate::crypto::digest::Hash;
 use serde::de::DeserializeOwned;
@@ -8,10 +12,6 @@ use serde::Serialize;
 use std::fs;
 use std::io::{BufRead, Write};
 use std::path::Path;
-use super::contents::BallotLine;
-use super::error::{RecordError};
-use super::files::{decode_json, regular_file_metadata};
-use super::hashing::HashedFile;
 
 /// A line of a JSON-lines file as read: its 1-based number, the byte offset where it starts,
 /// and its bytes (with the line feed).

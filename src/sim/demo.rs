@@ -9,15 +9,13 @@ use crate::ceremony::{run_in_process, CeremonyRecord, KeyShare};
 use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::elgamal::{EncryptionKey, Secret};
 use crate::crypto::group::GroupElement;
-use crate::election::{
-    tally_record, BallotBox, BoardKey, CastError, Election, ElectionError, Receipt,
-};
+use crate::election::VerifiedTally;
+use crate::election::{BallotBox, BoardKey, CastError, Election, ElectionError, Receipt};
 use crate::manifest::{ContestKind, Manifest};
 use crate::progress::Progress;
 use crate::record::{self, CredentialList, RecordError, RecordIndex};
-use crate::tally::results::{self, ContestResult, RejectedShare, Results};
-use crate::tally::{self, DecryptionShare, EncryptedTally};
-use crate::trustee::{ShareFiles, TrusteeError};
+use crate::tally::results::Results;
+use crate::tally::{self, DecryptionShare};
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
@@ -69,8 +67,11 @@ pub enum DemoError {
     #[error("decryption: {0}")]
     Tally(#[from] crate::tally::TallyError),
     /// The board fails the verifier's checks 2–12 (a trustee refuses to decrypt it).
-    #[error("refusing to decrypt: the board does not verify: {0}")]
-    BoardRejected(String),
+    #[error(transparent)]
+    BoardRejected(#[from] crate::verify::BoardRejected),
+    /// The commission's count refused the shares.
+    #[error(transparent)]
+    Trustee(#[from] crate::trustee::TrusteeError),
     /// A rule could not be applied.
     #[error("contest {0}: {1}")]
     Rules(usize, crate::rules::RulesError),
@@ -218,18 +219,18 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     }
 
     // 4. Tally and decryption by the trustees present.
-    publish_tally(dir, &election)?;
+    crate::election::publish_tally(dir, &election)?;
     let present: Vec<&KeyShare> = key_shares
         .iter()
         .filter(|k| k.index() <= config.trustees - config.absent)
         .collect();
     // Each trustee verifies the board before decrypting; in one process they would all get
     // the same answer, so the board is verified once and every trustee checks against it.
-    let verified = verified_tally(dir)?;
+    let verified = crate::verify::verified_tally(dir)?;
     for key_share in present {
         trustee_decrypt(dir, &election, key_share, &verified, &mut rng)?;
     }
-    let results = finish_tally(dir, &election)?;
+    let results = crate::trustee::finish_tally(dir, &election)?;
     let root = RecordIndex::compute(dir).map(|index| index.root)?;
     Ok(DemoOutcome {
         dir: dir.to_path_buf(),
@@ -295,7 +296,7 @@ pub fn run_on_record(
         &board_key,
     )?;
     let cast = cast_simulated(dir, &election, &simulated, &board_key, seed, progress)?;
-    let tally = publish_tally(dir, &election)?;
+    let tally = crate::election::publish_tally(dir, &election)?;
     Ok(RecordVoting {
         seed,
         cast,
@@ -574,183 +575,20 @@ fn cast_all(
     Ok(())
 }
 
-/// Computes the encrypted tally from the board and publishes `tally.json`.
-pub fn publish_tally(dir: &Path, election: &Election) -> Result<EncryptedTally, DemoError> {
-    let tally = tally_record(dir, election)?;
-    record::write_json(dir, record::TALLY, &tally)?;
-    Ok(tally)
-}
-
-/// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass,
-/// and the tally they recompute equals `tally.json` (spec `ceremony.md` §14.6).
-pub fn verified_tally(dir: &Path) -> Result<EncryptedTally, DemoError> {
-    crate::verify::verify_for_decryption(dir, crate::verify::Options::default()).map_err(|report| {
-        let failed: Vec<String> = report
-            .failed()
-            .filter(|c| (2..=12).contains(&c.id))
-            .map(|c| match c.failures.first() {
-                Some(f) => format!("check {} ({}): {}: {}", c.id, c.name, f.culprit, f.detail),
-                None => format!("check {} ({}) could not run", c.id, c.name),
-            })
-            .collect();
-        DemoError::BoardRejected(failed.join("; "))
-    })
-}
-
-/// One trustee's decryption of a tally that [`verified_tally`] returned: publishes
+/// One trustee's decryption of a tally that [`crate::verify::verified_tally`] returned: publishes
 /// `decryption/trustee-<i>.json` (spec `tally.md` §2).
 pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(
     dir: &Path,
     election: &Election,
     key_share: &KeyShare,
-    verified: &EncryptedTally,
+    verified: &VerifiedTally,
     rng: &mut R,
 ) -> Result<DecryptionShare, DemoError> {
-    let share = tally::decrypt_share(election.fingerprint(), key_share, verified, rng)?;
+    let share = tally::decrypt_share(election.fingerprint(), key_share, verified.tally(), rng)?;
     record::write_json(
         dir,
         &record::decryption_file_name(key_share.index()),
         &share,
     )?;
     Ok(share)
-}
-
-/// Combines the published shares, applies the rules, and writes `results.json`,
-/// `results.svg` and `record.json`.
-pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, DemoError> {
-    let (tally, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
-    let bounds: Vec<Vec<u64>> = election
-        .manifest
-        .contests
-        .iter()
-        .map(|c| {
-            vec![
-                tally
-                    .participants
-                    .saturating_mul(c.kind.limits().option_max);
-                c.options.len()
-            ]
-        })
-        .collect();
-    // `combine` judges every share (spec `tally.md` §4). A file whose share names another
-    // trustee is invalid as published and never reaches it. A file that is not its trustee's
-    // share at all (it does not decode, or in a signed record its signature is not the
-    // trustee's) is evidence against nobody: it stops the tally (spec `ceremony.md` §14.7).
-    let share_files = ShareFiles::for_record(dir).map_err(|e| DemoError::Options(e.to_string()))?;
-    let unattributed = |name: &str, error: TrusteeError| {
-        DemoError::Options(format!(
-            "{name} is not a decryption share of its trustee ({error}); it can be neither counted nor held against anyone: keep a copy as evidence, remove it, and run `saylau tally finish` again"
-        ))
-    };
-    let mut shares = Vec::new();
-    let mut set_aside = Vec::new();
-    for (index, name) in record::decryption_files(dir)? {
-        let share = share_files
-            .read(dir, &name, index)
-            .map_err(|error| unattributed(&name, error))?;
-        if share.trustee == index {
-            shares.push(share);
-        } else {
-            let reason = format!(
-                "the file names trustee {index} but the share is from trustee {}",
-                share.trustee
-            );
-            set_aside.push(RejectedShare {
-                trustee: index,
-                reason,
-            });
-        }
-    }
-    let decryption = tally::combine(
-        election.fingerprint(),
-        &election.ceremony,
-        &tally,
-        &shares,
-        &bounds,
-    )?;
-    set_aside.extend(
-        decryption
-            .rejected
-            .iter()
-            .map(|(trustee, reason)| RejectedShare {
-                trustee: *trustee,
-                reason: reason.clone(),
-            }),
-    );
-    // Rejected shares are named in results.json and moved to decryption/rejected/, so the
-    // shares left in decryption/ are exactly the valid ones (spec `ceremony.md` §14.7).
-    for rejected in &set_aside {
-        let name = record::decryption_file_name(rejected.trustee);
-        let target = format!("{}/trustee-{}.json", record::REJECTED_DIR, rejected.trustee);
-        if dir.join(&target).exists() {
-            return Err(DemoError::Options(format!(
-                "{name} is invalid ({}) and {target} already exists; remove one of them",
-                rejected.reason
-            )));
-        }
-        std::fs::create_dir_all(dir.join(record::REJECTED_DIR)).map_err(|error| {
-            RecordError::Io {
-                file: record::REJECTED_DIR.into(),
-                error,
-            }
-        })?;
-        std::fs::rename(dir.join(&name), dir.join(&target))
-            .map_err(|error| RecordError::Io { file: name, error })?;
-    }
-    // Shares set aside by an earlier run stay named; a valid one is never named (that would
-    // accuse its trustee falsely).
-    for (index, name) in record::numbered_files(dir, record::REJECTED_DIR)? {
-        if set_aside.iter().any(|r| r.trustee == index) {
-            continue;
-        }
-        let reason = match share_files.read(dir, &name, index) {
-            Err(error) if share_files.signed() => return Err(unattributed(&name, error)),
-            Err(error) => error.to_string(),
-            Ok(share) if share.trustee != index => "the share names another trustee".to_string(),
-            Ok(share) => match election.ceremony.verification_key(index) {
-                None => format!("trustee {index} holds no key share of this ceremony"),
-                Some(key) => match share.verify(election.fingerprint(), key, &tally) {
-                    Ok(()) => continue,
-                    Err(error) => error.to_string(),
-                },
-            },
-        };
-        set_aside.push(RejectedShare {
-            trustee: index,
-            reason,
-        });
-    }
-    set_aside.sort_by_key(|r| r.trustee);
-    let eligible = election.credentials.len() as u64;
-    let outcomes = results::outcomes(
-        &election.manifest,
-        tally.participants,
-        eligible,
-        &decryption.counts,
-    )
-    .map_err(|(c, e)| DemoError::Rules(c, e))?;
-    let results = Results {
-        participants: tally.participants,
-        eligible,
-        trustees_used: decryption.used.clone(),
-        rejected_shares: set_aside,
-        contests: election
-            .manifest
-            .contests
-            .iter()
-            .zip(decryption.counts)
-            .zip(outcomes)
-            .map(|((contest, counts), outcome)| ContestResult {
-                id: contest.id.clone(),
-                counts,
-                outcome,
-            })
-            .collect(),
-    };
-    record::write_json(dir, record::RESULTS, &results)?;
-    let svg = results::chart(&election.manifest, &results, None);
-    record::write_atomically(dir, "results.svg", svg.as_bytes())?;
-    let index = RecordIndex::compute(dir)?;
-    record::write_json(dir, record::INDEX, &index)?;
-    Ok(results)
 }

@@ -76,9 +76,16 @@ pub enum TrusteeError {
         /// The file.
         file: String,
     },
-    /// Decrypting the tally failed.
+    /// The record's published context (manifest, ceremony, credentials, fingerprint) does not
+    /// open.
     #[error(transparent)]
-    Demo(#[from] crate::sim::demo::DemoError),
+    Election(#[from] crate::election::ElectionError),
+    /// Decrypting, or combining the shares, failed.
+    #[error("decryption: {0}")]
+    Tally(#[from] crate::tally::TallyError),
+    /// A contest's rule could not be applied to its counts.
+    #[error("contest {0}: {1}")]
+    Rules(usize, crate::rules::RulesError),
 }
 
 impl TrusteeError {

@@ -67,7 +67,7 @@ impl Template {
             absent,
             seed: Some(seed),
             out: out.clone(),
-            progress: false,
+            progress: saylau::progress::Progress::none(),
         })
         .expect("the demo runs");
         Self::read(&out)
@@ -128,7 +128,7 @@ pub fn verify_one_by_one(dir: &Path) -> Report {
         dir,
         Options {
             mode: Mode::OneByOne,
-            progress: false,
+            progress: saylau::progress::Progress::none(),
         },
     )
 }
@@ -559,9 +559,4 @@ pub fn sample_by_pattern(leaves: Vec<Leaf>, per_pattern: usize) -> Vec<Leaf> {
             *count <= per_pattern
         })
         .collect()
-}
-
-/// The path of the `saylau` binary built for this test run.
-pub fn saylau_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_saylau")
 }

@@ -204,6 +204,6 @@ pub fn election_config(out: &Path) -> saylau::sim::demo::DemoConfig {
         absent: 1,
         seed: Some(2026),
         out: out.to_path_buf(),
-        progress: false,
+        progress: saylau::progress::Progress::none(),
     }
 }

@@ -2,9 +2,15 @@
 //! `saylau verify`, with all trustees and with `--absent 2`; the demo's refusal to overwrite
 //! foreign files; `saylau manifest example` piped into `saylau manifest check`.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use common::*;
+
+/// The path of the `saylau` binary built for this test run.
+fn saylau_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_saylau")
+}
 use saylau::record::{self, ElectionInfo};
 use saylau::tally::results::Results;
 use std::fs;

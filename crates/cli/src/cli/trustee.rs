@@ -256,7 +256,18 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
                 Ok(p) => p,
                 Err(e) => return fail("trustee decrypt", e),
             };
-            match trustee::decrypt(&key, &record, passphrase.as_bytes(), &mut OsRng) {
+            let decryptor = match trustee::Decryptor::prepare(&key, &record, passphrase.as_bytes())
+            {
+                Ok(decryptor) => decryptor,
+                Err(e) => return fail("trustee decrypt", e),
+            };
+            // Spec ceremony.md §14.6: verify the board (checks 2–12) and decrypt only the tally
+            // recomputed from it.
+            let verified = match saylau::verify::verified_tally(&record) {
+                Ok(verified) => verified,
+                Err(e) => return fail("trustee decrypt", e),
+            };
+            match decryptor.publish(&record, &verified, &mut OsRng) {
                 Ok(index) => {
                     outln!(
                         "The tally recomputed from the ballots equals tally.json; decryption share published: {}",
@@ -442,7 +453,7 @@ pub fn tally(command: TallyCommand) -> i32 {
             if let Err(e) = trustee::audit_record(&record, &election.ceremony) {
                 return fail("tally finish", e);
             }
-            match saylau::sim::demo::finish_tally(&record, &election) {
+            match trustee::finish_tally(&record, &election) {
                 Ok(results) => {
                     for rejected in &results.rejected_shares {
                         outln!(
