@@ -8,6 +8,7 @@ pub mod compact;
 mod contents;
 mod error;
 mod files;
+mod folder;
 mod hashing;
 mod index;
 mod layout;
@@ -19,6 +20,7 @@ pub use contents::{
 };
 pub use error::RecordError;
 pub use files::{decode_json, read_file, read_json, write_atomically, write_json};
+pub use folder::{Record, RecordPart};
 pub use hashing::{file_hash, hash_file, HashedFile, FILE_BLOCK};
 pub use index::{
     decryption_file_name, decryption_files, indexed_files, numbered_files, transcript_files,

@@ -83,7 +83,7 @@ fn an_honest_receipt_passes_every_check() {
     let (last, _) = last_and_superseded(&lines);
     let mine = &lines[last];
     let report = check_cast(
-        dir.path(),
+        &saylau::record::Record::at(dir.path()),
         &field(mine, "tracking_code"),
         Some(&field(mine, "ballot_hash")),
     )
@@ -96,7 +96,12 @@ fn an_honest_receipt_passes_every_check() {
         assert_eq!(verdict, Verdict::Passed, "{name}: {report:?}");
     }
     // Without the hash the device showed, the voter is shown the board's to compare.
-    let report = check_cast(dir.path(), &field(mine, "tracking_code"), None).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(mine, "tracking_code"),
+        None,
+    )
+    .expect("reads");
     assert_eq!(verdicts(&report)["ballot-hash"], Verdict::Notice);
     assert!(detail(&report, "ballot-hash").contains(mine["ballot_hash"].as_str().unwrap()));
 }
@@ -107,7 +112,7 @@ fn a_later_ballot_with_the_same_credential_is_shown_to_the_voter() {
     let lines = board(dir.path());
     let (_, superseded) = last_and_superseded(&lines);
     let report = check_cast(
-        dir.path(),
+        &saylau::record::Record::at(dir.path()),
         &field(&lines[superseded], "tracking_code"),
         None,
     )
@@ -131,15 +136,19 @@ fn a_code_not_on_the_board_and_a_wrong_ballot_hash_fail() {
     let lines = board(dir.path());
     let mut code = field(&lines[0], "tracking_code");
     code[0] ^= 1;
-    let report = check_cast(dir.path(), &code, None).expect("reads");
+    let report = check_cast(&saylau::record::Record::at(dir.path()), &code, None).expect("reads");
     assert_eq!(verdicts(&report)["on-board"], Verdict::Failed);
     assert_eq!(report.line, None);
     assert!(!report.passed());
 
     let mut shown = field(&lines[0], "ballot_hash");
     shown[31] ^= 1;
-    let report =
-        check_cast(dir.path(), &field(&lines[0], "tracking_code"), Some(&shown)).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(&lines[0], "tracking_code"),
+        Some(&shown),
+    )
+    .expect("reads");
     assert_eq!(verdicts(&report)["ballot-hash"], Verdict::Failed);
     assert!(!report.passed());
 }
@@ -156,11 +165,21 @@ fn a_broken_chain_is_named_at_its_first_bad_line() {
     lines[2] = lines[2].replacen(&old, &new, 1);
     write_lines(dir.path(), saylau::record::BALLOTS, &lines);
     let mine = values.last().unwrap();
-    let report = check_cast(dir.path(), &field(mine, "tracking_code"), None).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(mine, "tracking_code"),
+        None,
+    )
+    .expect("reads");
     assert_eq!(verdicts(&report)["chain"], Verdict::Failed);
     assert!(detail(&report, "chain").contains("line 3"), "{report:?}");
     // The voter of line 3 also learns that the board's hash is not their ballot's.
-    let report = check_cast(dir.path(), &field(&values[2], "tracking_code"), None).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(&values[2], "tracking_code"),
+        None,
+    )
+    .expect("reads");
     assert_eq!(verdicts(&report)["ballot"], Verdict::Failed, "{report:?}");
 }
 
@@ -179,8 +198,12 @@ fn a_changed_ballot_fails_even_when_the_board_reseals_the_chain() {
     write_lines(dir.path(), saylau::record::BALLOTS, &lines);
     reseal(dir.path(), true);
     let resealed = board(dir.path());
-    let report =
-        check_cast(dir.path(), &field(&resealed[4], "tracking_code"), None).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(&resealed[4], "tracking_code"),
+        None,
+    )
+    .expect("reads");
     let verdicts = verdicts(&report);
     assert_eq!(verdicts["chain"], Verdict::Passed, "{report:?}");
     assert_eq!(verdicts["ballot"], Verdict::Failed, "{report:?}");
@@ -197,15 +220,30 @@ fn a_tally_that_leaves_the_voter_out_fails_and_no_tally_is_a_notice() {
     let mut tally: Value = serde_json::from_slice(&std::fs::read(&tally_path).unwrap()).unwrap();
     tally["board_size"] = Value::from(lines.len() as u64 - 1);
     std::fs::write(&tally_path, serde_json::to_vec(&tally).unwrap()).unwrap();
-    let report = check_cast(dir.path(), &field(last, "tracking_code"), None).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(last, "tracking_code"),
+        None,
+    )
+    .expect("reads");
     assert_eq!(verdicts(&report)["tally"], Verdict::Failed, "{report:?}");
     assert!(detail(&report, "tally").contains("left out"), "{report:?}");
     // An earlier voter is covered by the count but the end differs: still a failure.
-    let report = check_cast(dir.path(), &field(&values[0], "tracking_code"), None).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(&values[0], "tracking_code"),
+        None,
+    )
+    .expect("reads");
     assert_eq!(verdicts(&report)["tally"], Verdict::Failed, "{report:?}");
 
     std::fs::remove_file(&tally_path).unwrap();
-    let report = check_cast(dir.path(), &field(last, "tracking_code"), None).expect("reads");
+    let report = check_cast(
+        &saylau::record::Record::at(dir.path()),
+        &field(last, "tracking_code"),
+        None,
+    )
+    .expect("reads");
     assert_eq!(verdicts(&report)["tally"], Verdict::Notice, "{report:?}");
 }
 
@@ -215,7 +253,8 @@ fn a_challenged_ballot_shows_what_the_device_encrypted_and_a_wrong_opening_fails
     let lines = read_lines(dir.path(), saylau::record::CHALLENGED);
     let first: Value = serde_json::from_str(&lines[0]).expect("a challenged ballot");
     let h = field(&first, "ballot_hash");
-    let report = check_challenged(dir.path(), &h, Some("en")).expect("reads");
+    let report =
+        check_challenged(&saylau::record::Record::at(dir.path()), &h, Some("en")).expect("reads");
     assert!(report.passed(), "{report:?}");
     assert_eq!(report.line, Some(1));
     let manifest: saylau::manifest::Manifest =
@@ -265,7 +304,8 @@ fn a_challenged_ballot_shows_what_the_device_encrypted_and_a_wrong_opening_fails
     let mut edited = lines.clone();
     edited[0] = serde_json::to_string(&changed).unwrap();
     write_lines(dir.path(), saylau::record::CHALLENGED, &edited);
-    let report = check_challenged(dir.path(), &h, None).expect("reads");
+    let report =
+        check_challenged(&saylau::record::Record::at(dir.path()), &h, None).expect("reads");
     assert!(!report.passed());
     assert!(report.choices.is_empty());
     assert!(report
@@ -276,7 +316,8 @@ fn a_challenged_ballot_shows_what_the_device_encrypted_and_a_wrong_opening_fails
     // A hash that was never challenged is not found.
     let mut unknown = h;
     unknown[0] ^= 1;
-    let report = check_challenged(dir.path(), &unknown, None).expect("reads");
+    let report =
+        check_challenged(&saylau::record::Record::at(dir.path()), &unknown, None).expect("reads");
     assert!(!report.passed());
     assert_eq!(report.line, None);
 }
@@ -293,7 +334,8 @@ fn a_challenged_ballot_that_was_also_cast_fails() {
     let old: Value = serde_json::from_str(&lines[3]).unwrap();
     lines[3] = lines[3].replacen(old["ballot_hash"].as_str().unwrap(), &h, 1);
     write_lines(dir.path(), saylau::record::BALLOTS, &lines);
-    let report = check_challenged(dir.path(), &hash(&h), None).expect("reads");
+    let report =
+        check_challenged(&saylau::record::Record::at(dir.path()), &hash(&h), None).expect("reads");
     let not_cast = report
         .checks
         .iter()
@@ -316,7 +358,7 @@ fn a_signed_receipt_passes_and_every_field_of_it_is_checked() {
     let dir = template().instantiate("receipt-signed");
     let receipt = signed_receipt(dir.path());
     assert_eq!(receipt.position, 1);
-    let report = check_receipt(dir.path(), &receipt).expect("reads");
+    let report = check_receipt(&saylau::record::Record::at(dir.path()), &receipt).expect("reads");
     let names: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
     assert_eq!(
         names,
@@ -364,7 +406,8 @@ fn a_signed_receipt_passes_and_every_field_of_it_is_checked() {
         assert_ne!(changed.pointer(pointer), Some(&replacement), "{pointer}");
         *changed.pointer_mut(pointer).expect("a field") = replacement;
         let changed: Receipt = serde_json::from_value(changed).expect("still decodes");
-        let report = check_receipt(dir.path(), &changed).expect("reads");
+        let report =
+            check_receipt(&saylau::record::Record::at(dir.path()), &changed).expect("reads");
         let found = verdicts(&report);
         assert_eq!(found["signature"], Verdict::Failed, "{pointer}: {report:?}");
         for name in also_failing {
@@ -383,7 +426,7 @@ fn a_signed_receipt_of_a_dropped_ballot_is_evidence_against_the_board() {
     lines.remove(0);
     write_lines(dir.path(), saylau::record::BALLOTS, &lines);
     reseal(dir.path(), false);
-    let report = check_receipt(dir.path(), &receipt).expect("reads");
+    let report = check_receipt(&saylau::record::Record::at(dir.path()), &receipt).expect("reads");
     let found = verdicts(&report);
     assert_eq!(found["signature"], Verdict::Passed, "{report:?}");
     assert_eq!(found["chain"], Verdict::Passed, "{report:?}");
@@ -401,6 +444,6 @@ fn a_signed_receipt_of_a_dropped_ballot_is_evidence_against_the_board() {
     let resealed = board(dir.path());
     let mut moved = receipt;
     moved.tracking_code = field(&resealed[1], "tracking_code");
-    let report = check_receipt(dir.path(), &moved).expect("reads");
+    let report = check_receipt(&saylau::record::Record::at(dir.path()), &moved).expect("reads");
     assert_eq!(verdicts(&report)["position"], Verdict::Failed, "{report:?}");
 }

@@ -272,7 +272,7 @@ fn every_field_of_election_json() {
         failure_problem(&report, 5, Some("election.json: fingerprint")).is_some(),
         "the identity key must be refused when decoding, before any fingerprint is computed"
     );
-    assert!(Election::open(dir.path()).is_err());
+    assert!(Election::open(&saylau::record::Record::at(dir.path())).is_err());
 }
 
 /// Every ciphertext point and the participant count are recomputed from the board: check 12.
@@ -507,7 +507,7 @@ fn a_superseded_line_that_changed_between_the_passes_is_refused() {
     lines[line as usize - 1] = other;
     write_lines(dir.path(), record::BALLOTS, &lines);
     let error = accumulator
-        .finish(dir.path())
+        .finish(&saylau::record::Record::at(dir.path()))
         .expect_err("a changed line must not be subtracted");
     let message = error.to_string();
     assert!(
@@ -533,8 +533,8 @@ fn the_board_tally_names_the_first_ballot_of_the_wrong_shape() {
         lines[at] = value.to_string();
     }
     write_lines(dir.path(), record::BALLOTS, &lines);
-    let election = Election::open(dir.path()).expect("election");
-    let error = saylau::election::tally_record(dir.path(), &election)
+    let election = Election::open(&saylau::record::Record::at(dir.path())).expect("election");
+    let error = saylau::election::tally_record(&saylau::record::Record::at(dir.path()), &election)
         .expect_err("a ballot of the wrong shape cannot be tallied")
         .to_string();
     assert!(
@@ -725,7 +725,7 @@ fn reordering_a_revote_before_the_first_ballot_fails_the_tally() {
 /// Builds a properly encrypted, proved and signed ballot under a fresh credential that is not
 /// in `credentials.json`.
 fn unlisted_ballot(dir: &Path, seed: u64) -> saylau::ballot::Ballot {
-    let election = Election::open(dir).expect("open the election");
+    let election = Election::open(&saylau::record::Record::at(dir)).expect("open the election");
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let secret = Secret::random(&mut rng);
     let credential = secret.public_element();
@@ -994,7 +994,8 @@ fn a_non_canonical_credential_fails_check_4() {
     let check = report.checks.iter().find(|c| c.id == 4).expect("check 4");
     assert_eq!(check.failures.len(), 1, "{:?}", check.failures);
     // The board's loader refuses the election, naming the entry.
-    let error = saylau::election::Election::open(dir.path()).expect_err("a non-credential");
+    let error = saylau::election::Election::open(&saylau::record::Record::at(dir.path()))
+        .expect_err("a non-credential");
     assert!(error.to_string().contains("credentials[5]"), "{error}");
 }
 
@@ -1112,17 +1113,36 @@ fn kinds_template() -> &'static Template {
         record::write_json(dir, record::CEREMONY, &ceremony).expect("ceremony.json");
         let voters = demo::register_voters(6, &mut rng);
         let board_key = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(30));
-        let election =
-            demo::open_election(dir, voters.iter().map(|v| v.public).collect(), &board_key)
-                .expect("open");
-        demo::cast_simulated(dir, &election, &voters, &board_key, 3, &Progress::none())
-            .expect("cast");
-        saylau::election::publish_tally(dir, &election).expect("tally");
-        let verified = saylau::verify::verified_tally(dir).expect("the board verifies");
+        let election = demo::open_election(
+            &saylau::record::Record::at(dir),
+            voters.iter().map(|v| v.public).collect(),
+            &board_key,
+        )
+        .expect("open");
+        demo::cast_simulated(
+            &saylau::record::Record::at(dir),
+            &election,
+            &voters,
+            &board_key,
+            3,
+            &Progress::none(),
+        )
+        .expect("cast");
+        saylau::election::publish_tally(&saylau::record::Record::at(dir), &election)
+            .expect("tally");
+        let verified = saylau::verify::verified_tally(&saylau::record::Record::at(dir))
+            .expect("the board verifies");
         for share in &shares {
-            demo::trustee_decrypt(dir, &election, share, &verified, &mut rng).expect("decrypt");
+            demo::trustee_decrypt(
+                &saylau::record::Record::at(dir),
+                &election,
+                share,
+                &verified,
+                &mut rng,
+            )
+            .expect("decrypt");
         }
-        saylau::trustee::finish_tally(dir, &election).expect("finish");
+        saylau::trustee::finish_tally(&saylau::record::Record::at(dir), &election).expect("finish");
         assert_verified(&verify(dir));
         Template::read(dir)
     })
@@ -1180,8 +1200,12 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     record::write_json(dir, record::CEREMONY, &ceremony).expect("ceremony.json");
     let voters = demo::register_voters(3, &mut rng);
     let board_key = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(31));
-    let election = demo::open_election(dir, voters.iter().map(|v| v.public).collect(), &board_key)
-        .expect("open");
+    let election = demo::open_election(
+        &saylau::record::Record::at(dir),
+        voters.iter().map(|v| v.public).collect(),
+        &board_key,
+    )
+    .expect("open");
     let key = EncryptionKey::new(*election.key());
     let fingerprint = *election.fingerprint();
     let encrypt = |voter: &demo::SimulatedVoter, rng: &mut ChaCha20Rng| {
@@ -1194,11 +1218,19 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
         // Only the key election.json publishes may sign receipts.
         let stranger = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(32));
         assert!(matches!(
-            saylau::election::BallotBox::open(dir, &election, &stranger),
+            saylau::election::BallotBox::open(
+                &saylau::record::Record::at(dir),
+                &election,
+                &stranger
+            ),
             Err(saylau::election::CastError::WrongBoardKey)
         ));
-        let mut board =
-            saylau::election::BallotBox::open(dir, &election, &board_key).expect("board");
+        let mut board = saylau::election::BallotBox::open(
+            &saylau::record::Record::at(dir),
+            &election,
+            &board_key,
+        )
+        .expect("board");
         board.sync_every_ballot(false);
         board
             .publish_challenge(challenged_body.clone().challenge(secrets))
@@ -1229,9 +1261,11 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     };
     lines.push(serde_json::to_string(&entry).expect("encode"));
     write_lines(dir, record::BALLOTS, &lines);
-    let tally = saylau::election::publish_tally(dir, &election).expect("tally");
+    let tally = saylau::election::publish_tally(&saylau::record::Record::at(dir), &election)
+        .expect("tally");
     // An honest trustee verifies the board first and refuses.
-    let refusal = saylau::verify::verified_tally(dir).expect_err("trustees must refuse this board");
+    let refusal = saylau::verify::verified_tally(&saylau::record::Record::at(dir))
+        .expect_err("trustees must refuse this board");
     assert!(refusal.to_string().contains("check 11"), "{refusal}");
     // Dishonest trustees decrypt anyway; the verifier still names the problem.
     for share in &shares {
@@ -1245,7 +1279,7 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
         )
         .expect("share");
     }
-    saylau::trustee::finish_tally(dir, &election).expect("finish");
+    saylau::trustee::finish_tally(&saylau::record::Record::at(dir), &election).expect("finish");
     let report = verify(dir);
     assert_fails(&report, 11, Some("challenged.jsonl line 1"));
     assert_only_fails(&report, &[11]);

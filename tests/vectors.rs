@@ -79,7 +79,10 @@ fn committed_proof_vectors_verify() {
 #[test]
 fn small_election_vector_is_reproduced_and_verifies() {
     let committed = vector_dir().join("election");
-    let report = saylau::verify::verify_record(&committed, saylau::verify::Options::default());
+    let report = saylau::verify::verify_record(
+        &saylau::record::Record::at(&committed),
+        saylau::verify::Options::default(),
+    );
     assert!(
         report.verified,
         "{:#?}",

@@ -6,9 +6,12 @@ use super::receipt::{BoardKey, Receipt};
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::error::ProofError;
-use crate::record::{self, BallotLine, ChallengedLine, LinesReader, LinesWriter, RecordError};
+use crate::record::{
+    tracking_code, BallotLine, ChallengedLine, LinesWriter, Record, RecordError, BALLOTS,
+    CHALLENGED,
+};
+
 use std::collections::HashSet;
-use std::path::Path;
 use thiserror::Error;
 
 /// Why the board refused a ballot. Nothing is written for a refused ballot.
@@ -62,7 +65,7 @@ impl<'e> BallotBox<'e> {
     /// Opens the ballot box of a record, resuming after any ballots already on it. Receipts are
     /// signed with `board_key`, which must be the one `election.json` publishes.
     pub fn open(
-        dir: &Path,
+        record: &Record,
         election: &'e Election,
         board_key: &'e BoardKey,
     ) -> Result<Self, CastError> {
@@ -73,14 +76,14 @@ impl<'e> BallotBox<'e> {
         let mut seen = HashSet::new();
         let mut last_code = *election.fingerprint();
         let mut position = 0;
-        if let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? {
+        if let Some(mut reader) = record.lines(BALLOTS, true)? {
             while let Some((_, line)) = reader.next_json::<BallotLine>()? {
                 seen.insert(line.ballot_hash);
                 last_code = line.tracking_code;
                 position += 1;
             }
         }
-        if let Some(mut reader) = LinesReader::open(dir, record::CHALLENGED, true)? {
+        if let Some(mut reader) = record.lines(CHALLENGED, true)? {
             while let Some((_, line)) = reader.next_json::<ChallengedLine>()? {
                 seen.insert(line.ballot_hash);
             }
@@ -92,8 +95,8 @@ impl<'e> BallotBox<'e> {
             seen,
             last_code,
             position,
-            ballots: LinesWriter::append(dir, record::BALLOTS)?,
-            challenged: LinesWriter::append(dir, record::CHALLENGED)?,
+            ballots: record.appender(BALLOTS)?,
+            challenged: record.appender(CHALLENGED)?,
             sync_every_ballot: true,
         })
     }
@@ -133,7 +136,7 @@ impl<'e> BallotBox<'e> {
         if self.seen.contains(&ballot_hash) {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
         }
-        let tracking_code = record::tracking_code(&self.last_code, &ballot_hash, &ballot.signature);
+        let tracking_code = tracking_code(&self.last_code, &ballot_hash, &ballot.signature);
         let line = BallotLine {
             tracking_code,
             ballot_hash,

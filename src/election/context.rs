@@ -5,8 +5,10 @@ use crate::ceremony::CeremonyRecord;
 use crate::crypto::digest::Hash;
 use crate::crypto::elgamal::PublicKey;
 use crate::manifest::Manifest;
-use crate::record::{self, ElectionInfo, RecordError};
-use std::path::Path;
+use crate::record::{
+    file_hash, invalid_credentials, ElectionInfo, Record, RecordError, CEREMONY, ELECTION, MANIFEST,
+};
+
 use thiserror::Error;
 
 /// Why an election could not be opened or published.
@@ -54,20 +56,19 @@ impl Election {
     /// Reads the election's context from a record, checking that `election.json` matches the
     /// files it hashes. (The verifier re-checks all of it and more; this is the strict loader
     /// for the board and the trustees.)
-    pub fn open(dir: &Path) -> Result<Self, ElectionError> {
-        let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
-        let (ceremony, ceremony_bytes): (CeremonyRecord, _) =
-            record::read_json(dir, record::CEREMONY)?;
-        let (credentials, credentials_hash) = record::read_credential_encodings(dir)?;
-        if let Some((i, error)) = record::invalid_credentials(&credentials).first() {
+    pub fn open(record: &Record) -> Result<Self, ElectionError> {
+        let (manifest, manifest_bytes): (Manifest, _) = record.json(MANIFEST)?;
+        let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record.json(CEREMONY)?;
+        let (credentials, credentials_hash) = record.credential_encodings()?;
+        if let Some((i, error)) = invalid_credentials(&credentials).first() {
             return Err(ElectionError::Credentials(format!(
                 "credentials[{i}]: {error}"
             )));
         }
-        let (info, _): (ElectionInfo, _) = record::read_json(dir, record::ELECTION)?;
+        let (info, _): (ElectionInfo, _) = record.json(ELECTION)?;
         let expected = ElectionInfo::new(
             Manifest::hash_bytes(&manifest_bytes),
-            record::file_hash(&ceremony_bytes),
+            file_hash(&ceremony_bytes),
             credentials_hash,
             ceremony.joint_key,
             info.board_key,

@@ -7,12 +7,12 @@ use crate::crypto::digest::Hash;
 use crate::crypto::elgamal::{Ciphertext, CiphertextSum};
 use crate::crypto::group::hash_hex;
 use crate::manifest::Manifest;
-use crate::record::{self, LinesReader, RecordError};
+use crate::record::{decode_json, read_ahead, read_line_at, Record, RecordError, BALLOTS, TALLY};
+
 use crate::tally::EncryptedTally;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// Sums the ballots that count: the last ballot of each credential (spec `ballot.md` §10).
 ///
@@ -112,22 +112,18 @@ impl TallyAccumulator {
     }
 
     /// Subtracts superseded ballots (reading only their lines again) and returns the tally.
-    pub fn finish(mut self, dir: &Path) -> Result<EncryptedTally, RecordError> {
+    pub fn finish(mut self, record: &Record) -> Result<EncryptedTally, RecordError> {
         let mut superseded = std::mem::take(&mut self.superseded);
         superseded.sort_unstable_by_key(|(added, _)| added.offset);
         let mut file = None;
         for chunk in superseded.chunks(SUPERSEDED_CHUNK) {
             let file = match &mut file {
                 Some(file) => file,
-                None => file.insert(open_ballots(dir)?),
+                None => file.insert(open_ballots(record)?),
             };
             let mut lines = Vec::with_capacity(chunk.len());
             for (added, credential) in chunk {
-                lines.push((
-                    added.number,
-                    credential,
-                    record::read_line_at(file, added.offset),
-                ));
+                lines.push((added.number, credential, read_line_at(file, added.offset)));
             }
             let ballots: Vec<Result<TallyLine, RecordError>> = lines
                 .into_par_iter()
@@ -150,9 +146,9 @@ impl TallyAccumulator {
     }
 }
 
-fn open_ballots(dir: &Path) -> Result<std::io::BufReader<std::fs::File>, RecordError> {
-    let file = std::fs::File::open(dir.join(record::BALLOTS))
-        .map_err(|error| RecordError::io(record::BALLOTS, error))?;
+fn open_ballots(record: &Record) -> Result<std::io::BufReader<std::fs::File>, RecordError> {
+    let file = std::fs::File::open(record.path(BALLOTS))
+        .map_err(|error| RecordError::io(BALLOTS, error))?;
     Ok(std::io::BufReader::with_capacity(1 << 16, file))
 }
 
@@ -192,7 +188,7 @@ struct TallyOption {
 
 impl TallyLine {
     fn decode(number: u64, bytes: &[u8]) -> Result<Self, RecordError> {
-        record::decode_json(record::BALLOTS, Some(number), bytes)
+        decode_json(BALLOTS, Some(number), bytes)
     }
 
     fn ciphertexts(&self) -> impl Iterator<Item = &Ciphertext> {
@@ -224,7 +220,7 @@ fn superseded_ballot(
     let decoded = TallyLine::decode(number, &bytes)?;
     if &decoded.ballot.body.credential != credential {
         return Err(RecordError::Malformed {
-            file: record::BALLOTS.into(),
+            file: BALLOTS.into(),
             line: Some(number),
             path: "ballot.body.credential".into(),
             message: "the file changed while it was being read".into(),
@@ -236,19 +232,19 @@ fn superseded_ballot(
 /// Computes the encrypted tally of a record's ballots, as the board publishes it. Checks each
 /// ballot's shape only: trustees instead take the tally from the verifier
 /// ([`crate::verify::verify_for_decryption`]), which checks the whole board first.
-pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, ElectionError> {
+pub fn tally_record(record: &Record, election: &Election) -> Result<EncryptedTally, ElectionError> {
     let manifest = &election.manifest;
     let mut accumulator = TallyAccumulator::new(manifest, election.fingerprint());
     let mut failure = None;
-    if let Some(reader) = LinesReader::open(dir, record::BALLOTS, true)? {
-        record::read_ahead(reader, TALLY_CHUNK, |lines, read_error| {
+    if let Some(reader) = record.lines(BALLOTS, true)? {
+        read_ahead(reader, TALLY_CHUNK, |lines, read_error| {
             let decoded: Vec<Result<(u64, u64, TallyLine), RecordError>> = lines
                 .into_par_iter()
                 .map(|raw| {
                     let decoded = TallyLine::decode(raw.number, &raw.bytes)?;
                     if !decoded.has_shape_of(manifest) {
                         return Err(RecordError::Malformed {
-                            file: record::BALLOTS.into(),
+                            file: BALLOTS.into(),
                             line: Some(raw.number),
                             path: "ballot.contests".into(),
                             message: "shape does not match the manifest".into(),
@@ -280,16 +276,19 @@ pub fn tally_record(dir: &Path, election: &Election) -> Result<EncryptedTally, E
     if let Some(error) = failure {
         return Err(error.into());
     }
-    Ok(accumulator.finish(dir)?)
+    Ok(accumulator.finish(record)?)
 }
 
 /// Lines of `ballots.jsonl` that [`tally_record`] decodes in parallel at a time.
 const TALLY_CHUNK: usize = 1024;
 
 /// Computes the encrypted tally from the board and publishes `tally.json`.
-pub fn publish_tally(dir: &Path, election: &Election) -> Result<EncryptedTally, ElectionError> {
-    let tally = tally_record(dir, election)?;
-    record::write_json(dir, record::TALLY, &tally)?;
+pub fn publish_tally(
+    record: &Record,
+    election: &Election,
+) -> Result<EncryptedTally, ElectionError> {
+    let tally = tally_record(record, election)?;
+    record.write_json(TALLY, &tally)?;
     Ok(tally)
 }
 

@@ -13,7 +13,7 @@ use crate::election::VerifiedTally;
 use crate::election::{BallotBox, BoardKey, CastError, Election, ElectionError, Receipt};
 use crate::manifest::{ContestKind, Manifest};
 use crate::progress::Progress;
-use crate::record::{self, CredentialList, RecordError, RecordIndex};
+use crate::record::{self, CredentialList, Record, RecordError, RecordIndex};
 use crate::tally::results::Results;
 use crate::tally::{self, DecryptionShare};
 use rand::Rng;
@@ -193,10 +193,11 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     let mut rng = ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo", &[&seed.to_le_bytes()]));
     prepare_output(&config.out)?;
     let dir = config.out.as_path();
+    let record = Record::at(dir);
 
     // 1. The commission publishes the manifest and runs the key ceremony.
     let manifest = Manifest::example();
-    let manifest_bytes = record::write_json(dir, record::MANIFEST, &manifest)?;
+    let manifest_bytes = record.write_json(record::MANIFEST, &manifest)?;
     let manifest_hash = Manifest::hash_bytes(&manifest_bytes);
     let (ceremony, key_shares) = run_in_process(
         &manifest_hash,
@@ -204,33 +205,44 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
         config.threshold,
         &mut rng,
     )?;
-    record::write_json(dir, record::CEREMONY, &ceremony)?;
+    record.write_json(record::CEREMONY, &ceremony)?;
 
     // 2. The registrar issues credentials, the board draws its receipt key, and the election
     // opens.
     let voters = register_voters(config.voters, &mut rng);
     let board_key = demo_board_key("saylau/v1/demo-board", seed);
-    let election = open_election(dir, voters.iter().map(|v| v.public).collect(), &board_key)?;
+    let election = open_election(
+        &record,
+        voters.iter().map(|v| v.public).collect(),
+        &board_key,
+    )?;
 
     // 3. Voting. One voter's receipt is kept next to the record, to try `saylau receipt` with.
-    let cast = cast_simulated(dir, &election, &voters, &board_key, seed, &config.progress)?;
+    let cast = cast_simulated(
+        &record,
+        &election,
+        &voters,
+        &board_key,
+        seed,
+        &config.progress,
+    )?;
     if let Some(receipt) = &cast.first_receipt {
-        record::write_json(dir, EXAMPLE_RECEIPT, receipt)?;
+        record.write_json(EXAMPLE_RECEIPT, receipt)?;
     }
 
     // 4. Tally and decryption by the trustees present.
-    crate::election::publish_tally(dir, &election)?;
+    crate::election::publish_tally(&record, &election)?;
     let present: Vec<&KeyShare> = key_shares
         .iter()
         .filter(|k| k.index() <= config.trustees - config.absent)
         .collect();
     // Each trustee verifies the board before decrypting; in one process they would all get
     // the same answer, so the board is verified once and every trustee checks against it.
-    let verified = crate::verify::verified_tally(dir)?;
+    let verified = crate::verify::verified_tally(&record)?;
     for key_share in present {
-        trustee_decrypt(dir, &election, key_share, &verified, &mut rng)?;
+        trustee_decrypt(&record, &election, key_share, &verified, &mut rng)?;
     }
-    let results = crate::trustee::finish_tally(dir, &election)?;
+    let results = crate::trustee::finish_tally(&record, &election)?;
     let root = RecordIndex::compute(dir).map(|index| index.root)?;
     Ok(DemoOutcome {
         dir: dir.to_path_buf(),
@@ -282,8 +294,9 @@ pub fn run_on_record(
             )));
         }
     }
-    let (ceremony, _): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
-    crate::trustee::audit_record(dir, &ceremony)
+    let record = Record::at(dir);
+    let (ceremony, _): (CeremonyRecord, _) = record.json(record::CEREMONY)?;
+    crate::trustee::audit_record(&record, &ceremony)
         .map_err(|e| DemoError::Options(format!("the ceremony transcript does not check: {e}")))?;
     let seed = seed.unwrap_or_else(|| OsRng.next_u64());
     let mut rng =
@@ -291,12 +304,12 @@ pub fn run_on_record(
     let simulated = register_voters(voters, &mut rng);
     let board_key = demo_board_key("saylau/v1/demo-record-board", seed);
     let election = open_election(
-        dir,
+        &record,
         simulated.iter().map(|v| v.public).collect(),
         &board_key,
     )?;
-    let cast = cast_simulated(dir, &election, &simulated, &board_key, seed, progress)?;
-    let tally = crate::election::publish_tally(dir, &election)?;
+    let cast = cast_simulated(&record, &election, &simulated, &board_key, seed, progress)?;
+    let tally = crate::election::publish_tally(&record, &election)?;
     Ok(RecordVoting {
         seed,
         cast,
@@ -356,12 +369,12 @@ pub fn register_voters<R: RngCore + rand_core::CryptoRng>(
 /// `ceremony.json`, opening the election for voting; `board_key` is the key the ballot box will
 /// sign receipts with (its public half goes into `election.json`).
 pub fn open_election(
-    dir: &Path,
+    record: &Record,
     credentials: Vec<GroupElement>,
     board_key: &BoardKey,
 ) -> Result<Election, DemoError> {
-    let (manifest, manifest_bytes): (Manifest, _) = record::read_json(dir, record::MANIFEST)?;
-    let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record::read_json(dir, record::CEREMONY)?;
+    let (manifest, manifest_bytes): (Manifest, _) = record.json(record::MANIFEST)?;
+    let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record.json(record::CEREMONY)?;
     if ceremony.manifest_hash != Manifest::hash_bytes(&manifest_bytes) {
         return Err(DemoError::Options(
             "ceremony.json was run for another manifest.json".into(),
@@ -369,7 +382,7 @@ pub fn open_election(
     }
     ceremony.verify()?;
     let list = CredentialList { credentials };
-    let credentials_bytes = record::write_json(dir, record::CREDENTIALS, &list)?;
+    let credentials_bytes = record.write_json(record::CREDENTIALS, &list)?;
     let info = record::ElectionInfo::new(
         Manifest::hash_bytes(&manifest_bytes),
         record::file_hash(&ceremony_bytes),
@@ -377,7 +390,7 @@ pub fn open_election(
         ceremony.joint_key,
         board_key.public(),
     );
-    record::write_json(dir, record::ELECTION, &info)?;
+    record.write_json(record::ELECTION, &info)?;
     Ok(Election {
         manifest,
         ceremony,
@@ -466,7 +479,7 @@ enum Action {
 /// again later (only the last ballot counts). Ballots are encrypted in parallel and cast in
 /// order through the ballot box, which checks each one.
 pub fn cast_simulated(
-    dir: &Path,
+    record: &Record,
     election: &Election,
     voters: &[SimulatedVoter],
     board_key: &BoardKey,
@@ -474,7 +487,7 @@ pub fn cast_simulated(
     progress: &Progress,
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
-    let mut board = BallotBox::open(dir, election, board_key)?;
+    let mut board = BallotBox::open(record, election, board_key)?;
     // One process casts everything and syncs once at the end; a live board syncs per ballot.
     board.sync_every_ballot(false);
     progress.start("voting", Some(voters.len() as u64));
@@ -578,17 +591,13 @@ fn cast_all(
 /// One trustee's decryption of a tally that [`crate::verify::verified_tally`] returned: publishes
 /// `decryption/trustee-<i>.json` (spec `tally.md` §2).
 pub fn trustee_decrypt<R: RngCore + rand_core::CryptoRng>(
-    dir: &Path,
+    record: &Record,
     election: &Election,
     key_share: &KeyShare,
     verified: &VerifiedTally,
     rng: &mut R,
 ) -> Result<DecryptionShare, DemoError> {
     let share = tally::decrypt_share(election.fingerprint(), key_share, verified.tally(), rng)?;
-    record::write_json(
-        dir,
-        &record::decryption_file_name(key_share.index()),
-        &share,
-    )?;
+    record.write_json(&record::decryption_file_name(key_share.index()), &share)?;
     Ok(share)
 }

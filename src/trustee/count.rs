@@ -5,15 +5,15 @@
 use super::error::TrusteeError;
 use super::shares::ShareFiles;
 use crate::election::Election;
-use crate::record::{self, RecordError, RecordIndex};
+use crate::record::{decryption_file_name, Record, RecordError, REJECTED_DIR, RESULTS, TALLY};
+
 use crate::tally::results::{self, ContestResult, RejectedShare, Results};
 use crate::tally::{self, EncryptedTally};
-use std::path::Path;
 
 /// Combines the published shares, applies the rules, and writes `results.json`,
 /// `results.svg` and `record.json`.
-pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, TrusteeError> {
-    let (tally, _): (EncryptedTally, _) = record::read_json(dir, record::TALLY)?;
+pub fn finish_tally(record: &Record, election: &Election) -> Result<Results, TrusteeError> {
+    let (tally, _): (EncryptedTally, _) = record.json(TALLY)?;
     let bounds: Vec<Vec<u64>> = election
         .manifest
         .contests
@@ -31,7 +31,7 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, TrusteeE
     // trustee is invalid as published and never reaches it. A file that is not its trustee's
     // share at all (it does not decode, or in a signed record its signature is not the
     // trustee's) is evidence against nobody: it stops the tally (spec `ceremony.md` §14.7).
-    let share_files = ShareFiles::for_record(dir)?;
+    let share_files = ShareFiles::for_record(record)?;
     let unattributed = |name: &str, error: TrusteeError| {
         TrusteeError::Usage(format!(
             "{name} is not a decryption share of its trustee ({error}); it can be neither counted nor held against anyone: keep a copy as evidence, remove it, and run `saylau tally finish` again"
@@ -39,9 +39,9 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, TrusteeE
     };
     let mut shares = Vec::new();
     let mut set_aside = Vec::new();
-    for (index, name) in record::decryption_files(dir)? {
+    for (index, name) in record.decryption_files()? {
         let share = share_files
-            .read(dir, &name, index)
+            .read(record, &name, index)
             .map_err(|error| unattributed(&name, error))?;
         if share.trustee == index {
             shares.push(share);
@@ -75,30 +75,28 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, TrusteeE
     // Rejected shares are named in results.json and moved to decryption/rejected/, so the
     // shares left in decryption/ are exactly the valid ones (spec `ceremony.md` §14.7).
     for rejected in &set_aside {
-        let name = record::decryption_file_name(rejected.trustee);
-        let target = format!("{}/trustee-{}.json", record::REJECTED_DIR, rejected.trustee);
-        if dir.join(&target).exists() {
+        let name = decryption_file_name(rejected.trustee);
+        let target = format!("{}/trustee-{}.json", REJECTED_DIR, rejected.trustee);
+        if record.path(&target).exists() {
             return Err(TrusteeError::Usage(format!(
                 "{name} is invalid ({}) and {target} already exists; remove one of them",
                 rejected.reason
             )));
         }
-        std::fs::create_dir_all(dir.join(record::REJECTED_DIR)).map_err(|error| {
-            RecordError::Io {
-                file: record::REJECTED_DIR.into(),
-                error,
-            }
+        std::fs::create_dir_all(record.path(REJECTED_DIR)).map_err(|error| RecordError::Io {
+            file: REJECTED_DIR.into(),
+            error,
         })?;
-        std::fs::rename(dir.join(&name), dir.join(&target))
+        std::fs::rename(record.path(&name), record.path(&target))
             .map_err(|error| RecordError::Io { file: name, error })?;
     }
     // Shares set aside by an earlier run stay named; a valid one is never named (that would
     // accuse its trustee falsely).
-    for (index, name) in record::numbered_files(dir, record::REJECTED_DIR)? {
+    for (index, name) in record.numbered_files(REJECTED_DIR)? {
         if set_aside.iter().any(|r| r.trustee == index) {
             continue;
         }
-        let reason = match share_files.read(dir, &name, index) {
+        let reason = match share_files.read(record, &name, index) {
             Err(error) if share_files.signed() => return Err(unattributed(&name, error)),
             Err(error) => error.to_string(),
             Ok(share) if share.trustee != index => "the share names another trustee".to_string(),
@@ -142,10 +140,9 @@ pub fn finish_tally(dir: &Path, election: &Election) -> Result<Results, TrusteeE
             })
             .collect(),
     };
-    record::write_json(dir, record::RESULTS, &results)?;
+    record.write_json(RESULTS, &results)?;
     let svg = results::chart(&election.manifest, &results, None);
-    record::write_atomically(dir, "results.svg", svg.as_bytes())?;
-    let index = RecordIndex::compute(dir)?;
-    record::write_json(dir, record::INDEX, &index)?;
+    record.write_bytes("results.svg", svg.as_bytes())?;
+    record.reindex()?;
     Ok(results)
 }

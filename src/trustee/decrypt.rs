@@ -9,7 +9,7 @@ use super::setup::{CeremonyDir, TRANSCRIPT_DIR};
 use super::shares::ShareFiles;
 use crate::ceremony::KeyShare;
 use crate::election::{Election, VerifiedTally};
-use crate::record::{self};
+use crate::record::{decryption_file_name, Record};
 use rand_core::{CryptoRng, RngCore};
 use std::path::Path;
 
@@ -31,15 +31,15 @@ impl Decryptor {
     /// reported at once.
     pub fn prepare(
         key_dir: &Path,
-        record_dir: &Path,
+        record: &Record,
         passphrase: &[u8],
     ) -> Result<Self, TrusteeError> {
-        let election = Election::open(record_dir)?;
-        audit_record(record_dir, &election.ceremony)?;
+        let election = Election::open(record)?;
+        audit_record(record, &election.ceremony)?;
         let identity = Identity::load(key_dir, passphrase)?;
         let public = identity.public().clone();
         let (index, shares) = load_shares(key_dir, &election.ceremony.ceremony_id, passphrase)?;
-        if let Ok(transcript) = CeremonyDir::open(&record_dir.join(TRANSCRIPT_DIR)) {
+        if let Ok(transcript) = CeremonyDir::open(&record.path(TRANSCRIPT_DIR)) {
             if transcript.setup.index_of(&public) != Some(index) {
                 return Err(TrusteeError::usage(format!(
                     "this key directory's identity is not trustee {index} of the record's ceremony"
@@ -59,11 +59,11 @@ impl Decryptor {
         }
         let key_share = KeyShare::from_dealer_shares(&election.ceremony, index, &shares)?;
         drop(shares);
-        let share_files = ShareFiles::for_record(record_dir)?;
-        let file = record::decryption_file_name(index);
-        if record_dir.join(&file).exists() {
+        let share_files = ShareFiles::for_record(record)?;
+        let file = decryption_file_name(index);
+        if record.path(&file).exists() {
             // Spec §14.6 step 4: the slot is taken. Say whether by this trustee or by someone else.
-            return Err(match share_files.read(record_dir, &file, index) {
+            return Err(match share_files.read(record, &file, index) {
                 Ok(_) => TrusteeError::usage(format!(
                     "{file} is already published; each trustee publishes one decryption share"
                 )),
@@ -91,7 +91,7 @@ impl Decryptor {
     /// share, and publishes `decryption/trustee-<i>.json` once. Returns the trustee's index.
     pub fn publish<R: RngCore + CryptoRng>(
         self,
-        record_dir: &Path,
+        record: &Record,
         verified: &VerifiedTally,
         rng: &mut R,
     ) -> Result<u32, TrusteeError> {
@@ -104,7 +104,7 @@ impl Decryptor {
         let bytes = self
             .share_files
             .encode(&self.identity, self.index, share, rng)?;
-        match publish_once(record_dir, &self.file, &bytes)? {
+        match publish_once(record.dir(), &self.file, &bytes)? {
             Published::Written | Published::AlreadyThere => Ok(self.index),
             Published::Different => Err(TrusteeError::AlreadyPublished { file: self.file }),
         }

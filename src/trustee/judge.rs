@@ -9,6 +9,7 @@ use super::setup::{CeremonyDir, PARAMETERS_FILE, TRANSCRIPT_DIR};
 use super::stage::{Stage, STAGES};
 use crate::ceremony::{round1, CeremonyRecord, DisqualifiedTrustee};
 use crate::manifest::Manifest;
+use crate::record::Record;
 use crate::record::{self};
 use std::fs;
 use std::path::Path;
@@ -242,8 +243,8 @@ pub fn finish(
 /// Re-judges the transcript under `record_dir/ceremony/` and checks that it gives exactly
 /// `ceremony.json` (spec §14.5). `Ok(false)` when the record has no transcript (an in-process
 /// demo record).
-pub fn audit_record(record_dir: &Path, ceremony: &CeremonyRecord) -> Result<bool, TrusteeError> {
-    let transcript = record_dir.join(TRANSCRIPT_DIR);
+pub fn audit_record(record: &Record, ceremony: &CeremonyRecord) -> Result<bool, TrusteeError> {
+    let transcript = record.path(TRANSCRIPT_DIR);
     if !transcript.exists() {
         return Ok(false);
     }

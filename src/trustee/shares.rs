@@ -5,10 +5,9 @@ use super::error::TrusteeError;
 use super::identity::Identity;
 use super::setup::{CeremonyDir, PARAMETERS_FILE, TRANSCRIPT_DIR};
 use super::stage::Stage;
-use crate::record::{self};
+use crate::record::Record;
 use crate::tally::DecryptionShare;
 use rand_core::{CryptoRng, RngCore};
-use std::path::Path;
 
 /// How a record's decryption-share files are read (spec §14.6). A record that carries the
 /// transcript of a ceremony run by separate trustees (`ceremony/`) holds each share as an
@@ -20,9 +19,9 @@ pub struct ShareFiles {
 }
 
 impl ShareFiles {
-    /// The reader for the record in `record_dir`.
-    pub fn for_record(record_dir: &Path) -> Result<Self, TrusteeError> {
-        let transcript = record_dir.join(TRANSCRIPT_DIR);
+    /// The reader for `record`.
+    pub fn for_record(record: &Record) -> Result<Self, TrusteeError> {
+        let transcript = record.path(TRANSCRIPT_DIR);
         let signers = if transcript.join(PARAMETERS_FILE).is_file() {
             Some(CeremonyDir::open(&transcript)?)
         } else {
@@ -43,14 +42,14 @@ impl ShareFiles {
     /// mistake, and evidence against it.
     pub fn read(
         &self,
-        dir: &Path,
+        record: &Record,
         name: &str,
         index: u32,
     ) -> Result<DecryptionShare, TrusteeError> {
         match &self.signers {
-            None => Ok(record::read_json::<DecryptionShare>(dir, name)?.0),
+            None => Ok(record.json::<DecryptionShare>(name)?.0),
             Some(context) => {
-                let (envelope, _): (Envelope<DecryptionShare>, _) = record::read_json(dir, name)
+                let (envelope, _): (Envelope<DecryptionShare>, _) = record.json(name)
                     .map_err(|error| {
                         TrusteeError::usage(format!(
                             "{error} (the trustees of this record's ceremony publish their shares signed, in envelopes of kind decryption)"

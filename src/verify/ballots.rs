@@ -12,11 +12,14 @@ use crate::crypto::error::ProofError;
 use crate::crypto::proofs::SchnorrProof;
 use crate::election::TallyAccumulator;
 use crate::manifest::Manifest;
-use crate::record::{self, BallotLine, LinesReader, RawLine};
+use crate::record::{
+    decode_ballot_line, read_ahead, tracking_code, BallotLine, LinesReader, RawLine, Record,
+    BALLOTS,
+};
+
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::BufRead;
-use std::path::Path;
 
 /// What the ballot stage hands on: every cast ballot hash and the tally accumulator.
 type CastBallots = (HashSet<Hash>, TallyAccumulator);
@@ -24,15 +27,15 @@ type CastBallots = (HashSet<Hash>, TallyAccumulator);
 /// Checks 6–10 over `ballots.jsonl`, streamed in chunks; returns every cast ballot hash and the
 /// tally accumulator (None if the file could not be read to the end).
 pub(crate) fn check_ballots(
-    dir: &Path,
+    record: &Record,
     context: &Context,
     options: Options,
     report: &mut Report,
 ) -> Option<CastBallots> {
-    match LinesReader::open(dir, record::BALLOTS, false) {
+    match record.lines(BALLOTS, false) {
         Ok(reader) => check_ballot_lines(reader, context, options, report).0,
         Err(error) => {
-            report.fail(6, record::BALLOTS, error.to_string());
+            report.fail(6, BALLOTS, error.to_string());
             None
         }
     }
@@ -42,19 +45,19 @@ pub(crate) fn check_ballots(
 /// check 1 if the file was read to its end, so that the file is read once and check 1 covers
 /// exactly the bytes checks 6–10 checked (spec `verifier.md` §2, check 1).
 pub(crate) fn check_and_hash_ballots(
-    dir: &Path,
+    record: &Record,
     context: &Context,
     options: Options,
     report: &mut Report,
 ) -> (Option<CastBallots>, Option<Result<Hash, String>>) {
-    match LinesReader::open_hashed(dir, record::BALLOTS) {
+    match record.hashed_lines(BALLOTS) {
         Ok(reader) => {
             let (cast, reader) = check_ballot_lines(Some(reader), context, options, report);
             let hash = reader.map(|reader| reader.file_hash().map_err(|e| e.to_string()));
             (cast, hash)
         }
         Err(error) => {
-            report.fail(6, record::BALLOTS, error.to_string());
+            report.fail(6, BALLOTS, error.to_string());
             (None, None)
         }
     }
@@ -69,7 +72,7 @@ fn check_ballot_lines<R: BufRead + Send>(
     report: &mut Report,
 ) -> (Option<CastBallots>, Option<LinesReader<R>>) {
     let Some(reader) = reader else {
-        report.fail(6, record::BALLOTS, "missing");
+        report.fail(6, BALLOTS, "missing");
         return (None, None);
     };
     let progress = &options.progress;
@@ -86,7 +89,7 @@ fn check_ballot_lines<R: BufRead + Send>(
     for id in 6..=10 {
         report.item(id, 0);
     }
-    let (reader, read_to_end) = record::read_ahead(reader, chunk, |raw, read_error| {
+    let (reader, read_to_end) = read_ahead(reader, chunk, |raw, read_error| {
         let read = raw.len() as u64;
         let checked = pipeline.push_chunk(raw);
         for (id, culprit, detail) in pipeline.take_failures() {
@@ -97,7 +100,7 @@ fn check_ballot_lines<R: BufRead + Send>(
         }
         progress.advance(read);
         if let Some(error) = read_error {
-            report.fail(6, record::BALLOTS, error.to_string());
+            report.fail(6, BALLOTS, error.to_string());
             complete = false;
         }
         true
@@ -351,7 +354,7 @@ impl Sequential<'_> {
         let computed = if previous == decoded.guess {
             decoded.computed_code
         } else {
-            record::tracking_code(&previous, &decoded.body_hash, &decoded.signature)
+            tracking_code(&previous, &decoded.body_hash, &decoded.signature)
         };
         let culprit = || {
             format!(
@@ -447,8 +450,7 @@ fn check_group(
     let mut suspects = Vec::new();
     for raw in group {
         let (line, offset) = (raw.number, raw.offset);
-        let decoded =
-            record::decode_ballot_line(line, &raw.bytes).map_err(|error| error.to_string());
+        let decoded = decode_ballot_line(line, &raw.bytes).map_err(|error| error.to_string());
         drop(raw);
         let entry = match decoded {
             Ok(entry) => entry,
@@ -458,7 +460,7 @@ fn check_group(
             }
         };
         let body_hash = entry.ballot.body.hash_with(&mut bytes);
-        let computed_code = record::tracking_code(&previous, &body_hash, &entry.ballot.signature);
+        let computed_code = tracking_code(&previous, &body_hash, &entry.ballot.signature);
         let guess = std::mem::replace(&mut previous, entry.tracking_code);
         let shape = check_shape(&entry.ballot.body, context.manifest);
         let index = outcomes.len();

@@ -5,37 +5,36 @@ use super::report::Report;
 use crate::crypto::batch::EquationBatch;
 use crate::crypto::error::ProofError;
 use crate::crypto::group::GroupElement;
-use crate::record::{self};
+use crate::record::{Record, DECRYPTION_DIR, REJECTED_DIR, RESULTS, TRANSCRIPT_DIR};
 use crate::tally::results::Results;
 use crate::tally::{DecryptionShare, EncryptedTally};
 use crate::trustee::ShareFiles;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// Checks 13–15: decryption shares, counts, outcomes.
 pub(crate) fn check_decryption(
-    dir: &Path,
+    record: &Record,
     context: &Context,
     tally: &EncryptedTally,
     report: &mut Report,
 ) {
-    let files = match record::decryption_files(dir) {
+    let files = match record.decryption_files() {
         Ok(files) => files,
-        Err(error) => return report.fail(13, record::DECRYPTION_DIR, error.to_string()),
+        Err(error) => return report.fail(13, DECRYPTION_DIR, error.to_string()),
     };
     // verifier.md check 13: in a record of separate trustees, each share file must be signed by
     // its trustee (ceremony.md §14.6).
-    let share_files = match ShareFiles::for_record(dir) {
+    let share_files = match ShareFiles::for_record(record) {
         Ok(share_files) => share_files,
         Err(error) => {
-            return report.fail(13, record::TRANSCRIPT_DIR, error.to_string());
+            return report.fail(13, TRANSCRIPT_DIR, error.to_string());
         }
     };
     // Spec batch.md §4.7: every share's proofs go into one batch equation, one item per share.
     let mut candidates: Vec<(u32, String, DecryptionShare, GroupElement)> = Vec::new();
     report.item(13, 0);
     for (index, name) in &files {
-        let share = match share_files.read(dir, name, *index) {
+        let share = match share_files.read(record, name, *index) {
             Ok(share) => share,
             Err(error) => {
                 report.fail(13, name, error.to_string());
@@ -104,8 +103,8 @@ pub(crate) fn check_decryption(
     // Shares set aside by the tally (spec verifier.md check 13): each must really fail its
     // proofs, or the record accuses an honest trustee. Check 14 then requires each to be listed
     // in results.json's rejected_shares.
-    match record::numbered_files(dir, record::REJECTED_DIR) {
-        Err(error) => report.fail(13, record::REJECTED_DIR, error.to_string()),
+    match record.numbered_files(REJECTED_DIR) {
+        Err(error) => report.fail(13, REJECTED_DIR, error.to_string()),
         Ok(set_aside) => {
             for (index, name) in set_aside {
                 let culprit = format!("trustee {index} ({name})");
@@ -121,7 +120,7 @@ pub(crate) fn check_decryption(
                 // An undecodable share, or one naming another trustee, is invalid as published:
                 // it stands in as an empty share, which check 14 requires to be listed. In a
                 // signed record, a file its trustee did not sign is evidence against nobody.
-                let share = match share_files.read(dir, &name, index) {
+                let share = match share_files.read(record, &name, index) {
                     Err(error) if share_files.signed() => {
                         report.fail(
                             13,
@@ -151,10 +150,10 @@ pub(crate) fn check_decryption(
             }
         }
     }
-    let results: Results = match record::read_json(dir, record::RESULTS) {
+    let results: Results = match record.json(RESULTS) {
         Ok((results, _)) => results,
         Err(error) => {
-            report.fail(14, record::RESULTS, error.to_string());
+            report.fail(14, RESULTS, error.to_string());
             return;
         }
     };

@@ -6,9 +6,12 @@ use crate::ceremony::CeremonyRecord;
 use crate::crypto::digest::Hash;
 use crate::crypto::elgamal::PublicKey;
 use crate::manifest::Manifest;
-use crate::record::{self, ElectionInfo, FileEntry, RecordIndex};
+use crate::record::{
+    file_hash, invalid_credentials, ElectionInfo, FileEntry, Record, RecordIndex, CEREMONY,
+    CREDENTIALS, ELECTION, INDEX, MANIFEST,
+};
+
 use std::collections::HashSet;
-use std::path::Path;
 
 /// A file hash as check 1 gets it, or why it could not be computed.
 pub(crate) type FileHashResult = Result<Hash, String>;
@@ -30,14 +33,14 @@ pub(crate) struct Context {
 /// are the indexed files with their hashes, except those in `streamed` (hashed by the checks that
 /// read them) and any that were not streamed after all, which are hashed here.
 pub(crate) fn check_index(
-    dir: &Path,
+    record: &Record,
     files: Result<Vec<(String, Option<FileHashResult>)>, String>,
     streamed: Vec<(&'static str, FileHashResult)>,
     report: &mut Report,
 ) {
-    let published: RecordIndex = match record::read_json(dir, record::INDEX) {
+    let published: RecordIndex = match record.json(INDEX) {
         Ok((index, _)) => index,
-        Err(error) => return report.fail(1, record::INDEX, error.to_string()),
+        Err(error) => return report.fail(1, INDEX, error.to_string()),
     };
     report.record_root = Some(hex::encode(published.root));
     let files = match files {
@@ -50,7 +53,7 @@ pub(crate) fn check_index(
             hash.unwrap_or_else(
                 || match streamed.iter().find(|(streamed, _)| *streamed == name) {
                     Some((_, hash)) => hash.clone(),
-                    None => record::hash_file(dir, &name).map_err(|e| e.to_string()),
+                    None => record.file_hash(&name).map_err(|e| e.to_string()),
                 },
             );
         match hash {
@@ -98,10 +101,10 @@ pub(crate) fn check_index(
 }
 
 /// Check 4 on the encodings of `credentials.json`: each a credential
-/// ([`record::invalid_credentials`]), none listed twice. Returns the listed set.
+/// ([`invalid_credentials`]), none listed twice. Returns the listed set.
 fn check_credentials(encodings: &[[u8; 32]], report: &mut Report) -> HashSet<[u8; 32]> {
-    let culprit = |i: usize| format!("{}: credentials[{i}]", record::CREDENTIALS);
-    for (i, error) in record::invalid_credentials(encodings) {
+    let culprit = |i: usize| format!("{}: credentials[{i}]", CREDENTIALS);
+    for (i, error) in invalid_credentials(encodings) {
         report.fail(4, culprit(i), error.to_string());
     }
     let mut listed = HashSet::with_capacity(encodings.len());
@@ -115,10 +118,10 @@ fn check_credentials(encodings: &[[u8; 32]], report: &mut Report) -> HashSet<[u8
 }
 
 /// Checks 2–5: manifest, ceremony, credentials, fingerprint.
-pub(crate) fn check_election(dir: &Path, report: &mut Report) -> Option<Context> {
-    let manifest = match record::read_json::<Manifest>(dir, record::MANIFEST) {
+pub(crate) fn check_election(record: &Record, report: &mut Report) -> Option<Context> {
+    let manifest = match record.json::<Manifest>(MANIFEST) {
         Err(error) => {
-            report.fail(2, record::MANIFEST, error.to_string());
+            report.fail(2, MANIFEST, error.to_string());
             None
         }
         Ok((manifest, bytes)) => {
@@ -136,21 +139,21 @@ pub(crate) fn check_election(dir: &Path, report: &mut Report) -> Option<Context>
                 .then(|| (manifest, Manifest::hash_bytes(&bytes)))
         }
     };
-    let ceremony = match record::read_json::<CeremonyRecord>(dir, record::CEREMONY) {
+    let ceremony = match record.json::<CeremonyRecord>(CEREMONY) {
         Err(error) => {
-            report.fail(3, record::CEREMONY, error.to_string());
+            report.fail(3, CEREMONY, error.to_string());
             None
         }
         Ok((ceremony, bytes)) => {
             report.item(3, ceremony.trustees.len() as u64);
             let mut ok = true;
             if let Err(error) = ceremony.verify() {
-                report.fail(3, record::CEREMONY, error.to_string());
+                report.fail(3, CEREMONY, error.to_string());
                 ok = false;
             }
             // Spec ceremony.md §14.5: a ceremony run by separate trustees leaves its signed
             // transcript in the record; the qualified set must follow from it.
-            match crate::trustee::audit_record(dir, &ceremony) {
+            match crate::trustee::audit_record(record, &ceremony) {
                 Ok(true) => {}
                 Ok(false) if ceremony.disqualified.is_empty() => {}
                 Ok(false) => {
@@ -172,19 +175,19 @@ pub(crate) fn check_election(dir: &Path, report: &mut Report) -> Option<Context>
                     ok = false;
                 }
             }
-            ok.then(|| (ceremony, record::file_hash(&bytes)))
+            ok.then(|| (ceremony, file_hash(&bytes)))
         }
     };
-    let credentials = match record::read_credential_encodings(dir) {
+    let credentials = match record.credential_encodings() {
         Err(error) => {
-            report.fail(4, record::CREDENTIALS, error.to_string());
+            report.fail(4, CREDENTIALS, error.to_string());
             None
         }
         Ok((encodings, hash)) => Some((check_credentials(&encodings, report), hash)),
     };
-    let info = match record::read_json::<ElectionInfo>(dir, record::ELECTION) {
+    let info = match record.json::<ElectionInfo>(ELECTION) {
         Err(error) => {
-            report.fail(5, record::ELECTION, error.to_string());
+            report.fail(5, ELECTION, error.to_string());
             None
         }
         Ok((info, _)) => Some(info),
@@ -248,6 +251,7 @@ pub(crate) fn check_election(dir: &Path, report: &mut Report) -> Option<Context>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::{self, FileEntry, RecordIndex};
     use crate::verify::CheckReport;
 
     /// Check 1 compares the hashes of the bytes the other checks streamed, and hashes a file
@@ -277,7 +281,7 @@ mod tests {
                 (record::BALLOTS.to_string(), None),
             ];
             let mut report = Report::new();
-            check_index(&dir, Ok(files), streamed, &mut report);
+            check_index(&Record::at(&dir), Ok(files), streamed, &mut report);
             report.check(1).clone()
         };
         let culprits = |check: &CheckReport| -> Vec<(String, String)> {

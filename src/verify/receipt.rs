@@ -16,10 +16,13 @@ use crate::crypto::digest::Hash;
 use crate::crypto::group::hash_hex;
 use crate::election::Receipt;
 use crate::manifest::Manifest;
-use crate::record::{self, ElectionInfo, LinesReader, RecordError};
+use crate::record::{
+    decode_ballot_line, decode_json, tracking_link, ChallengedLine, ElectionInfo, Record,
+    RecordError, BALLOTS, CHALLENGED, ELECTION, MANIFEST, TALLY,
+};
+
 use crate::tally::EncryptedTally;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// The outcome of one receipt check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -165,9 +168,9 @@ struct Found {
 
 /// What both receipt checks take as published (spec `board.md` §3.3): `election.json` (`F`, `K`)
 /// and the manifest. Whether they are right is `saylau verify`'s checks 1–5.
-fn published_election(dir: &Path) -> Result<(ElectionInfo, Manifest), RecordError> {
-    let (info, _) = record::read_json::<ElectionInfo>(dir, record::ELECTION)?;
-    let (manifest, _) = record::read_json::<Manifest>(dir, record::MANIFEST)?;
+fn published_election(record: &Record) -> Result<(ElectionInfo, Manifest), RecordError> {
+    let (info, _) = record.json::<ElectionInfo>(ELECTION)?;
+    let (manifest, _) = record.json::<Manifest>(MANIFEST)?;
     Ok((info, manifest))
 }
 
@@ -175,24 +178,25 @@ fn published_election(dir: &Path) -> Result<(ElectionInfo, Manifest), RecordErro
 /// `ballot_hash` is the hash the device showed, if the voter noted it. Errors only when the
 /// record cannot be read at all; everything else is a check's verdict.
 pub fn check_cast(
-    dir: &Path,
+    record: &Record,
     tracking_code: &Hash,
     ballot_hash: Option<&Hash>,
 ) -> Result<CastReport, RecordError> {
-    let (info, manifest) = published_election(dir)?;
-    cast_checks(dir, &info, &manifest, tracking_code, ballot_hash)
+    let (info, manifest) = published_election(record)?;
+    cast_checks(record, &info, &manifest, tracking_code, ballot_hash)
 }
 
 /// [`check_cast`] on the published `election.json` and manifest already read.
 fn cast_checks(
-    dir: &Path,
+    record: &Record,
     info: &ElectionInfo,
     manifest: &Manifest,
     tracking_code: &Hash,
     ballot_hash: Option<&Hash>,
 ) -> Result<CastReport, RecordError> {
-    let mut reader = LinesReader::open(dir, record::BALLOTS, false)?
-        .ok_or_else(|| RecordError::io(record::BALLOTS, std::io::ErrorKind::NotFound.into()))?;
+    let mut reader = record
+        .lines(BALLOTS, false)?
+        .ok_or_else(|| RecordError::io(BALLOTS, std::io::ErrorKind::NotFound.into()))?;
 
     // One pass: recompute every link from F (board.md §2), find the voter's line, and note every
     // later line with the same credential.
@@ -221,7 +225,7 @@ fn cast_checks(
         ballots += 1;
         last_line = line;
         let signature = &link.ballot.signature;
-        let recomputed = record::tracking_link(
+        let recomputed = tracking_link(
             &previous,
             &link.ballot_hash,
             &signature.commitment,
@@ -258,7 +262,7 @@ fn cast_checks(
             Verdict::Failed,
             format!(
                 "no line of {} carries this tracking code ({ballots} ballots read)",
-                record::BALLOTS
+                BALLOTS
             ),
         ));
         checks.push(chain_check(&broken, ballots));
@@ -273,12 +277,7 @@ fn cast_checks(
     checks.push(check(
         "on-board",
         Verdict::Passed,
-        format!(
-            "{} line {}, position {}",
-            record::BALLOTS,
-            mine.line,
-            mine.position
-        ),
+        format!("{} line {}, position {}", BALLOTS, mine.line, mine.position),
     ));
     checks.push(match ballot_hash {
         Some(shown) if *shown == mine.published_hash => check(
@@ -326,7 +325,7 @@ fn cast_checks(
             ),
         )
     });
-    checks.push(tally_check(dir, mine.position, ballots, &previous)?);
+    checks.push(tally_check(record, mine.position, ballots, &previous)?);
     Ok(CastReport {
         tracking_code: hex::encode(tracking_code),
         line: Some(mine.line),
@@ -341,8 +340,8 @@ fn cast_checks(
 /// and that the ballot sits at the receipt's position (`position`). A valid signature on a
 /// receipt whose ballot is missing or moved is evidence against the board, and the report says
 /// so.
-pub fn check_receipt(dir: &Path, receipt: &Receipt) -> Result<CastReport, RecordError> {
-    let (info, manifest) = published_election(dir)?;
+pub fn check_receipt(record: &Record, receipt: &Receipt) -> Result<CastReport, RecordError> {
+    let (info, manifest) = published_election(record)?;
     let signature = if receipt.election != info.fingerprint {
         check(
             "signature",
@@ -371,7 +370,7 @@ pub fn check_receipt(dir: &Path, receipt: &Receipt) -> Result<CastReport, Record
     };
     let signed = signature.verdict == Verdict::Passed;
     let mut report = cast_checks(
-        dir,
+        record,
         &info,
         &manifest,
         &receipt.tracking_code,
@@ -420,7 +419,7 @@ pub fn check_receipt(dir: &Path, receipt: &Receipt) -> Result<CastReport, Record
 /// `ballot`: the voter's line decodes, its ballot hash is that of its body, and its proofs and
 /// signature verify.
 fn ballot_check(mine: &Found, manifest: &Manifest, info: &ElectionInfo) -> ReceiptCheck {
-    let decoded = match record::decode_ballot_line(mine.line, &mine.bytes) {
+    let decoded = match decode_ballot_line(mine.line, &mine.bytes) {
         Ok(decoded) => decoded,
         Err(error) => return check("ballot", Verdict::Failed, error.to_string()),
     };
@@ -455,7 +454,7 @@ fn chain_check(broken: &Option<(u64, String)>, ballots: u64) -> ReceiptCheck {
         Some((line, why)) => check(
             "chain",
             Verdict::Failed,
-            format!("{} line {line}: {why}", record::BALLOTS),
+            format!("{} line {line}: {why}", BALLOTS),
         ),
     }
 }
@@ -463,19 +462,19 @@ fn chain_check(broken: &Option<(u64, String)>, ballots: u64) -> ReceiptCheck {
 /// `tally`: the encrypted tally covers the voter's ballot (at `position`) and ends where the
 /// board ends (`ballots` ballots, the last with code `last`).
 fn tally_check(
-    dir: &Path,
+    record: &Record,
     position: u64,
     ballots: u64,
     last: &Hash,
 ) -> Result<ReceiptCheck, RecordError> {
-    if !dir.join(record::TALLY).exists() {
+    if !record.path(TALLY).exists() {
         return Ok(check(
             "tally",
             Verdict::Notice,
             "no tally yet: check again once tally.json is published",
         ));
     }
-    let (tally, _) = record::read_json::<EncryptedTally>(dir, record::TALLY)?;
+    let (tally, _) = record.json::<EncryptedTally>(TALLY)?;
     Ok(if tally.board_size < position {
         check(
             "tally",
@@ -508,22 +507,22 @@ fn tally_check(
 /// published ciphertexts, and the proofs verify. Returns what the device encrypted, with labels
 /// in `language` where the manifest has them.
 pub fn check_challenged(
-    dir: &Path,
+    record: &Record,
     ballot_hash: &Hash,
     language: Option<&str>,
 ) -> Result<ChallengedReport, RecordError> {
-    let (info, manifest) = published_election(dir)?;
+    let (info, manifest) = published_election(record)?;
     let mut report = ChallengedReport {
         ballot_hash: hex::encode(ballot_hash),
         line: None,
         checks: Vec::new(),
         choices: Vec::new(),
     };
-    let Some(mut reader) = LinesReader::open(dir, record::CHALLENGED, true)? else {
+    let Some(mut reader) = record.lines(CHALLENGED, true)? else {
         report.checks.push(check(
             "challenged",
             Verdict::Failed,
-            format!("{} is missing", record::CHALLENGED),
+            format!("{} is missing", CHALLENGED),
         ));
         return Ok(report);
     };
@@ -534,18 +533,17 @@ pub fn check_challenged(
         ballot_hash: Hash,
     }
     while let Some((line, bytes)) = reader.next_line()? {
-        let published: HashOnly = record::decode_json(record::CHALLENGED, Some(line), bytes)?;
+        let published: HashOnly = decode_json(CHALLENGED, Some(line), bytes)?;
         if published.ballot_hash != *ballot_hash {
             continue;
         }
         // Only the line searched for is decoded in full, its points decompressed.
-        let entry: record::ChallengedLine =
-            record::decode_json(record::CHALLENGED, Some(line), bytes)?;
+        let entry: ChallengedLine = decode_json(CHALLENGED, Some(line), bytes)?;
         report.line = Some(line);
         report.checks.push(check(
             "challenged",
             Verdict::Passed,
-            format!("{} line {line}", record::CHALLENGED),
+            format!("{} line {line}", CHALLENGED),
         ));
         let opened: &ChallengedBallot = &entry.challenged;
         let opening = if opened.body.hash() != *ballot_hash {
@@ -566,32 +564,32 @@ pub fn check_challenged(
             }
             Err(why) => report.checks.push(check("opening", Verdict::Failed, why)),
         }
-        report.checks.push(not_cast_check(dir, ballot_hash)?);
+        report.checks.push(not_cast_check(record, ballot_hash)?);
         return Ok(report);
     }
     report.checks.push(check(
         "challenged",
         Verdict::Failed,
-        format!("no line of {} carries this ballot hash", record::CHALLENGED),
+        format!("no line of {} carries this ballot hash", CHALLENGED),
     ));
     Ok(report)
 }
 
 /// `not-cast`: no cast ballot carries a challenged ballot's hash: its choices are public, so it
 /// must never be counted (`ballot.md §8`, verifier check 11).
-fn not_cast_check(dir: &Path, ballot_hash: &Hash) -> Result<ReceiptCheck, RecordError> {
-    let Some(mut reader) = LinesReader::open(dir, record::BALLOTS, true)? else {
+fn not_cast_check(record: &Record, ballot_hash: &Hash) -> Result<ReceiptCheck, RecordError> {
+    let Some(mut reader) = record.lines(BALLOTS, true)? else {
         return Ok(check("not-cast", Verdict::Passed, "the board is empty"));
     };
     while let Some((line, bytes)) = reader.next_line()? {
-        let link: ChainLine = record::decode_json(record::BALLOTS, Some(line), bytes)?;
+        let link: ChainLine = decode_json(BALLOTS, Some(line), bytes)?;
         if link.ballot_hash == *ballot_hash {
             return Ok(check(
                 "not-cast",
                 Verdict::Failed,
                 format!(
                     "{} line {line} casts this challenged ballot, whose choices are public",
-                    record::BALLOTS
+                    BALLOTS
                 ),
             ));
         }

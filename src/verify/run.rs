@@ -7,20 +7,19 @@ use super::election::{check_election, check_index, FileHashResult};
 use super::report::{Options, Report, Status};
 use super::tally::{check_challenged, check_tally};
 use crate::election::VerifiedTally;
-use crate::record::{self};
+use crate::record::{Record, BALLOTS, CREDENTIALS};
 use crate::tally::EncryptedTally;
-use std::path::Path;
 
 /// those checks failed; the trustee then refuses to decrypt.
-pub fn verify_for_decryption(dir: &Path, options: Options) -> Result<EncryptedTally, Report> {
+pub fn verify_for_decryption(record: &Record, options: Options) -> Result<EncryptedTally, Report> {
     let mut report = Report::new();
-    let Some(context) = check_election(dir, &mut report) else {
+    let Some(context) = check_election(record, &mut report) else {
         return Err(report);
     };
-    let cast_hashes = check_ballots(dir, &context, options, &mut report);
-    check_challenged(dir, &context, cast_hashes.as_ref(), &mut report);
+    let cast_hashes = check_ballots(record, &context, options, &mut report);
+    check_challenged(record, &context, cast_hashes.as_ref(), &mut report);
     let tally = cast_hashes
-        .and_then(|(_, accumulator)| check_tally(dir, &context, accumulator, &mut report));
+        .and_then(|(_, accumulator)| check_tally(record, &context, accumulator, &mut report));
     let board_verified = report
         .checks
         .iter()
@@ -33,19 +32,19 @@ pub fn verify_for_decryption(dir: &Path, options: Options) -> Result<EncryptedTa
 }
 
 /// Verifies the record in `dir`.
-pub fn verify_record(dir: &Path, options: Options) -> Report {
+pub fn verify_record(record: &Record, options: Options) -> Report {
     // Check 1 hashes every file. The two files that grow with the election are hashed by the
     // checks that stream them (credentials by check 4, ballots by checks 6–10), so each is read
     // once and check 1 covers the very bytes that were checked; the other files are hashed on a
     // thread of their own meanwhile.
     let (mut report, mut index) = std::thread::scope(|scope| {
-        let others = scope.spawn(|| hash_indexed_files(dir, STREAMED));
-        let (report, streamed) = verify_after_index(dir, options);
+        let others = scope.spawn(|| hash_indexed_files(record, STREAMED));
+        let (report, streamed) = verify_after_index(record, options);
         let others = others
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let mut index = Report::new();
-        check_index(dir, others, streamed, &mut index);
+        check_index(record, others, streamed, &mut index);
         (report, index)
     });
     *report.check(1) = index.check(1).clone();
@@ -55,19 +54,19 @@ pub fn verify_record(dir: &Path, options: Options) -> Report {
 }
 
 /// The files whose hashes check 1 takes from the checks that stream them.
-const STREAMED: [&str; 2] = [record::CREDENTIALS, record::BALLOTS];
+const STREAMED: [&str; 2] = [CREDENTIALS, BALLOTS];
 
 /// The record's indexed files in chain order, each hashed unless it is one of `skip`.
 fn hash_indexed_files(
-    dir: &Path,
+    record: &Record,
     skip: [&str; 2],
 ) -> Result<Vec<(String, Option<FileHashResult>)>, String> {
-    let names = record::indexed_files(dir).map_err(|e| e.to_string())?;
+    let names = record.indexed_files().map_err(|e| e.to_string())?;
     Ok(names
         .into_iter()
         .map(|name| {
             let hash = (!skip.contains(&name.as_str()))
-                .then(|| record::hash_file(dir, &name).map_err(|e| e.to_string()));
+                .then(|| record.file_hash(&name).map_err(|e| e.to_string()));
             (name, hash)
         })
         .collect())
@@ -76,24 +75,25 @@ fn hash_indexed_files(
 /// Checks 2–15, and the file hashes computed on the way (`credentials.json`, `ballots.jsonl`)
 /// for check 1.
 fn verify_after_index(
-    dir: &Path,
+    record: &Record,
     options: Options,
 ) -> (Report, Vec<(&'static str, FileHashResult)>) {
     let mut report = Report::new();
     let mut streamed = Vec::new();
-    let Some(context) = check_election(dir, &mut report) else {
+    let Some(context) = check_election(record, &mut report) else {
         return (report, streamed);
     };
-    streamed.push((record::CREDENTIALS, Ok(context.credentials_hash)));
-    let (cast_hashes, ballots_hash) = check_and_hash_ballots(dir, &context, options, &mut report);
+    streamed.push((CREDENTIALS, Ok(context.credentials_hash)));
+    let (cast_hashes, ballots_hash) =
+        check_and_hash_ballots(record, &context, options, &mut report);
     if let Some(hash) = ballots_hash {
-        streamed.push((record::BALLOTS, hash));
+        streamed.push((BALLOTS, hash));
     }
-    check_challenged(dir, &context, cast_hashes.as_ref(), &mut report);
+    check_challenged(record, &context, cast_hashes.as_ref(), &mut report);
     let tally = cast_hashes
-        .and_then(|(_, accumulator)| check_tally(dir, &context, accumulator, &mut report));
+        .and_then(|(_, accumulator)| check_tally(record, &context, accumulator, &mut report));
     if let Some(tally) = tally {
-        check_decryption(dir, &context, &tally, &mut report);
+        check_decryption(record, &context, &tally, &mut report);
     }
     (report, streamed)
 }
@@ -106,8 +106,8 @@ pub struct BoardRejected(pub String);
 
 /// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass,
 /// and the tally they recompute equals `tally.json` (spec `ceremony.md` §14.6).
-pub fn verified_tally(dir: &Path) -> Result<VerifiedTally, BoardRejected> {
-    verify_for_decryption(dir, Options::default())
+pub fn verified_tally(record: &Record) -> Result<VerifiedTally, BoardRejected> {
+    verify_for_decryption(record, Options::default())
         .map(VerifiedTally::vouched_by_verifier)
         .map_err(|report| {
             let failed: Vec<String> = report

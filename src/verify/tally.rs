@@ -5,11 +5,14 @@ use super::report::{Report, Status};
 use crate::ballot::BallotError;
 use crate::crypto::digest::Hash;
 use crate::election::TallyAccumulator;
-use crate::record::{self, ChallengedLine, LinesReader, RawLine, RecordError};
+use crate::record::{
+    decode_json, read_ahead, ChallengedLine, RawLine, Record, RecordError, BALLOTS, CHALLENGED,
+    TALLY,
+};
+
 use crate::tally::EncryptedTally;
 use rayon::prelude::*;
 use std::collections::HashSet;
-use std::path::Path;
 
 /// Challenged lines decoded and checked in parallel at a time.
 const CHALLENGED_CHUNK: usize = 256;
@@ -21,19 +24,19 @@ type ChallengedOutcome = (u64, Hash, Hash, Result<(), BallotError>);
 /// Check 11: challenged ballots. Lines are read in chunks; each chunk is decoded and checked in
 /// parallel, then reported in line order.
 pub(crate) fn check_challenged(
-    dir: &Path,
+    record: &Record,
     context: &Context,
     cast: Option<&(HashSet<Hash>, TallyAccumulator)>,
     report: &mut Report,
 ) {
     report.item(11, 0);
-    let reader = match LinesReader::open(dir, record::CHALLENGED, false) {
+    let reader = match record.lines(CHALLENGED, false) {
         Ok(Some(reader)) => reader,
         Ok(None) => return,
-        Err(error) => return report.fail(11, record::CHALLENGED, error.to_string()),
+        Err(error) => return report.fail(11, CHALLENGED, error.to_string()),
     };
     let mut seen = HashSet::new();
-    record::read_ahead(reader, CHALLENGED_CHUNK, |raw, read_error| {
+    read_ahead(reader, CHALLENGED_CHUNK, |raw, read_error| {
         let outcomes: Vec<Result<ChallengedOutcome, RecordError>> = raw
             .into_par_iter()
             .map(
@@ -42,8 +45,7 @@ pub(crate) fn check_challenged(
                      bytes,
                      ..
                  }| {
-                    let entry: ChallengedLine =
-                        record::decode_json(record::CHALLENGED, Some(line), &bytes)?;
+                    let entry: ChallengedLine = decode_json(CHALLENGED, Some(line), &bytes)?;
                     let hash = entry.challenged.body.hash();
                     let proofs = entry.challenged.check(
                         &context.manifest,
@@ -58,7 +60,7 @@ pub(crate) fn check_challenged(
             let (line, published, hash, proofs) = match outcome {
                 Ok(outcome) => outcome,
                 Err(error) => {
-                    report.fail(11, record::CHALLENGED, error.to_string());
+                    report.fail(11, CHALLENGED, error.to_string());
                     return false;
                 }
             };
@@ -85,7 +87,7 @@ pub(crate) fn check_challenged(
             report.item(11, 1);
         }
         if let Some(error) = read_error {
-            report.fail(11, record::CHALLENGED, error.to_string());
+            report.fail(11, CHALLENGED, error.to_string());
         }
         true
     });
@@ -93,22 +95,22 @@ pub(crate) fn check_challenged(
 
 /// Check 12: the published encrypted tally equals the recomputed one.
 pub(crate) fn check_tally(
-    dir: &Path,
+    record: &Record,
     context: &Context,
     accumulator: TallyAccumulator,
     report: &mut Report,
 ) -> Option<EncryptedTally> {
-    let published: EncryptedTally = match record::read_json(dir, record::TALLY) {
+    let published: EncryptedTally = match record.json(TALLY) {
         Ok((tally, _)) => tally,
         Err(error) => {
-            report.fail(12, record::TALLY, error.to_string());
+            report.fail(12, TALLY, error.to_string());
             return None;
         }
     };
-    let recomputed = match accumulator.finish(dir) {
+    let recomputed = match accumulator.finish(record) {
         Ok(tally) => tally,
         Err(error) => {
-            report.fail(12, record::BALLOTS, error.to_string());
+            report.fail(12, BALLOTS, error.to_string());
             return None;
         }
     };

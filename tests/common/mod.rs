@@ -119,13 +119,13 @@ fn read_tree(dir: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
 
 /// Verifies with the default options (batch mode, no progress bar).
 pub fn verify(dir: &Path) -> Report {
-    verify::verify_record(dir, Options::default())
+    verify::verify_record(&saylau::record::Record::at(dir), Options::default())
 }
 
 /// Verifies with every ballot checked on its own.
 pub fn verify_one_by_one(dir: &Path) -> Report {
     verify::verify_record(
-        dir,
+        &saylau::record::Record::at(dir),
         Options {
             mode: Mode::OneByOne,
             progress: saylau::progress::Progress::none(),

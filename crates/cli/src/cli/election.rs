@@ -3,7 +3,7 @@
 
 use super::progress;
 use saylau::manifest::Manifest;
-use saylau::record;
+use saylau::record::{self, Record};
 use saylau::rules::{Decision, Outcome};
 use saylau::sim::demo::{self, DemoConfig};
 use saylau::verify::{self, Mode, Status};
@@ -242,7 +242,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
         progress: progress::terminal(!args.quiet && !args.json),
     };
     let started = std::time::Instant::now();
-    let report = verify::verify_record(&args.dir, options);
+    let report = verify::verify_record(&Record::at(&args.dir), options);
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(text) => outln!("{text}"),

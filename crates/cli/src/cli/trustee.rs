@@ -4,6 +4,7 @@
 
 use rand_core::OsRng;
 use saylau::election::Election;
+use saylau::record::Record;
 use saylau::trustee::{self, CeremonyDir, CeremonySetup, Identity, StepReport};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -252,6 +253,7 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
             }
         }
         TrusteeCommand::Decrypt { key, record } => {
+            let record = Record::at(record);
             let passphrase = match passphrase(&key_prompt(&key), false) {
                 Ok(p) => p,
                 Err(e) => return fail("trustee decrypt", e),
@@ -272,7 +274,7 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
                     outln!(
                         "The tally recomputed from the ballots equals tally.json; decryption share published: {}",
                         record
-                            .join(saylau::record::decryption_file_name(index))
+                            .path(&saylau::record::decryption_file_name(index))
                             .display()
                     );
                     0
@@ -446,6 +448,7 @@ fn status(dir: &Path) -> i32 {
 pub fn tally(command: TallyCommand) -> i32 {
     match command {
         TallyCommand::Finish { record } => {
+            let record = Record::at(record);
             let election = match Election::open(&record) {
                 Ok(election) => election,
                 Err(e) => return fail("tally finish", e),
@@ -474,8 +477,8 @@ pub fn tally(command: TallyCommand) -> i32 {
                     }
                     outln!(
                         "Results written to {}; check them with `saylau verify {}`.",
-                        record.join(saylau::record::RESULTS).display(),
-                        record.display()
+                        record.path(saylau::record::RESULTS).display(),
+                        record.dir().display()
                     );
                     0
                 }

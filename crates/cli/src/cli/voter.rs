@@ -2,7 +2,7 @@
 
 use saylau::crypto::digest::Hash;
 use saylau::election::Receipt;
-use saylau::record::RecordError;
+use saylau::record::{Record, RecordError};
 use saylau::verify::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
 use std::path::PathBuf;
 
@@ -115,15 +115,17 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
         };
         return show(
             &args,
-            receipt::check_receipt(&args.dir, &receipt).map(shown_cast),
+            receipt::check_receipt(&Record::at(&args.dir), &receipt).map(shown_cast),
         );
     }
     let shown = match (&args.tracking_code, &args.challenged) {
         (Some(code), _) => {
-            receipt::check_cast(&args.dir, code, args.ballot_hash.as_ref()).map(shown_cast)
+            receipt::check_cast(&Record::at(&args.dir), code, args.ballot_hash.as_ref())
+                .map(shown_cast)
         }
         (None, Some(hash)) => {
-            receipt::check_challenged(&args.dir, hash, args.lang.as_deref()).map(shown_challenged)
+            receipt::check_challenged(&Record::at(&args.dir), hash, args.lang.as_deref())
+                .map(shown_challenged)
         }
         // clap requires one of the three.
         (None, None) => return unreadable(&"give --receipt, --tracking-code or --challenged"),
