@@ -17,6 +17,7 @@ pub mod election;
 pub mod elgamal;
 pub mod error;
 pub mod group;
+pub mod log;
 pub mod manifest;
 pub mod proofs;
 pub mod receipt;
