@@ -956,3 +956,26 @@ fn vectors_match_the_committed_file() {
         .verify(&signed_note::VerifierList::new(vec![Box::new(their_v)]))
         .unwrap();
 }
+
+/// `tests/log_vectors.py` re-derives the vectors from log.md alone (Python standard
+/// library; Ed25519 too when `cryptography` is installed). Skipped without python3.
+#[test]
+fn independent_python_check_of_the_vectors() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/log_vectors.py");
+    match std::process::Command::new("python3")
+        .arg(script)
+        .arg(VECTORS)
+        .output()
+    {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            eprintln!("{}", text.trim());
+        }
+        Err(e) => eprintln!("python3 not available ({e}): independent vector check skipped"),
+    }
+}
