@@ -11,6 +11,7 @@ pub mod ballot;
 pub mod ceremony;
 pub mod crypto;
 pub mod election;
+pub mod log;
 pub mod manifest;
 pub mod progress;
 pub mod record;
