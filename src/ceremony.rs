@@ -28,8 +28,8 @@ mod in_process;
 mod record;
 
 pub use dkg::{
-    ceremony_id, lagrange_at_zero, part1, part2, round1, round2, share_matches, CeremonyError,
-    CeremonyParameters, KeyShare, CEREMONY_ID_LABEL, MAX_TRUSTEES,
+    ceremony_id, lagrange_at_zero, part1, part2, round1, round2, CeremonyError, CeremonyParameters,
+    KeyShare, CEREMONY_ID_LABEL, MAX_TRUSTEES,
 };
 pub use in_process::run_in_process;
 pub use record::{CeremonyRecord, DisqualifiedTrustee, TrusteeRecord};

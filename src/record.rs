@@ -30,7 +30,8 @@ pub use layout::{
     BALLOTS, CEREMONY, CHALLENGED, CREDENTIALS, DECRYPTION_DIR, ELECTION, INDEX, MANIFEST,
     MAX_FILE_BYTES, MAX_LINE_BYTES, REJECTED_DIR, RESULTS, TALLY, TRANSCRIPT_DIR,
 };
-pub use lines::{
-    decode_ballot_line, drop_unacknowledged_tail, read_ahead, read_chunk, read_line_at,
-    LinesReader, LinesWriter, RawLine,
-};
+pub use lines::drop_unacknowledged_tail;
+pub(crate) use lines::read_ahead;
+pub(crate) use lines::read_line_at;
+pub(crate) use lines::LinesWriter;
+pub use lines::{decode_ballot_line, LinesReader, RawLine};

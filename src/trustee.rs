@@ -35,7 +35,7 @@ mod stage;
 
 pub use count::finish_tally;
 pub use decrypt::Decryptor;
-pub use delivery::{encrypt_share, open_share, ShareFault};
+
 pub use directory::{publish_once, Published};
 pub use envelope::{
     reveal_hash, CommitBody, Complaint, EncryptedShare, Envelope, RevealBody, Round2Body,
@@ -46,9 +46,7 @@ pub use identity::{
     SECRET_KEY_FILE,
 };
 pub use judge::{audit_record, finish, judge, transcript_files, Judgement};
-pub use rounds::{
-    load_shares, pending_reveal_name, reveal, round1, round2, shares_file_name, StepReport,
-};
+pub use rounds::{pending_reveal_name, reveal, round1, round2, StepReport};
 pub use sealed::{KdfParameters, SealedFile, KDF_ITERATIONS, KDF_MEMORY_KIB, KDF_PARALLELISM};
 pub use setup::{CeremonyDir, CeremonySetup, PARAMETERS_FILE, TRANSCRIPT_DIR};
 pub use shares::ShareFiles;

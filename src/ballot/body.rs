@@ -137,7 +137,7 @@ pub(crate) fn signature_transcript(base: &Transcript, ballot_hash: &Hash) -> Tra
 }
 
 /// The nonces and plaintexts of an encrypted ballot, kept by the device until the voter casts
-/// (then destroyed) or challenges (then published as a [`ChallengedBallot`]).
+/// (then destroyed) or challenges (then published as a [`ChallengedBallot`](super::ChallengedBallot)).
 ///
 /// # Security
 /// Whoever holds these learns the vote. Zeroized on drop; `Debug` is redacted.

@@ -277,7 +277,7 @@ pub(crate) fn check_broadcast(
 /// The share check of spec §5: `share·G = Σ_k to^k·C_k`. The left side is a constant-time
 /// fixed-base multiplication; the right side involves public data only. Fails for an empty
 /// commitment list.
-pub fn share_matches(commitments: &[GroupElement], to: u32, share: &Secret) -> bool {
+pub(crate) fn share_matches(commitments: &[GroupElement], to: u32, share: &Secret) -> bool {
     if commitments.is_empty() {
         return false;
     }

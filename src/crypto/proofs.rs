@@ -1,5 +1,5 @@
 //! Zero-knowledge proofs, each in batchable form: commitments are kept in the proof, so a
-//! verifier can emit the verification equations into an [`EquationSink`] and check many proofs
+//! verifier can emit the verification equations into an [`EquationSink`](crate::crypto::batch::EquationSink) and check many proofs
 //! with one multiscalar multiplication.
 //!
 //! Spec: `protocol-spec/proofs.md`, one section per statement.

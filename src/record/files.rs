@@ -22,8 +22,6 @@ pub(crate) fn regular_file_metadata(path: &Path, name: &str) -> Result<fs::Metad
     Ok(metadata)
 }
 
-/// Files up to this many bytes are hashed as one message; larger files block by block, so
-
 /// Decodes JSON, naming the culprit field on failure.
 pub fn decode_json<T: DeserializeOwned>(
     file: &str,

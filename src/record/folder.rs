@@ -136,7 +136,7 @@ impl Record {
     }
 
     /// An append-only writer of a JSON-lines file (spec `record.md` §5).
-    pub fn appender(&self, name: &str) -> Result<LinesWriter, RecordError> {
+    pub(crate) fn appender(&self, name: &str) -> Result<LinesWriter, RecordError> {
         LinesWriter::append(&self.dir, name)
     }
 

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use std::fs;
 use std::path::Path;
 
+/// Files up to this many bytes are hashed as one message; larger files block by block, so
 /// that their blocks can be hashed in parallel (spec `record.md` §2).
 pub const FILE_BLOCK: usize = 1 << 20;
 

@@ -30,7 +30,7 @@ pub struct RecordIndex {
 pub struct FileEntry {
     /// Path relative to the record directory, `/`-separated.
     pub name: String,
-    /// [`file_hash`] of its bytes.
+    /// [`file_hash`](super::file_hash) of its bytes.
     #[serde(with = "hash_hex")]
     pub hash: Hash,
 }

@@ -158,7 +158,7 @@ impl<R: BufRead> LinesReader<R> {
 
 /// The line of `ballots.jsonl` that starts at byte `offset` (with its line feed), bounded as
 /// [`LinesReader`] bounds lines.
-pub fn read_line_at(
+pub(crate) fn read_line_at(
     file: &mut std::io::BufReader<fs::File>,
     offset: u64,
 ) -> Result<Vec<u8>, RecordError> {
@@ -183,7 +183,7 @@ pub fn read_line_at(
 
 /// Up to `count` non-empty lines, and the read error that ended them
 /// early, if any.
-pub fn read_chunk<R: BufRead>(
+pub(crate) fn read_chunk<R: BufRead>(
     reader: &mut LinesReader<R>,
     count: usize,
 ) -> (Vec<RawLine>, Option<RecordError>) {
@@ -203,7 +203,7 @@ pub fn read_chunk<R: BufRead>(
 /// chunk with the read error that ended it, if any, and returns whether to go on; it is not
 /// called again after an empty chunk or an error. Returns the reader, and whether it was read to
 /// its end with no error.
-pub fn read_ahead<R: BufRead + Send>(
+pub(crate) fn read_ahead<R: BufRead + Send>(
     mut reader: LinesReader<R>,
     count: usize,
     mut consume: impl FnMut(Vec<RawLine>, Option<RecordError>) -> bool,
@@ -248,7 +248,7 @@ pub fn decode_ballot_line(line: u64, bytes: &[u8]) -> Result<BallotLine, RecordE
 }
 
 /// An append-only JSON-lines writer that flushes every line to disk before returning.
-pub struct LinesWriter {
+pub(crate) struct LinesWriter {
     file: fs::File,
     name: String,
 }

@@ -59,7 +59,7 @@ fn share_aad(ceremony_id: &Hash, from: u32, to: u32, ephemeral: &GroupElement) -
 const SHARE_NONCE: [u8; 12] = [0u8; 12];
 
 /// Encrypts `share` to its recipient (spec §13).
-pub fn encrypt_share<R: RngCore + CryptoRng>(
+pub(crate) fn encrypt_share<R: RngCore + CryptoRng>(
     setup: &CeremonySetup,
     share: &round2::SecretShare,
     rng: &mut R,
@@ -94,7 +94,7 @@ pub fn encrypt_share<R: RngCore + CryptoRng>(
 
 /// Why an encrypted share is not a valid share (spec §13–§14).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ShareFault {
+pub(crate) enum ShareFault {
     /// The AEAD rejects it under the (proven) key.
     Undecryptable,
     /// The plaintext is not a canonical scalar.
@@ -115,7 +115,7 @@ impl std::fmt::Display for ShareFault {
 
 /// Decrypts a share given the Diffie–Hellman value `D` and checks it against the sender's
 /// commitments. Anyone can run this once `D` is revealed by a complaint.
-pub fn open_share(
+pub(crate) fn open_share(
     setup: &CeremonySetup,
     from: u32,
     encrypted: &EncryptedShare,

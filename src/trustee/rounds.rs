@@ -41,7 +41,7 @@ struct SharePlaintext {
 }
 
 /// The name of the trustee's sealed share file for a ceremony: `ceremony-<first 16 hex>.key`.
-pub fn shares_file_name(ceremony_id: &Hash) -> String {
+pub(crate) fn shares_file_name(ceremony_id: &Hash) -> String {
     format!("ceremony-{}.key", short(ceremony_id))
 }
 
@@ -79,7 +79,7 @@ fn save_shares<R: RngCore + CryptoRng>(
 }
 
 /// Opens the trustee's sealed share file for `ceremony_id`: its index and the shares it holds.
-pub fn load_shares(
+pub(crate) fn load_shares(
     key_dir: &Path,
     ceremony_id: &Hash,
     passphrase: &[u8],
