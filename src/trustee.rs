@@ -36,6 +36,7 @@ mod stage;
 pub use count::finish_tally;
 pub use decrypt::Decryptor;
 
+pub use delivery::encrypt_share;
 pub use directory::{publish_once, Published};
 pub use envelope::{
     reveal_hash, CommitBody, Complaint, EncryptedShare, Envelope, RevealBody, Round2Body,

@@ -59,7 +59,7 @@ fn share_aad(ceremony_id: &Hash, from: u32, to: u32, ephemeral: &GroupElement) -
 const SHARE_NONCE: [u8; 12] = [0u8; 12];
 
 /// Encrypts `share` to its recipient (spec §13).
-pub(crate) fn encrypt_share<R: RngCore + CryptoRng>(
+pub fn encrypt_share<R: RngCore + CryptoRng>(
     setup: &CeremonySetup,
     share: &round2::SecretShare,
     rng: &mut R,
