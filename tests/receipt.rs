@@ -24,23 +24,8 @@ fn hash(text: &str) -> [u8; 32] {
         .expect("32 bytes")
 }
 
-/// The board's lines as JSON values.
-fn board(dir: &Path) -> Vec<Value> {
-    read_lines(dir, saylau::record::BALLOTS)
-        .iter()
-        .map(|line| serde_json::from_str(line).expect("a ballot line"))
-        .collect()
-}
-
 fn field(line: &Value, name: &str) -> [u8; 32] {
     hash(line[name].as_str().expect("a hex field"))
-}
-
-fn credential(line: &Value) -> String {
-    line["ballot"]["body"]["credential"]
-        .as_str()
-        .expect("a credential")
-        .to_string()
 }
 
 fn verdicts(report: &CastReport) -> HashMap<&'static str, Verdict> {
@@ -58,22 +43,6 @@ fn detail<'r>(report: &'r CastReport, name: &str) -> &'r str {
         .find(|check| check.name == name)
         .map(|check| check.detail.as_str())
         .unwrap_or_default()
-}
-
-/// The index of a line whose credential casts no later ballot, and of one that is revoted.
-fn last_and_superseded(lines: &[Value]) -> (usize, usize) {
-    let later = |i: usize| {
-        lines[i + 1..]
-            .iter()
-            .position(|l| credential(l) == credential(&lines[i]))
-    };
-    let last = (0..lines.len())
-        .find(|&i| later(i).is_none())
-        .expect("a last ballot");
-    let superseded = (0..lines.len())
-        .find(|&i| later(i).is_some())
-        .expect("the demo revotes");
-    (last, superseded)
 }
 
 #[test]

@@ -560,3 +560,36 @@ pub fn sample_by_pattern(leaves: Vec<Leaf>, per_pattern: usize) -> Vec<Leaf> {
         })
         .collect()
 }
+
+// ----- the board as JSON, for the voter's checks -------------------------------------------------
+
+/// The board's lines as JSON values.
+pub fn board(dir: &Path) -> Vec<Value> {
+    read_lines(dir, saylau::record::BALLOTS)
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("a ballot line"))
+        .collect()
+}
+
+pub fn credential(line: &Value) -> String {
+    line["ballot"]["body"]["credential"]
+        .as_str()
+        .expect("a credential")
+        .to_string()
+}
+
+/// The index of a line whose credential casts no later ballot, and of one that is revoted.
+pub fn last_and_superseded(lines: &[Value]) -> (usize, usize) {
+    let later = |i: usize| {
+        lines[i + 1..]
+            .iter()
+            .position(|l| credential(l) == credential(&lines[i]))
+    };
+    let last = (0..lines.len())
+        .find(|&i| later(i).is_none())
+        .expect("a last ballot");
+    let superseded = (0..lines.len())
+        .find(|&i| later(i).is_some())
+        .expect("the demo revotes");
+    (last, superseded)
+}

@@ -2,33 +2,19 @@
 //! `saylau verify`, with all trustees and with `--absent 2`; the demo's refusal to overwrite
 //! foreign files; `saylau manifest example` piped into `saylau manifest check`.
 
+mod command;
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 
+use command::*;
 use common::*;
 
-/// The path of the `saylau` binary built for this test run.
-fn saylau_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_saylau")
-}
 use saylau::record::{self, ElectionInfo};
 use saylau::tally::results::Results;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn saylau(args: &[&str]) -> Output {
-    Command::new(saylau_binary())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run saylau")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::{Command, Stdio};
 
 fn path_str(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")

@@ -1,13 +1,15 @@
 //! Hostile input at the command line: `saylau verify` and `saylau manifest check` (exit codes,
 //! messages, the `--json` report's shape).
 
+mod command;
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 
+use command::*;
 use common::*;
 use saylau::record;
 use std::fs;
-use std::process::{Command, Stdio};
+
 use std::sync::OnceLock;
 
 fn template() -> &'static Template {
@@ -15,26 +17,9 @@ fn template() -> &'static Template {
     TEMPLATE.get_or_init(|| Template::demo(16, 11, 0))
 }
 
-/// The path of the `saylau` binary built for this test run.
-fn saylau_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_saylau")
-}
-
 // ---------------------------------------------------------------------------------------------
 // The command line.
 // ---------------------------------------------------------------------------------------------
-
-fn saylau(args: &[&str]) -> std::process::Output {
-    Command::new(saylau_binary())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run saylau")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn cli_verify_exit_codes_and_messages() {

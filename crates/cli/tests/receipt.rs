@@ -1,53 +1,19 @@
 //! `saylau receipt` at the command line: exit codes follow the verdicts, and a receipt file is
 //! checked.
 
+mod command;
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 
+use command::*;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// The path of the `saylau` binary built for this test run.
-fn saylau_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_saylau")
-}
-
 fn template() -> &'static Template {
     static TEMPLATE: OnceLock<Template> = OnceLock::new();
     TEMPLATE.get_or_init(|| Template::demo(60, 11, 0))
-}
-
-fn credential(line: &Value) -> String {
-    line["ballot"]["body"]["credential"]
-        .as_str()
-        .expect("a credential")
-        .to_string()
-}
-
-/// The index of a line whose credential casts no later ballot, and of one that is revoted.
-fn last_and_superseded(lines: &[Value]) -> (usize, usize) {
-    let later = |i: usize| {
-        lines[i + 1..]
-            .iter()
-            .position(|l| credential(l) == credential(&lines[i]))
-    };
-    let last = (0..lines.len())
-        .find(|&i| later(i).is_none())
-        .expect("a last ballot");
-    let superseded = (0..lines.len())
-        .find(|&i| later(i).is_some())
-        .expect("the demo revotes");
-    (last, superseded)
-}
-
-/// The board's lines as JSON values.
-fn board(dir: &Path) -> Vec<Value> {
-    read_lines(dir, saylau::record::BALLOTS)
-        .iter()
-        .map(|line| serde_json::from_str(line).expect("a ballot line"))
-        .collect()
 }
 
 /// The last line `saylau receipt` printed starts with `expected`.
