@@ -19,7 +19,11 @@ pub use contents::{
     tracking_link, BallotLine, ChallengedLine, CredentialList, ElectionInfo,
 };
 pub use error::RecordError;
-pub use files::{decode_json, read_file, read_json, write_atomically, write_json};
+pub(crate) use files::{create_temporary, sync_folder};
+pub use files::{
+    decode_json, read_bounded, read_file, read_json, write_atomically, write_atomically_as,
+    write_json, Access,
+};
 pub use folder::{Record, RecordPart};
 pub use hashing::{file_hash, hash_file, HashedFile, FILE_BLOCK};
 pub use index::{

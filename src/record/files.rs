@@ -65,7 +65,45 @@ pub fn read_file(dir: &Path, name: &str) -> Result<Vec<u8>, RecordError> {
             limit: MAX_FILE_BYTES,
         });
     }
-    fs::read(&path).map_err(|e| RecordError::io(name, e))
+    read_at_most(&path).map_err(|e| RecordError::io(name, e))
+}
+
+/// Reads a file the user names (a manifest, a receipt, counts, a public identity, a key file):
+/// a regular file only, at most [`MAX_FILE_BYTES`]. A FIFO, a device such as `/dev/zero`, or a
+/// file that grows while it is read is refused instead of blocking or exhausting memory.
+pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    let metadata = fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    read_at_most(path)
+}
+
+fn too_large() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("larger than {MAX_FILE_BYTES} bytes"),
+    )
+}
+
+/// Reads at most [`MAX_FILE_BYTES`], failing if there is more: the length checked before the
+/// file was opened may have grown since.
+fn read_at_most(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Reads and decodes a JSON file; returns the value and the file's bytes.
@@ -83,25 +121,79 @@ pub fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<Vec
     Ok(bytes)
 }
 
-/// Writes bytes to `dir/name` through a temporary file and a rename.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), RecordError> {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| RecordError::io(name, e))?;
-    }
-    let temporary = temporary_path(&path);
-    let mut file = fs::File::create(&temporary).map_err(|e| RecordError::io(name, e))?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| RecordError::io(name, e))?;
-    fs::rename(&temporary, &path).map_err(|e| RecordError::io(name, e))
+/// Who may read a file written by [`write_atomically_as`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (mode 0644): the record's files and public identities.
+    Public,
+    /// Only the owner (mode 0600): key files and a trustee's unpublished messages.
+    Owner,
 }
 
-fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path
+/// Writes bytes to `dir/name` atomically, readable by anyone (see [`write_atomically_as`]).
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), RecordError> {
+    write_atomically_as(dir, name, bytes, Access::Public)
+}
+
+/// Writes bytes to `dir/name` atomically, in a folder others may write to: the bytes go to a new
+/// temporary file under an unpredictable name, created exclusively (so a planted file or
+/// symbolic link there is never followed or overwritten), with `access`'s mode from the start,
+/// synced; then it is renamed into place and the folder is synced, so the new name is durable.
+pub fn write_atomically_as(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    access: Access,
+) -> Result<(), RecordError> {
+    let path = dir.join(name);
+    let parent = path.parent().unwrap_or(dir).to_path_buf();
+    fs::create_dir_all(&parent).map_err(|e| RecordError::io(name, e))?;
+    let (temporary, mut file) =
+        create_temporary(&parent, name, access).map_err(|e| RecordError::io(name, e))?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .and_then(|_| fs::rename(&temporary, &path))
+        .and_then(|_| sync_folder(&parent));
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written.map_err(|e| RecordError::io(name, e))
+}
+
+/// A new file for `name` in `parent`, under a random name, created exclusively with the mode
+/// `access` asks for. Returns its path and the open file.
+pub(crate) fn create_temporary(
+    parent: &Path,
+    name: &str,
+    access: Access,
+) -> std::io::Result<(PathBuf, fs::File)> {
+    let base = Path::new(name)
         .file_name()
-        .map(|n| n.to_os_string())
+        .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(match access {
+            Access::Public => 0o644,
+            Access::Owner => 0o600,
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = access;
+    let temporary = parent.join(format!(".{base}.{:016x}.tmp", rand::random::<u64>()));
+    let file = options.open(&temporary)?;
+    Ok((temporary, file))
+}
+
+/// Makes a rename or a link in `folder` durable (on Unix; elsewhere it does nothing).
+pub(crate) fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(folder)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = folder;
+    Ok(())
 }

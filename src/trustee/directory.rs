@@ -6,6 +6,7 @@ use super::error::{io_error, TrusteeError};
 use super::setup::CeremonyDir;
 use super::stage::{Stage, STAGES};
 use crate::record::{self};
+use crate::record::{create_temporary, sync_folder, Access};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fs;
@@ -136,38 +137,34 @@ pub enum Published {
 /// place (a link never replaces an existing file, so two concurrent writers cannot both win).
 pub fn publish_once(dir: &Path, name: &str, bytes: &[u8]) -> Result<Published, TrusteeError> {
     let path = dir.join(name);
-    if let Ok(existing) = fs::read(&path) {
-        return Ok(if existing == bytes {
+    let compare = |path: &Path| -> Result<Published, TrusteeError> {
+        let existing = record::read_bounded(path).map_err(|e| io_error(path, e))?;
+        Ok(if existing == bytes {
             Published::AlreadyThere
         } else {
             Published::Different
-        });
+        })
+    };
+    if fs::symlink_metadata(&path).is_ok() {
+        return compare(&path);
     }
     let parent = path.parent().unwrap_or(dir);
     fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let temporary = parent.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    // A temporary file under an unpredictable name, created exclusively (a planted link is never
+    // followed), then linked into place: a link never replaces an existing file.
+    let (temporary, mut file) =
+        create_temporary(parent, name, Access::Public).map_err(|e| io_error(parent, e))?;
     let written = (|| {
         use std::io::Write;
-        let mut file = fs::File::create(&temporary)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        fs::hard_link(&temporary, &path)
+        fs::hard_link(&temporary, &path)?;
+        sync_folder(parent)
     })();
     let _ = fs::remove_file(&temporary);
     match written {
         Ok(()) => Ok(Published::Written),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let existing = fs::read(&path).map_err(|e| io_error(&path, e))?;
-            Ok(if existing == bytes {
-                Published::AlreadyThere
-            } else {
-                Published::Different
-            })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => compare(&path),
         Err(e) => Err(io_error(&path, e)),
     }
 }

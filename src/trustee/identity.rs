@@ -10,6 +10,7 @@ use crate::crypto::error::DecodeError;
 use crate::crypto::group::GroupElement;
 use crate::crypto::proofs::SchnorrProof;
 use crate::crypto::transcript::Transcript;
+use crate::record::Access;
 use crate::record::{self};
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
@@ -221,7 +222,7 @@ impl Identity {
             passphrase,
             rng,
         )?;
-        write_json_file(&dir.join(PUBLIC_FILE), &self.public)
+        write_json_file(&dir.join(PUBLIC_FILE), &self.public, Access::Public)
     }
 
     /// Opens `dir/secret.key` with the passphrase and checks it against `dir/public.json`.
@@ -279,7 +280,7 @@ pub fn read_public(dir: &Path) -> Result<PublicIdentity, TrusteeError> {
 
 /// Reads and checks a `public.json` file.
 pub fn read_public_file(path: &Path) -> Result<PublicIdentity, TrusteeError> {
-    let bytes = fs::read(path).map_err(|e| io_error(path, e))?;
+    let bytes = record::read_bounded(path).map_err(|e| io_error(path, e))?;
     let name = path.display().to_string();
     let identity: PublicIdentity = record::decode_json(&name, None, &bytes)?;
     identity

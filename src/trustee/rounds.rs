@@ -14,6 +14,7 @@ use crate::ceremony::{self, round1, round2, CeremonyError};
 use crate::crypto::digest::Hash;
 use crate::crypto::group::GroupElement;
 use crate::crypto::proofs::EqualityProof;
+use crate::record::Access;
 use crate::record::{self};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -229,7 +230,7 @@ pub fn round1<R: RngCore + CryptoRng>(
     let commit = Envelope::sign(&context, &identity, index, Stage::Commit, commit_body, rng)?;
     // Local state first: if publishing fails, running round1 again publishes this same message.
     save_shares(key_dir, &id, index, &[own], passphrase, rng)?;
-    write_json_file(&pending, &reveal)?;
+    write_json_file(&pending, &reveal, Access::Owner)?;
     context.publish(&commit)?;
     Ok(StepReport {
         index,

@@ -3,12 +3,12 @@
 
 use super::error::{io_error, TrusteeError};
 use crate::crypto::digest::{tagged_hash, Hash};
+use crate::record::Access;
 use crate::record::{self};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use std::fs;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -170,7 +170,7 @@ impl SealedFile {
             file: file.clone(),
             detail: detail.to_string(),
         };
-        let bytes = fs::read(path).map_err(|e| io_error(path, e))?;
+        let bytes = record::read_bounded(path).map_err(|e| io_error(path, e))?;
         let sealed: SealedFile = serde_json::from_slice(&bytes)
             .map_err(|e| damaged(&format!("not a sealed saylau key file: {e}")))?;
         if sealed.format != SEALED_FORMAT || sealed.cipher != SEALED_CIPHER {
@@ -227,16 +227,25 @@ impl SealedFile {
             serde_json::to_vec(value).map_err(|e| TrusteeError::usage(e.to_string()))?,
         );
         let sealed = Self::seal(contents, &plaintext, passphrase, rng)?;
-        write_json_file(path, &sealed)
+        write_json_file(path, &sealed, Access::Owner)
     }
 }
 
-pub(crate) fn write_json_file<T: Serialize>(path: &Path, value: &T) -> Result<(), TrusteeError> {
+/// Writes `value` as pretty JSON to `path`, atomically, readable as `access` says (spec
+/// `ceremony.md` §11: key files and unpublished messages are the owner's only).
+pub(crate) fn write_json_file<T: Serialize>(
+    path: &Path,
+    value: &T,
+    access: Access,
+) -> Result<(), TrusteeError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    record::write_json(dir, &name, value)?;
+    let mut bytes =
+        serde_json::to_vec_pretty(value).map_err(|e| TrusteeError::usage(e.to_string()))?;
+    bytes.push(b'\n');
+    record::write_atomically_as(dir, &name, &bytes, access)?;
     Ok(())
 }

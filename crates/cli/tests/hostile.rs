@@ -161,3 +161,82 @@ fn cli_manifest_check() {
     assert_ne!(output.status.code(), Some(0));
     assert!(text(&output.stderr).contains("absent.json"));
 }
+
+/// Runs `saylau` with a time limit: a command that reads an endless input must be refused, and a
+/// regression must fail this test rather than hang it.
+#[cfg(unix)]
+fn saylau_within(args: &[&str], limit: std::time::Duration) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(saylau_binary())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run saylau");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("saylau {args:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Issue 18 item 8: every file a command reads goes through the bounded reader, so `/dev/zero`
+/// (or a FIFO, or a file that never ends) given as a receipt, a manifest, counts or a trustee's
+/// public identity is refused at once, naming the file, instead of reading until memory runs out.
+#[cfg(unix)]
+#[test]
+fn an_endless_input_file_is_refused_by_every_command() {
+    let dir = template().instantiate("cli-endless");
+    let endless = dir.path().join("endless.json");
+    std::os::unix::fs::symlink("/dev/zero", &endless).expect("symlink");
+    let endless = endless.to_str().expect("utf-8 path");
+    let record = dir.path().to_str().expect("utf-8 path");
+    let manifest = dir.path().join(record::MANIFEST);
+    let manifest = manifest.to_str().expect("utf-8 path");
+    let out = dir.path().join("new-ceremony");
+    let out = out.to_str().expect("utf-8 path");
+    let cases: [&[&str]; 6] = [
+        &["receipt", record, "--receipt", endless],
+        &["manifest", "check", endless],
+        &["seats", "--seats", "3", "--threshold-percent", "5", endless],
+        &["winner", endless],
+        &[
+            "ceremony",
+            "new",
+            "--trustee",
+            endless,
+            "--threshold",
+            "1",
+            "--manifest",
+            manifest,
+            "--out",
+            out,
+        ],
+        &[
+            "ceremony",
+            "new",
+            "--trustee",
+            endless,
+            "--threshold",
+            "1",
+            "--manifest",
+            endless,
+            "--out",
+            out,
+        ],
+    ];
+    for args in cases {
+        let output = saylau_within(args, std::time::Duration::from_secs(30));
+        let stderr = text(&output.stderr);
+        assert_ne!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("not a regular file") && stderr.contains("endless.json"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

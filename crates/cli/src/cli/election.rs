@@ -305,7 +305,7 @@ pub fn manifest(command: ManifestCommand) -> i32 {
             }
         },
         ManifestCommand::Check { file } => {
-            let bytes = match std::fs::read(&file) {
+            let bytes = match saylau::record::read_bounded(&file) {
                 Ok(bytes) => bytes,
                 Err(error) => {
                     eprintln!("saylau manifest check: {}: {error}", file.display());

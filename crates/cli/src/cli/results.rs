@@ -117,10 +117,15 @@ fn run_winner(args: &WinnerArgs) -> Result<String, InputError> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, InputError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
-        path: shown.clone(),
-        source,
-    })?;
+    let text = saylau::record::read_bounded(path)
+        .and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        })
+        .map_err(|source| InputError::Read {
+            path: shown.clone(),
+            source,
+        })?;
     serde_json::from_str(&text).map_err(|source| InputError::Json {
         path: shown,
         source,

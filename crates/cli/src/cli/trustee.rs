@@ -331,7 +331,7 @@ pub fn ceremony(command: CeremonyCommand) -> i32 {
                     Err(e) => return fail("ceremony new", e),
                 }
             }
-            let manifest_bytes = match std::fs::read(&manifest) {
+            let manifest_bytes = match saylau::record::read_bounded(&manifest) {
                 Ok(bytes) => bytes,
                 Err(e) => return fail("ceremony new", format!("{}: {e}", manifest.display())),
             };
@@ -375,7 +375,7 @@ pub fn ceremony(command: CeremonyCommand) -> i32 {
             manifest,
             out,
         } => {
-            let manifest_bytes = match std::fs::read(&manifest) {
+            let manifest_bytes = match saylau::record::read_bounded(&manifest) {
                 Ok(bytes) => bytes,
                 Err(e) => return fail("ceremony finish", format!("{}: {e}", manifest.display())),
             };

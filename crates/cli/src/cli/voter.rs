@@ -101,7 +101,7 @@ fn shown_challenged(report: ChallengedReport) -> Shown {
 /// read.
 pub fn receipt(args: ReceiptArgs) -> i32 {
     if let Some(path) = &args.receipt {
-        let receipt = match std::fs::read(path)
+        let receipt = match saylau::record::read_bounded(path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| serde_json::from_slice::<Receipt>(&bytes).map_err(|e| e.to_string()))
         {

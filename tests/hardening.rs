@@ -1,0 +1,111 @@
+//! Files written into folders that others can write to (issue 18, items 5, 6 and 8): temporary
+//! files are created exclusively under unpredictable names, so a planted symbolic link is never
+//! followed; key files are readable by their owner only; a planted FIFO or endless device is
+//! refused instead of blocking.
+
+use rand_core::OsRng;
+use saylau::record::{self, Access};
+use saylau::trustee::{self, Identity, Published};
+use std::fs;
+use std::path::PathBuf;
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("saylau-hardening-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// Before: `results.json.tmp` was a fixed name opened with `File::create`, which follows a link:
+/// `tally finish` overwrote whatever file the link pointed to.
+#[cfg(unix)]
+#[test]
+fn a_link_planted_at_a_temporary_name_is_never_followed() {
+    let dir = scratch("link");
+    let victim = dir.join("victim.txt");
+    fs::write(&victim, b"not yours").expect("victim");
+    for planted in ["results.json.tmp", ".results.json.tmp", "secret.key.tmp"] {
+        std::os::unix::fs::symlink(&victim, dir.join(planted)).expect("plant");
+    }
+    record::write_json(&dir, record::RESULTS, &serde_json::json!({"counts": [1]}))
+        .expect("write results");
+    record::write_atomically_as(&dir, "secret.key", b"sealed", Access::Owner).expect("write key");
+    assert_eq!(fs::read(&victim).expect("victim"), b"not yours");
+    assert_eq!(
+        fs::read_to_string(dir.join(record::RESULTS)).expect("results"),
+        "{\n  \"counts\": [\n    1\n  ]\n}\n"
+    );
+    // No temporary file is left behind.
+    let left: Vec<String> = fs::read_dir(&dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            name.ends_with(".tmp") && !name.contains("results.json.tmp") && name != "secret.key.tmp"
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// Before: `secret.key` (and every sealed `ceremony-<id>.key`, written the same way) was 0644.
+#[cfg(unix)]
+#[test]
+fn key_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("modes");
+    let keys = dir.join("keys");
+    let identity = Identity::generate("Aigerim", &mut OsRng).expect("identity");
+    identity
+        .save(&keys, b"correct horse battery", &mut OsRng)
+        .expect("save");
+    let mode = |name: &str| {
+        fs::metadata(keys.join(name))
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(trustee::SECRET_KEY_FILE), 0o600);
+    assert_eq!(mode(trustee::PUBLIC_FILE), 0o644);
+    // The sealed file still opens.
+    Identity::load(&keys, b"correct horse battery").expect("load");
+    fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// A FIFO planted where a trustee publishes is refused at once; before, reading it blocked the
+/// trustee's command forever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_planted_in_a_publication_slot_is_refused() {
+    let dir = scratch("fifo");
+    let slot = dir.join("trustee-1.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&slot)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let (done, wait) = std::sync::mpsc::channel();
+    let publish_dir = dir.clone();
+    std::thread::spawn(move || {
+        let _ = done.send(trustee::publish_once(
+            &publish_dir,
+            "trustee-1.json",
+            b"{}\n",
+        ));
+    });
+    let result = wait
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("publish_once must not block on a FIFO");
+    let error = result.expect_err("a FIFO is not a published message");
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+    // A regular slot is still published once.
+    assert_eq!(
+        trustee::publish_once(&dir, "trustee-2.json", b"{}\n").expect("publish"),
+        Published::Written
+    );
+    assert_eq!(
+        trustee::publish_once(&dir, "trustee-2.json", b"{}\n").expect("again"),
+        Published::AlreadyThere
+    );
+    fs::remove_dir_all(&dir).expect("clean");
+}
