@@ -21,8 +21,8 @@ pub use contents::{
 pub use error::RecordError;
 pub(crate) use files::{create_temporary, sync_folder};
 pub use files::{
-    decode_json, read_bounded, read_file, read_json, write_atomically, write_atomically_as,
-    write_json, Access,
+    decode_json, read_bounded, read_file, read_json, read_regular, write_atomically,
+    write_atomically_as, write_json, Access,
 };
 pub use folder::{Record, RecordPart};
 pub use hashing::{file_hash, hash_file, HashedFile, FILE_BLOCK};

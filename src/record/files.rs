@@ -68,10 +68,32 @@ pub fn read_file(dir: &Path, name: &str) -> Result<Vec<u8>, RecordError> {
     read_at_most(&path).map_err(|e| RecordError::io(name, e))
 }
 
-/// Reads a file the user names (a manifest, a receipt, counts, a public identity, a key file):
-/// a regular file only, at most [`MAX_FILE_BYTES`]. A FIFO, a device such as `/dev/zero`, or a
-/// file that grows while it is read is refused instead of blocking or exhausting memory.
+/// Reads a file the user names on the command line (a manifest, a receipt, counts): a regular
+/// file, or a pipe such as `/dev/stdin`, at most [`MAX_FILE_BYTES`] either way. A device such as
+/// `/dev/zero` or a folder is refused at once; a file or pipe that goes on past the bound is
+/// refused when it passes it, instead of exhausting memory.
 pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    let metadata = fs::metadata(path)?;
+    #[cfg(unix)]
+    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&metadata.file_type());
+    #[cfg(not(unix))]
+    let pipe = false;
+    if !metadata.is_file() && !pipe {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file or a pipe",
+        ));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    read_at_most(path)
+}
+
+/// Reads a file that must be a regular file (a key file, a trustee's `public.json`, a message in
+/// a shared folder), at most [`MAX_FILE_BYTES`]: a FIFO planted there would block the reader, so
+/// anything else is refused at once.
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     let metadata = fs::metadata(path)?;
     if !metadata.is_file() {
         return Err(std::io::Error::new(

@@ -138,7 +138,7 @@ pub enum Published {
 pub fn publish_once(dir: &Path, name: &str, bytes: &[u8]) -> Result<Published, TrusteeError> {
     let path = dir.join(name);
     let compare = |path: &Path| -> Result<Published, TrusteeError> {
-        let existing = record::read_bounded(path).map_err(|e| io_error(path, e))?;
+        let existing = record::read_regular(path).map_err(|e| io_error(path, e))?;
         Ok(if existing == bytes {
             Published::AlreadyThere
         } else {

@@ -280,7 +280,7 @@ pub fn read_public(dir: &Path) -> Result<PublicIdentity, TrusteeError> {
 
 /// Reads and checks a `public.json` file.
 pub fn read_public_file(path: &Path) -> Result<PublicIdentity, TrusteeError> {
-    let bytes = record::read_bounded(path).map_err(|e| io_error(path, e))?;
+    let bytes = record::read_regular(path).map_err(|e| io_error(path, e))?;
     let name = path.display().to_string();
     let identity: PublicIdentity = record::decode_json(&name, None, &bytes)?;
     identity

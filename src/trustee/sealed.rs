@@ -170,7 +170,7 @@ impl SealedFile {
             file: file.clone(),
             detail: detail.to_string(),
         };
-        let bytes = record::read_bounded(path).map_err(|e| io_error(path, e))?;
+        let bytes = record::read_regular(path).map_err(|e| io_error(path, e))?;
         let sealed: SealedFile = serde_json::from_slice(&bytes)
             .map_err(|e| damaged(&format!("not a sealed saylau key file: {e}")))?;
         if sealed.format != SEALED_FORMAT || sealed.cipher != SEALED_CIPHER {
