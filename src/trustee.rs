@@ -43,8 +43,8 @@ pub use envelope::{
 };
 pub use error::TrusteeError;
 pub use identity::{
-    read_public, read_public_file, Identity, PublicIdentity, MIN_PASSPHRASE_CHARS, PUBLIC_FILE,
-    SECRET_KEY_FILE,
+    read_public, read_public_file, Created, Identity, PublicIdentity, MIN_PASSPHRASE_CHARS,
+    PUBLIC_FILE, SECRET_KEY_FILE,
 };
 pub use judge::{audit_record, finish, judge, transcript_files, Judgement};
 pub use rounds::{pending_reveal_name, reveal, round1, round2, StepReport};

@@ -109,3 +109,47 @@ fn a_fifo_planted_in_a_publication_slot_is_refused() {
     );
     fs::remove_dir_all(&dir).expect("clean");
 }
+
+/// Issue 18 item 7: a `trustee new` cut between its two files left `secret.key` without
+/// `public.json`, and every command refused the folder ("already exists"). Now running it again
+/// with the same passphrase completes the identity, and the secrets are the ones sealed before.
+#[test]
+fn an_interrupted_trustee_new_is_completed_not_stranded() {
+    let dir = scratch("stranded");
+    let keys = dir.join("keys");
+    let passphrase = b"correct horse battery";
+    let (first, created) =
+        Identity::create("Aigerim", &keys, passphrase, &mut OsRng).expect("create");
+    assert_eq!(created, trustee::Created::New);
+    // The interruption: secret.key was written, public.json was not.
+    fs::remove_file(keys.join(trustee::PUBLIC_FILE)).expect("cut");
+    assert!(Identity::load(&keys, passphrase).is_err());
+
+    let wrong = Identity::create("Aigerim", &keys, b"another passphrase", &mut OsRng)
+        .expect_err("the wrong passphrase opens nothing");
+    assert!(wrong.to_string().contains("wrong passphrase"), "{wrong}");
+    let other = Identity::create("Bolat", &keys, passphrase, &mut OsRng)
+        .expect_err("another name is another identity");
+    assert!(other.to_string().contains("\"Aigerim\""), "{other}");
+    assert!(!keys.join(trustee::PUBLIC_FILE).exists());
+
+    let (completed, created) =
+        Identity::create("Aigerim", &keys, passphrase, &mut OsRng).expect("complete");
+    assert_eq!(created, trustee::Created::Completed);
+    assert_eq!(completed.public().signing_key, first.public().signing_key);
+    assert_eq!(
+        completed.public().encryption_key,
+        first.public().encryption_key
+    );
+    completed
+        .public()
+        .verify()
+        .expect("fresh proofs of possession");
+    let loaded = Identity::load(&keys, passphrase).expect("both files now");
+    assert_eq!(loaded.public(), completed.public());
+    // A complete identity is still never replaced.
+    let again =
+        Identity::create("Aigerim", &keys, passphrase, &mut OsRng).expect_err("never replaced");
+    assert!(again.to_string().contains("already exists"), "{again}");
+    fs::remove_dir_all(&dir).expect("clean");
+}

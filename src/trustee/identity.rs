@@ -195,6 +195,10 @@ impl Identity {
 
     /// Writes `dir/secret.key` (sealed) and `dir/public.json`. Refuses to replace an existing
     /// identity.
+    ///
+    /// `secret.key` is written first, then `public.json`, each atomically. A `trustee new` cut
+    /// between the two leaves `secret.key` alone; [`Identity::create`] completes such a folder
+    /// instead of refusing it.
     pub fn save<R: RngCore + CryptoRng>(
         &self,
         dir: &Path,
@@ -225,20 +229,41 @@ impl Identity {
         write_json_file(&dir.join(PUBLIC_FILE), &self.public, Access::Public)
     }
 
+    /// `trustee new` (spec `ceremony.md` §9, §11): a new identity for `name`, saved in `dir`;
+    /// or, when an interrupted `trustee new` left `dir/secret.key` without `dir/public.json`,
+    /// that identity completed: the sealed secrets are opened with `passphrase` and
+    /// `public.json` is written from them (with fresh proofs of possession). Either way both
+    /// files exist afterwards, or neither was written.
+    pub fn create<R: RngCore + CryptoRng>(
+        name: &str,
+        dir: &Path,
+        passphrase: &[u8],
+        rng: &mut R,
+    ) -> Result<(Self, Created), TrusteeError> {
+        let stranded = dir.join(SECRET_KEY_FILE).exists() && !dir.join(PUBLIC_FILE).exists();
+        if !stranded {
+            let identity = Self::generate(name, rng)?;
+            identity.save(dir, passphrase, rng)?;
+            return Ok((identity, Created::New));
+        }
+        let (inner, signing, encryption) = open_secrets(dir, passphrase)?;
+        if inner.name != name.trim() {
+            return Err(TrusteeError::usage(format!(
+                "{} holds the identity of {:?}, not {:?}: an interrupted `trustee new` is completed with the same --name",
+                dir.join(SECRET_KEY_FILE).display(),
+                inner.name,
+                name.trim()
+            )));
+        }
+        let identity = Self::from_secrets(inner.name.clone(), signing, encryption, rng)?;
+        write_json_file(&dir.join(PUBLIC_FILE), &identity.public, Access::Public)?;
+        Ok((identity, Created::Completed))
+    }
+
     /// Opens `dir/secret.key` with the passphrase and checks it against `dir/public.json`.
     pub fn load(dir: &Path, passphrase: &[u8]) -> Result<Self, TrusteeError> {
-        let path = dir.join(SECRET_KEY_FILE);
-        let file = path.display().to_string();
-        let plaintext = SealedFile::open_file(&path, "trustee-identity", passphrase)?;
-        let damaged = |detail: String| TrusteeError::DamagedKeyFile {
-            file: file.clone(),
-            detail,
-        };
-        let inner: IdentityPlaintext =
-            serde_json::from_slice(&plaintext).map_err(|e| damaged(e.to_string()))?;
-        let signing = decode_secret(&inner.signing_secret).map_err(|e| damaged(e.to_string()))?;
-        let encryption =
-            decode_secret(&inner.encryption_secret).map_err(|e| damaged(e.to_string()))?;
+        let (inner, signing, encryption) = open_secrets(dir, passphrase)?;
+        let file = dir.join(SECRET_KEY_FILE).display().to_string();
         let public = read_public(dir)?;
         if public.name != inner.name
             || public.signing_key != signing.public_element()
@@ -296,4 +321,32 @@ pub(crate) fn signature_transcript(ceremony_id: &Hash, message: &Hash) -> Transc
         b"ceremony-signature",
         Some((b"message", message)),
     )
+}
+
+/// What [`Identity::create`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Created {
+    /// A new identity was generated and both files written.
+    New,
+    /// An interrupted `trustee new` had left `secret.key` alone; `public.json` was written from it.
+    Completed,
+}
+
+/// Opens `dir/secret.key` with the passphrase: the name and the two secrets.
+fn open_secrets(
+    dir: &Path,
+    passphrase: &[u8],
+) -> Result<(IdentityPlaintext, Secret, Secret), TrusteeError> {
+    let path = dir.join(SECRET_KEY_FILE);
+    let file = path.display().to_string();
+    let plaintext = SealedFile::open_file(&path, "trustee-identity", passphrase)?;
+    let damaged = |detail: String| TrusteeError::DamagedKeyFile {
+        file: file.clone(),
+        detail,
+    };
+    let inner: IdentityPlaintext =
+        serde_json::from_slice(&plaintext).map_err(|e| damaged(e.to_string()))?;
+    let signing = decode_secret(&inner.signing_secret).map_err(|e| damaged(e.to_string()))?;
+    let encryption = decode_secret(&inner.encryption_secret).map_err(|e| damaged(e.to_string()))?;
+    Ok((inner, signing, encryption))
 }

@@ -211,3 +211,29 @@ fn manifest_example_round_trips_through_check() {
         assert!(text(&output.stdout).contains("valid (3 contests)"));
     }
 }
+
+/// Issue 18 item 11: counts that cannot fit in memory are refused with a message and exit 2,
+/// before anything is allocated; before, `--ballots 18446744073709551615` panicked (capacity
+/// overflow) and `--ballots 4294967296` or `--voters 1099511627776` aborted on allocation.
+#[test]
+fn counts_too_large_for_memory_are_refused_not_crashed() {
+    for args in [
+        &["bench", "verify", "--ballots", "18446744073709551615"][..],
+        &["bench", "verify", "--ballots", "4294967296"][..],
+        &[
+            "demo",
+            "--voters",
+            "1099511627776",
+            "--out",
+            "/nonexistent/saylau-never",
+        ][..],
+    ] {
+        let output = saylau(args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is not in") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -30,12 +30,16 @@ pub enum BenchCommand {
     Verify(VerifyBenchArgs),
 }
 
+/// The most ballots `bench verify` generates: the workload lives in memory.
+const MAX_BENCH_BALLOTS: u64 = 200_000;
+
 /// Arguments of `saylau bench verify`.
 #[derive(clap::Args, Debug)]
 pub struct VerifyBenchArgs {
-    /// Ballots to generate and verify.
-    #[arg(long, default_value_t = 2000)]
-    pub ballots: usize,
+    /// Ballots to generate and verify (at most 200,000: they are held in memory, about 14 KB
+    /// each).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=MAX_BENCH_BALLOTS))]
+    pub ballots: u64,
     /// Print one JSON line instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -101,7 +105,7 @@ fn verify(args: VerifyBenchArgs) -> i32 {
     if !args.json {
         eprintln!("generating {} {:?} ballots...", args.ballots, args.shape);
     }
-    let workload = match Workload::generate(args.shape.into(), args.ballots, args.seed) {
+    let workload = match Workload::generate(args.shape.into(), args.ballots as usize, args.seed) {
         Ok(workload) => workload,
         Err(error) => {
             eprintln!("saylau bench verify: {error}");

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 /// Arguments of `saylau demo`.
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
-    /// Registered voters (about 92% of them vote).
-    #[arg(long, default_value_t = 1000)]
+    /// Registered voters (about 92% of them vote); at most 20,000,000, since the simulated
+    /// voters' credentials are held in memory.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=20_000_000))]
     pub voters: u64,
     /// Trustees in the key ceremony.
     #[arg(long, default_value_t = 5)]

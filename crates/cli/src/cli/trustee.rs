@@ -160,12 +160,15 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
                     ),
                 );
             }
-            let result = Identity::generate(&name, &mut OsRng).and_then(|identity| {
-                identity.save(&out, passphrase.as_bytes(), &mut OsRng)?;
-                Ok(identity)
-            });
-            match result {
-                Ok(identity) => {
+            match Identity::create(&name, &out, passphrase.as_bytes(), &mut OsRng) {
+                Ok((identity, created)) => {
+                    if created == trustee::Created::Completed {
+                        outln!(
+                            "An interrupted `trustee new` had left {} without {}; completed it.",
+                            out.join(trustee::SECRET_KEY_FILE).display(),
+                            trustee::PUBLIC_FILE
+                        );
+                    }
                     outln!("Created the identity of {:?}.", identity.public().name);
                     outln!(
                         "  secret (keep it, never send it): {}",
