@@ -315,6 +315,35 @@ fn a_challenged_ballot_that_was_also_cast_fails() {
     assert!(!report.passed());
 }
 
+/// Issue 18 item 10: the board casts the challenged ballot but publishes another hash on its
+/// line. Before, not-cast compared the published `ballot_hash` fields only and passed; it now
+/// recomputes the hash of the cast line's contents.
+#[test]
+fn a_challenged_ballot_cast_under_another_published_hash_fails() {
+    let dir = template().instantiate("receipt-challenged-cast-rehashed");
+    let challenged: Value =
+        serde_json::from_str(&read_lines(dir.path(), saylau::record::CHALLENGED)[0])
+            .expect("a challenged ballot");
+    let h = challenged["ballot_hash"].as_str().unwrap().to_string();
+    let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
+    let mut cast: Value = serde_json::from_str(&lines[3]).unwrap();
+    // Line 4 now carries the challenged ballot's contents, its own published hash unchanged.
+    cast["ballot"]["body"] = challenged["challenged"]["body"].clone();
+    assert_ne!(cast["ballot_hash"].as_str().unwrap(), h);
+    lines[3] = serde_json::to_string(&cast).unwrap();
+    write_lines(dir.path(), saylau::record::BALLOTS, &lines);
+    let report =
+        check_challenged(&saylau::record::Record::at(dir.path()), &hash(&h), None).expect("reads");
+    let not_cast = report
+        .checks
+        .iter()
+        .find(|c| c.name == "not-cast")
+        .expect("the not-cast check");
+    assert_eq!(not_cast.verdict, Verdict::Failed, "{report:?}");
+    assert!(not_cast.detail.contains("line 4"), "{report:?}");
+    assert!(!report.passed());
+}
+
 /// The board's signed receipt of the template's first ballot (`receipt-example.json`).
 fn signed_receipt(dir: &Path) -> Receipt {
     let bytes =

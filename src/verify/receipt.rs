@@ -11,7 +11,7 @@
 //! These are one voter's checks, over the one ballot and the chain: the whole record is
 //! `saylau verify`'s job.
 
-use crate::ballot::{Ballot, ChallengedBallot};
+use crate::ballot::{Ballot, BallotBody, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::group::hash_hex;
 use crate::election::Receipt;
@@ -564,7 +564,9 @@ pub fn check_challenged(
             }
             Err(why) => report.checks.push(check("opening", Verdict::Failed, why)),
         }
-        report.checks.push(not_cast_check(record, ballot_hash)?);
+        report
+            .checks
+            .push(not_cast_check(record, ballot_hash, &opened.body)?);
         return Ok(report);
     }
     report.checks.push(check(
@@ -577,27 +579,91 @@ pub fn check_challenged(
 
 /// `not-cast`: no cast ballot carries a challenged ballot's hash: its choices are public, so it
 /// must never be counted (`ballot.md §8`, verifier check 11).
-fn not_cast_check(record: &Record, ballot_hash: &Hash) -> Result<ReceiptCheck, RecordError> {
+/// The fields of a cast line that the not-cast check probes; the rest is skipped unread.
+#[derive(Deserialize)]
+struct CastProbe {
+    #[serde(with = "hash_hex")]
+    ballot_hash: Hash,
+    ballot: ProbeBallot,
+}
+
+#[derive(Deserialize)]
+struct ProbeBallot {
+    body: ProbeBody,
+}
+
+#[derive(Deserialize)]
+struct ProbeBody {
+    contests: Vec<ProbeContest>,
+}
+
+#[derive(Deserialize)]
+struct ProbeContest {
+    options: Vec<ProbeOption>,
+}
+
+#[derive(Deserialize)]
+struct ProbeOption {
+    ciphertext: ProbeCiphertext,
+}
+
+#[derive(Deserialize)]
+struct ProbeCiphertext {
+    #[serde(with = "hash_hex")]
+    alpha: [u8; 32],
+}
+
+/// Not-cast (spec `board.md` §3.3): no cast ballot is the challenged one. The `ballot_hash`
+/// field of a cast line is the board's claim, so it is not what is compared: a line counts as a
+/// cast copy when the hash recomputed from its body is `ballot_hash`. A line is decoded in full
+/// only when its first ciphertext is the challenged ballot's (ciphertexts are random, so only a
+/// copy matches), or when its published hash is the challenged one.
+fn not_cast_check(
+    record: &Record,
+    ballot_hash: &Hash,
+    challenged: &BallotBody,
+) -> Result<ReceiptCheck, RecordError> {
     let Some(mut reader) = record.lines(BALLOTS, true)? else {
         return Ok(check("not-cast", Verdict::Passed, "the board is empty"));
     };
+    let first_alpha = challenged
+        .contests
+        .first()
+        .and_then(|contest| contest.options.first())
+        .map(|option| *option.ciphertext.alpha.as_bytes());
+    let cast_here = |line: u64| {
+        check(
+            "not-cast",
+            Verdict::Failed,
+            format!(
+                "{} line {line} casts this challenged ballot, whose choices are public",
+                BALLOTS
+            ),
+        )
+    };
     while let Some((line, bytes)) = reader.next_line()? {
-        let link: ChainLine = decode_json(BALLOTS, Some(line), bytes)?;
-        if link.ballot_hash == *ballot_hash {
-            return Ok(check(
-                "not-cast",
-                Verdict::Failed,
-                format!(
-                    "{} line {line} casts this challenged ballot, whose choices are public",
-                    BALLOTS
-                ),
-            ));
+        let probe: CastProbe = decode_json(BALLOTS, Some(line), bytes)?;
+        if probe.ballot_hash == *ballot_hash {
+            return Ok(cast_here(line));
+        }
+        let probe_alpha = probe
+            .ballot
+            .body
+            .contests
+            .first()
+            .and_then(|contest| contest.options.first())
+            .map(|option| option.ciphertext.alpha);
+        if probe_alpha.is_some() && probe_alpha == first_alpha {
+            let entry = decode_ballot_line(line, bytes)?;
+            if entry.ballot.body.hash() == *ballot_hash {
+                return Ok(cast_here(line));
+            }
         }
     }
     Ok(check(
         "not-cast",
         Verdict::Passed,
-        "no cast ballot carries this ballot hash: it is not counted",
+        "no cast ballot's contents hash to this ballot hash: it is not counted",
     ))
 }
 
