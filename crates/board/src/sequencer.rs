@@ -46,6 +46,8 @@ pub struct ChallengedEntry {
 }
 
 /// What a submitter asks the sequencer to put on the log.
+// Moved once, through the queue: boxing the cast variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Entry {
     /// A cast ballot.
@@ -257,6 +259,7 @@ fn run<S: Store>(
 type Answer = Result<Ack, SubmitError>;
 
 /// A ballot entry: what dedup and the closed check apply to.
+#[allow(clippy::large_enum_variant)]
 enum BallotEntry {
     Cast(CastEntry),
     Challenged(ChallengedEntry),

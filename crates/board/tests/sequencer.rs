@@ -194,7 +194,7 @@ fn close_ends_casting_and_restart_continues() {
         (close.index, close.recorded, close.new),
         (2, Recorded::Close, true)
     );
-    assert_eq!(sub.submit(Entry::Close).unwrap().new, false);
+    assert!(!sub.submit(Entry::Close).unwrap().new);
     let late = common::cast_entry(&mut rng, 100);
     assert!(matches!(
         sub.submit(Entry::Cast(late)),
