@@ -6,10 +6,12 @@
 
 mod ballot_box;
 mod context;
+mod leaf;
 mod receipt;
 mod sum;
 
 pub use ballot_box::{BallotBox, CastError};
 pub use context::{Election, ElectionError};
+pub use leaf::{Leaf, LeafError, LeafKind, LEAF_SIZE, RESERVED_CEREMONY_KIND};
 pub use receipt::{BoardKey, Receipt};
 pub use sum::{publish_tally, tally_record, TallyAccumulator, VerifiedTally};

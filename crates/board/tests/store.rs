@@ -1,0 +1,158 @@
+//! The SQLite store on real files: durable settings, the lock file, the fork guard, checkpoint
+//! rules and reads.
+
+mod common;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use saylau::election::Leaf;
+use saylau::log::tree::{HashReader, TreeBuilder};
+use saylau_board::store::sqlite::{lock_path, SqliteStore};
+use saylau_board::store::{BallotRow, Batch, Head, NewLeaf, Store, StoreError};
+
+/// A batch of `n` challenged leaves on top of `head`, built by hand (the sequencer is not used).
+fn batch(rng: &mut ChaCha20Rng, head: Head, tree: &mut TreeBuilder, n: usize) -> Batch {
+    let mut out = Batch {
+        leaves: Vec::new(),
+        hashes: Vec::new(),
+        head,
+    };
+    for _ in 0..n {
+        let c = common::challenged_entry(rng);
+        let leaf = Leaf::challenged(&c.credential, c.ballot_hash);
+        tree.push_stored(leaf.hash(), &mut out.hashes).unwrap();
+        out.leaves.push(NewLeaf {
+            leaf,
+            ballot: Some(BallotRow {
+                ballot_hash: c.ballot_hash,
+                credential: *c.credential.as_bytes(),
+                leaf_index: out.head.size,
+                position: None,
+                tracking_code: None,
+                line: c.challenged_json.clone(),
+            }),
+        });
+        out.head.size += 1;
+    }
+    out
+}
+
+#[test]
+fn live_connection_is_wal_and_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("board.db")).unwrap();
+    assert_eq!(store.journal_mode().unwrap(), "wal");
+    assert_eq!(store.synchronous().unwrap(), 2);
+    let other = store.another().unwrap();
+    assert_eq!(other.journal_mode().unwrap(), "wal");
+    assert_eq!(other.synchronous().unwrap(), 2);
+}
+
+#[test]
+fn lock_file_stops_a_second_board() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.db");
+    let first = SqliteStore::open(&path).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    match &err {
+        StoreError::Locked { path: locked } => assert_eq!(locked, &lock_path(&path)),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert!(err.to_string().contains("board.db.lock"), "{err}");
+    drop(first);
+    // The lock goes with the board that held it (a crashed board's goes with its process).
+    SqliteStore::open(&path).unwrap();
+}
+
+#[test]
+fn stale_writer_conflicts_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut first = SqliteStore::open(&dir.path().join("board.db")).unwrap();
+    // A second writer on the same file, past the lock file: only the head's condition holds it.
+    let mut second = first.another().unwrap();
+
+    let head = first.head().unwrap();
+    let mut tree_a = TreeBuilder::new();
+    let mut tree_b = TreeBuilder::new();
+    let a = batch(&mut rng, head, &mut tree_a, 5);
+    let b = batch(&mut rng, second.head().unwrap(), &mut tree_b, 3);
+    first.append(0, &a).unwrap();
+
+    match second.append(0, &b) {
+        Err(StoreError::Conflict {
+            expected: 0,
+            found: 5,
+        }) => {}
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    assert_eq!(second.head().unwrap().size, 5);
+    for (i, new) in a.leaves.iter().enumerate() {
+        assert_eq!(second.leaf(i as u64).unwrap(), Some(new.leaf));
+    }
+    assert_eq!(second.leaf(5).unwrap(), None);
+    for new in &b.leaves {
+        assert_eq!(second.ballot_by_hash(new.leaf.ballot_hash()).unwrap(), None);
+    }
+    // The stored hashes are still exactly those of the first writer's five leaves.
+    let stored = saylau::log::tree::stored_hash_count(5);
+    assert!(second.read_hashes(&[stored]).is_err());
+    assert_eq!(
+        saylau::log::tree::tree_hash(5, &second).unwrap(),
+        tree_a.root()
+    );
+}
+
+#[test]
+fn batch_must_fit_its_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let mut store = SqliteStore::open(&dir.path().join("board.db")).unwrap();
+    let mut tree = TreeBuilder::new();
+    let mut b = batch(&mut rng, Head::default(), &mut tree, 4);
+    b.hashes.pop();
+    assert!(matches!(
+        store.append(0, &b),
+        Err(StoreError::BadBatch { .. })
+    ));
+    assert_eq!(store.head().unwrap().size, 0);
+}
+
+#[test]
+fn checkpoints_only_move_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let mut store = SqliteStore::open(&dir.path().join("board.db")).unwrap();
+    assert!(matches!(
+        store.store_checkpoint(1, "one"),
+        Err(StoreError::CheckpointBeyondLog {
+            size: 1,
+            log_size: 0
+        })
+    ));
+    let mut tree = TreeBuilder::new();
+    let b = batch(&mut rng, Head::default(), &mut tree, 10);
+    store.append(0, &b).unwrap();
+    store.store_checkpoint(5, "five").unwrap();
+    store.store_checkpoint(5, "five").unwrap();
+    assert!(matches!(
+        store.store_checkpoint(5, "other five"),
+        Err(StoreError::CheckpointRollback {
+            latest: 5,
+            offered: 5,
+            same_size: true
+        })
+    ));
+    assert!(matches!(
+        store.store_checkpoint(3, "three"),
+        Err(StoreError::CheckpointRollback {
+            latest: 5,
+            offered: 3,
+            same_size: false
+        })
+    ));
+    store.store_checkpoint(8, "eight").unwrap();
+    assert_eq!(store.latest_checkpoint().unwrap().unwrap().text, "eight");
+    assert_eq!(store.checkpoint(5).unwrap().unwrap().text, "five");
+    assert_eq!(store.checkpoint(3).unwrap(), None);
+}
