@@ -153,3 +153,34 @@ fn an_interrupted_trustee_new_is_completed_not_stranded() {
     assert!(again.to_string().contains("already exists"), "{again}");
     fs::remove_dir_all(&dir).expect("clean");
 }
+
+/// Issue 18 item 14: a key file's header chooses the Argon2id cost, and a reader accepted up to
+/// 1 GiB × 64 passes, many minutes of work from one forged file. Now a header beyond 256 MiB,
+/// 8 passes or 4 lanes is refused before any derivation, naming the file and the bounds.
+#[test]
+fn a_key_file_demanding_an_expensive_derivation_is_refused_before_deriving() {
+    let dir = scratch("kdf");
+    let keys = dir.join("keys");
+    let passphrase = b"correct horse battery";
+    Identity::create("Aigerim", &keys, passphrase, &mut OsRng).expect("create");
+    let path = keys.join(trustee::SECRET_KEY_FILE);
+    let honest = fs::read_to_string(&path).expect("key file");
+    for (field, value) in [
+        ("memory_kib", 1024 * 1024),
+        ("iterations", 64),
+        ("parallelism", 16),
+    ] {
+        let mut sealed: serde_json::Value = serde_json::from_str(&honest).expect("json");
+        sealed["kdf"][field] = serde_json::Value::from(value);
+        fs::write(&path, serde_json::to_vec_pretty(&sealed).expect("json")).expect("forge");
+        let error = Identity::load(&keys, passphrase).expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("secret.key") && message.contains("out of range"),
+            "{field}: {message}"
+        );
+    }
+    fs::write(&path, honest).expect("restore");
+    Identity::load(&keys, passphrase).expect("the honest header still opens");
+    fs::remove_dir_all(&dir).expect("clean");
+}

@@ -18,6 +18,12 @@ pub const KDF_MEMORY_KIB: u32 = 64 * 1024;
 pub const KDF_ITERATIONS: u32 = 3;
 /// Argon2id lanes of new key files (spec §11).
 pub const KDF_PARALLELISM: u32 = 1;
+/// Argon2id memory a reader accepts, in KiB: 8 MiB to 256 MiB (spec §11).
+pub const KDF_MEMORY_KIB_ACCEPTED: std::ops::RangeInclusive<u32> = 8 * 1024..=256 * 1024;
+/// Argon2id passes a reader accepts (spec §11).
+pub const KDF_ITERATIONS_ACCEPTED: std::ops::RangeInclusive<u32> = 1..=8;
+/// Argon2id lanes a reader accepts (spec §11).
+pub const KDF_PARALLELISM_ACCEPTED: std::ops::RangeInclusive<u32> = 1..=4;
 // ---------------------------------------------------------------------------------------------
 // Key files sealed with a passphrase (spec §11)
 // ---------------------------------------------------------------------------------------------
@@ -75,12 +81,24 @@ fn passphrase_keys(
             kdf.algorithm, kdf.version
         ));
     }
-    // Bounds that keep a forged header from exhausting memory or time.
-    if !(8 * 1024..=1024 * 1024).contains(&kdf.memory_kib)
-        || !(1..=64).contains(&kdf.iterations)
-        || !(1..=16).contains(&kdf.parallelism)
+    // Bounds that keep a forged header from exhausting memory or time (spec §11): at most four
+    // times the memory and a few times the passes that saylau writes, about a second's work.
+    if !KDF_MEMORY_KIB_ACCEPTED.contains(&kdf.memory_kib)
+        || !KDF_ITERATIONS_ACCEPTED.contains(&kdf.iterations)
+        || !KDF_PARALLELISM_ACCEPTED.contains(&kdf.parallelism)
     {
-        return Err("key derivation parameters out of range".into());
+        return Err(format!(
+            "key derivation parameters out of range (memory {} KiB, {} passes, {} lanes; a reader accepts {}–{} KiB, {}–{} passes, {}–{} lanes)",
+            kdf.memory_kib,
+            kdf.iterations,
+            kdf.parallelism,
+            KDF_MEMORY_KIB_ACCEPTED.start(),
+            KDF_MEMORY_KIB_ACCEPTED.end(),
+            KDF_ITERATIONS_ACCEPTED.start(),
+            KDF_ITERATIONS_ACCEPTED.end(),
+            KDF_PARALLELISM_ACCEPTED.start(),
+            KDF_PARALLELISM_ACCEPTED.end()
+        ));
     }
     let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
         .map_err(|e| e.to_string())?;

@@ -237,3 +237,25 @@ fn counts_too_large_for_memory_are_refused_not_crashed() {
         );
     }
 }
+
+/// Issue 18 item 12: an unknown language is refused, naming the ones there are, instead of
+/// falling back to English (`kz` is a common slip for `kk`).
+#[test]
+fn an_unknown_language_is_refused_with_the_list() {
+    for args in [
+        &["demo", "--lang", "xx", "--out", "/nonexistent/saylau-never"][..],
+        &[
+            "receipt",
+            "/nonexistent/saylau-never",
+            "--challenged",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "--lang",
+            "kz",
+        ][..],
+    ] {
+        let output = saylau(args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("kk, ru, en"), "{args:?}: {stderr}");
+    }
+}

@@ -9,6 +9,10 @@ use saylau::sim::demo::{self, DemoConfig};
 use saylau::verify::{self, Mode, Status};
 use std::path::PathBuf;
 
+/// The languages of saylau's texts; any other `--lang` is refused rather than silently shown in
+/// English.
+pub const LANGUAGES: [&str; 3] = ["kk", "ru", "en"];
+
 /// Arguments of `saylau demo`.
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -32,7 +36,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "election-record")]
     pub out: PathBuf,
     /// Language of the printed results and the chart: kk, ru or en.
-    #[arg(long, default_value = "en")]
+    #[arg(long, default_value = "en", value_parser = LANGUAGES)]
     pub lang: String,
     /// No progress bars.
     #[arg(long)]

@@ -26,7 +26,7 @@ pub struct ReceiptArgs {
     pub challenged: Option<Hash>,
     /// Language of the labels of a challenged ballot's choices: kk, ru or en (else the
     /// manifest's first language).
-    #[arg(long)]
+    #[arg(long, value_parser = super::election::LANGUAGES)]
     pub lang: Option<String>,
     /// Print a machine-readable report.
     #[arg(long)]
