@@ -349,10 +349,10 @@ pub enum Rule {
 #[serde(deny_unknown_fields)]
 pub struct MajoritarianRule {
     /// Numerator of the share a winner must exceed. Default 1.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "one_if_null")]
     pub majority_numerator: u64,
     /// Denominator of the share a winner must exceed. Default 2.
-    #[serde(default = "two")]
+    #[serde(default = "two", deserialize_with = "two_if_null")]
     pub majority_denominator: u64,
 }
 
@@ -405,16 +405,16 @@ pub struct ReferendumRule {
     /// Voters on the lists.
     pub registered_voters: u64,
     /// Numerator of the turnout share to exceed. Default 1.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "one_if_null")]
     pub turnout_numerator: u64,
     /// Denominator of the turnout share to exceed. Default 2.
-    #[serde(default = "two")]
+    #[serde(default = "two", deserialize_with = "two_if_null")]
     pub turnout_denominator: u64,
     /// Numerator of the share of participants "yes" must exceed. Default 1.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "one_if_null")]
     pub approval_numerator: u64,
     /// Denominator of the share of participants "yes" must exceed. Default 2.
-    #[serde(default = "two")]
+    #[serde(default = "two", deserialize_with = "two_if_null")]
     pub approval_denominator: u64,
 }
 
@@ -444,6 +444,16 @@ impl ReferendumRule {
             self.approval_denominator,
         )
     }
+}
+
+/// A share field that is `null` takes its default, as if absent (spec `record.md` §6.3).
+fn one_if_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    Ok(Option::<u64>::deserialize(deserializer)?.unwrap_or_else(one))
+}
+
+/// See [`one_if_null`].
+fn two_if_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    Ok(Option::<u64>::deserialize(deserializer)?.unwrap_or_else(two))
 }
 
 fn one() -> u64 {

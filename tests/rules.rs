@@ -645,6 +645,29 @@ fn rule_json() {
     }
 }
 
+/// `record.md` §6.3: a share field that is `null` reads as absent (before, the decoder refused
+/// `null`, contradicting the spec); a wrong type is still refused.
+#[test]
+fn a_null_share_field_takes_its_default() {
+    let rules: Vec<Rule> = serde_json::from_str(
+        r#"[{"kind": "majoritarian", "majority_numerator": null, "majority_denominator": null},
+            {"kind": "referendum", "registered_voters": 12000000, "turnout_numerator": null,
+             "turnout_denominator": null, "approval_numerator": null, "approval_denominator": null}]"#,
+    )
+    .unwrap();
+    assert_eq!(
+        rules,
+        [
+            Rule::Majoritarian(MajoritarianRule::default()),
+            Rule::Referendum(ReferendumRule::new(12_000_000)),
+        ]
+    );
+    assert!(
+        serde_json::from_str::<Rule>(r#"{"kind": "majoritarian", "majority_numerator": "1"}"#)
+            .is_err()
+    );
+}
+
 #[test]
 fn rule_apply_rejects_bad_parameters() {
     let rule = Rule::Proportional(ProportionalRule {
