@@ -9,7 +9,7 @@ use super::setup::{CeremonyDir, TRANSCRIPT_DIR};
 use super::shares::ShareFiles;
 use crate::ceremony::KeyShare;
 use crate::election::{Election, VerifiedTally};
-use crate::record::{decryption_file_name, Record};
+use crate::record::{decryption_file_name, Record, RESULTS};
 use rand_core::{CryptoRng, RngCore};
 use std::path::Path;
 
@@ -71,6 +71,15 @@ impl Decryptor {
                     "{file} is already there but is not a share of yours ({error}); it was not written by this trustee: the commission should keep a copy as evidence, remove it, and you run `trustee decrypt` again"
                 )),
             });
+        }
+        // Spec §14.6: once `tally finish` has written the results, a share published now would be
+        // a file `record.json` does not list, and the record would no longer verify.
+        if record.has(RESULTS) {
+            return Err(TrusteeError::usage(format!(
+                "the count is finished ({} exists in {}): nothing to do; your share is not needed",
+                RESULTS,
+                record.dir().display()
+            )));
         }
         Ok(Self {
             election,

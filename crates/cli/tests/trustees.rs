@@ -286,6 +286,27 @@ fn five_trustees_threshold_three_end_to_end() {
     );
     assert!(again.contains("already published"), "{again}");
     assert_eq!(before, snapshot(&record));
+
+    // Issue 19 item 5: a trustee who did not take part is refused once the count is finished;
+    // before, its share landed in decryption/ and the record no longer verified.
+    let late = fails(
+        &[
+            "trustee",
+            "decrypt",
+            "--key",
+            scene.key(1),
+            "--record",
+            s(&record),
+        ],
+        Some(1),
+    );
+    assert!(late.contains("the count is finished"), "{late}");
+    assert_eq!(before, snapshot(&record));
+    let verified = ok(&["verify", s(&record), "--quiet"], None);
+    assert!(
+        verified.contains("verified: every check passed"),
+        "{verified}"
+    );
 }
 
 /// Trustee 2 deals a bad share to trustee 4 (caught by a complaint and disqualified); after
