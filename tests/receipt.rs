@@ -178,6 +178,37 @@ fn a_changed_ballot_fails_even_when_the_board_reseals_the_chain() {
     assert_eq!(verdicts["ballot"], Verdict::Failed, "{report:?}");
 }
 
+/// Issue 18 item 9: `tally.json` keeps the board's size and last code but its sums are not the
+/// board's (here two option sums swapped; subtracting a voter's ciphertexts looks the same to
+/// this check). Before, the voter was told "this ballot included"; the offline check now
+/// recomputes the sums it vouches for.
+#[test]
+fn a_tally_whose_sums_are_not_the_boards_fails() {
+    let dir = template().instantiate("receipt-resummed");
+    let values = board(dir.path());
+    let last = values.last().unwrap();
+    let record = saylau::record::Record::at(dir.path());
+    let honest = check_cast(&record, &field(last, "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&honest)["tally"], Verdict::Passed, "{honest:?}");
+    assert!(
+        detail(&honest, "tally").contains("recomputed"),
+        "{honest:?}"
+    );
+    let tally_path = dir.path().join(saylau::record::TALLY);
+    let mut tally: Value = serde_json::from_slice(&std::fs::read(&tally_path).unwrap()).unwrap();
+    let first = tally["contests"][0][0].clone();
+    tally["contests"][0][0] = tally["contests"][0][1].clone();
+    tally["contests"][0][1] = first;
+    std::fs::write(&tally_path, serde_json::to_vec(&tally).unwrap()).unwrap();
+    let report = check_cast(&record, &field(last, "tracking_code"), None).expect("reads");
+    assert_eq!(verdicts(&report)["tally"], Verdict::Failed, "{report:?}");
+    assert!(
+        detail(&report, "tally").contains("not the sums of the board"),
+        "{report:?}"
+    );
+    assert!(!report.passed());
+}
+
 #[test]
 fn a_tally_that_leaves_the_voter_out_fails_and_no_tally_is_a_notice() {
     let dir = template().instantiate("receipt-truncated");

@@ -14,7 +14,7 @@
 use crate::ballot::{Ballot, BallotBody, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::group::hash_hex;
-use crate::election::Receipt;
+use crate::election::{tally_record, Election, Receipt};
 use crate::manifest::Manifest;
 use crate::record::{
     decode_ballot_line, decode_json, tracking_link, ChallengedLine, ElectionInfo, Record,
@@ -494,12 +494,40 @@ fn tally_check(
             ),
         )
     } else {
-        check(
-            "tally",
-            Verdict::Passed,
-            format!("tally.json covers the whole board ({ballots} ballots), this ballot included"),
-        )
+        // The end of the board matches; the sums must be the board's too (issue 18 item 9):
+        // a tally.json with this ballot's ciphertexts subtracted keeps its size and last code.
+        match recomputed_tally(record) {
+            Err(why) => check(
+                "tally",
+                Verdict::Failed,
+                format!("the tally could not be recomputed from the board: {why}"),
+            ),
+            Ok(recomputed)
+                if recomputed.contests != tally.contests
+                    || recomputed.participants != tally.participants =>
+            {
+                check(
+                    "tally",
+                    Verdict::Failed,
+                    "tally.json's sums are not the sums of the board's counted ballots, recomputed here: this ballot may not be counted",
+                )
+            }
+            Ok(_) => check(
+                "tally",
+                Verdict::Passed,
+                format!(
+                    "tally.json covers the whole board ({ballots} ballots), this ballot included; its sums are the board's, recomputed here"
+                ),
+            ),
+        }
     })
+}
+
+/// The encrypted tally recomputed from the board, as the board publishes it (spec `ballot.md`
+/// §10): the last ballot of each credential, summed.
+fn recomputed_tally(record: &Record) -> Result<EncryptedTally, String> {
+    let election = Election::open(record).map_err(|e| e.to_string())?;
+    tally_record(record, &election).map_err(|e| e.to_string())
 }
 
 /// Finds a challenged ballot by the hash the device showed and checks the device's opening
