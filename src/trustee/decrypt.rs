@@ -9,7 +9,7 @@ use super::setup::{CeremonyDir, TRANSCRIPT_DIR};
 use super::shares::ShareFiles;
 use crate::ceremony::KeyShare;
 use crate::election::{Election, VerifiedTally};
-use crate::record::{decryption_file_name, Record, RESULTS};
+use crate::record::{decryption_file_name, Record, RESULTS, TALLY};
 use rand_core::{CryptoRng, RngCore};
 use std::path::Path;
 
@@ -34,6 +34,13 @@ impl Decryptor {
         record: &Record,
         passphrase: &[u8],
     ) -> Result<Self, TrusteeError> {
+        if !record.has(TALLY) {
+            return Err(TrusteeError::usage(format!(
+                "voting is not closed yet: {} is not published in {}; wait until the commission closes voting and publishes it, then run `saylau trustee decrypt` again",
+                TALLY,
+                record.dir().display()
+            )));
+        }
         let election = Election::open(record)?;
         audit_record(record, &election.ceremony)?;
         let identity = Identity::load(key_dir, passphrase)?;

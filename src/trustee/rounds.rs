@@ -245,14 +245,15 @@ pub fn reveal(key_dir: &Path, ceremony_dir: &Path) -> Result<StepReport, Trustee
     let public = read_public(key_dir)?;
     let (context, index) = open_as(ceremony_dir, &public)?;
     let id = context.setup.ceremony_id;
-    let commits = context.all::<CommitBody>(Stage::Commit, "trustee reveal", &[])?;
+    // Your own round 1 comes first: waiting for the others would be the wrong advice.
     let name = pending_reveal_name(&id);
     if !key_dir.join(&name).exists() {
         return Err(TrusteeError::usage(format!(
-            "{} has no prepared round-1 message for this ceremony: run `saylau trustee round1` with this --key first",
+            "you have not done round 1 of this ceremony ({} has no prepared round-1 message): run `saylau trustee round1` with this --key first",
             key_dir.display()
         )));
     }
+    let commits = context.all::<CommitBody>(Stage::Commit, "trustee reveal", &[])?;
     let (reveal, _): (Envelope<RevealBody>, _) = record::read_json(key_dir, &name)?;
     reveal.check(&context, &name, Stage::Reveal, index)?;
     let mine = commits[index as usize - 1]

@@ -253,6 +253,19 @@ fn five_trustees_threshold_three_end_to_end() {
     let (record, _) = scene.finish(&ceremony);
     let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
     assert_eq!(ceremony_record.qualified(), vec![1, 2, 3, 4, 5]);
+    // Issue 19 item 4: decrypting before voting is closed says so, not "the board does not verify".
+    let early = fails(
+        &[
+            "trustee",
+            "decrypt",
+            "--key",
+            scene.key(2),
+            "--record",
+            s(&record),
+        ],
+        Some(2),
+    );
+    assert!(early.contains("voting is not closed yet"), "{early}");
     assert!(ceremony_record.disqualified.is_empty());
     assert!(record.join("ceremony/reveal/trustee-5.json").is_file());
 
@@ -624,6 +637,19 @@ fn errors_leave_the_ceremony_directory_unchanged() {
         ],
         Some(1),
         "must wait: no commit message yet from 3 (Dana), 4 (Erlan), 5 (Saule)",
+    );
+    // Issue 19 item 4: a trustee who has not done round 1 is told so, not to wait for itself.
+    unchanged(
+        &[
+            "trustee",
+            "reveal",
+            "--key",
+            scene.key(3),
+            "--ceremony",
+            s(&ceremony),
+        ],
+        None,
+        "you have not done round 1",
     );
     // Reveal before every commitment is in.
     unchanged(
