@@ -1,4 +1,4 @@
-//! Exact non-negative fractions for shares, thresholds and quotas (spec `rules.md` §1.1): the
+//! Exact non-negative fractions for shares, thresholds and quotas (spec `rules.md` §1.3): the
 //! canonical `"num/den"` form, lowest terms, and comparisons that never overflow.
 
 use std::cmp::Ordering;
