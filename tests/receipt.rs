@@ -322,17 +322,23 @@ fn a_challenged_ballot_shows_what_the_device_encrypted_and_a_wrong_opening_fails
     assert_eq!(report.line, None);
 }
 
-#[test]
-fn a_challenged_ballot_that_was_also_cast_fails() {
-    let dir = template().instantiate("receipt-challenged-cast");
+/// Rewrites line 4 of the board with `rewrite(line 4, the first challenged line)`, then runs
+/// `receipt --challenged` on that challenged ballot's hash; returns its report and not-cast check.
+fn not_cast_after(
+    tag: &str,
+    rewrite: impl FnOnce(&Value, &Value) -> Value,
+) -> (
+    saylau::verify::receipt::ChallengedReport,
+    saylau::verify::receipt::ReceiptCheck,
+) {
+    let dir = template().instantiate(tag);
     let challenged: Value =
         serde_json::from_str(&read_lines(dir.path(), saylau::record::CHALLENGED)[0])
             .expect("a challenged ballot");
     let h = challenged["ballot_hash"].as_str().unwrap().to_string();
-    // The board shows the challenged hash on a cast line (its chain then breaks there too).
     let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
     let old: Value = serde_json::from_str(&lines[3]).unwrap();
-    lines[3] = lines[3].replacen(old["ballot_hash"].as_str().unwrap(), &h, 1);
+    lines[3] = serde_json::to_string(&rewrite(&old, &challenged)).unwrap();
     write_lines(dir.path(), saylau::record::BALLOTS, &lines);
     let report =
         check_challenged(&saylau::record::Record::at(dir.path()), &hash(&h), None).expect("reads");
@@ -340,7 +346,19 @@ fn a_challenged_ballot_that_was_also_cast_fails() {
         .checks
         .iter()
         .find(|c| c.name == "not-cast")
-        .expect("the not-cast check");
+        .expect("the not-cast check")
+        .clone();
+    (report, not_cast)
+}
+
+#[test]
+fn a_challenged_ballot_that_was_also_cast_fails() {
+    // The board shows the challenged hash on a cast line (its chain then breaks there too).
+    let (report, not_cast) = not_cast_after("receipt-challenged-cast", |old, challenged| {
+        let mut line = old.clone();
+        line["ballot_hash"] = challenged["ballot_hash"].clone();
+        line
+    });
     assert_eq!(not_cast.verdict, Verdict::Failed);
     assert!(not_cast.detail.contains("line 4"), "{report:?}");
     assert!(!report.passed());
@@ -351,25 +369,14 @@ fn a_challenged_ballot_that_was_also_cast_fails() {
 /// recomputes the hash of the cast line's contents.
 #[test]
 fn a_challenged_ballot_cast_under_another_published_hash_fails() {
-    let dir = template().instantiate("receipt-challenged-cast-rehashed");
-    let challenged: Value =
-        serde_json::from_str(&read_lines(dir.path(), saylau::record::CHALLENGED)[0])
-            .expect("a challenged ballot");
-    let h = challenged["ballot_hash"].as_str().unwrap().to_string();
-    let mut lines = read_lines(dir.path(), saylau::record::BALLOTS);
-    let mut cast: Value = serde_json::from_str(&lines[3]).unwrap();
     // Line 4 now carries the challenged ballot's contents, its own published hash unchanged.
-    cast["ballot"]["body"] = challenged["challenged"]["body"].clone();
-    assert_ne!(cast["ballot_hash"].as_str().unwrap(), h);
-    lines[3] = serde_json::to_string(&cast).unwrap();
-    write_lines(dir.path(), saylau::record::BALLOTS, &lines);
-    let report =
-        check_challenged(&saylau::record::Record::at(dir.path()), &hash(&h), None).expect("reads");
-    let not_cast = report
-        .checks
-        .iter()
-        .find(|c| c.name == "not-cast")
-        .expect("the not-cast check");
+    let (report, not_cast) =
+        not_cast_after("receipt-challenged-cast-rehashed", |old, challenged| {
+            let mut line = old.clone();
+            line["ballot"]["body"] = challenged["challenged"]["body"].clone();
+            assert_ne!(line["ballot_hash"], challenged["ballot_hash"]);
+            line
+        });
     assert_eq!(not_cast.verdict, Verdict::Failed, "{report:?}");
     assert!(not_cast.detail.contains("line 4"), "{report:?}");
     assert!(!report.passed());
