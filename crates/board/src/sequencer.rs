@@ -283,22 +283,16 @@ impl<S: Store> State<S> {
         let mut failure = None;
         for (entry, reply) in group {
             if failure.is_none() {
-                let placed = match entry {
-                    Entry::Close => self.place_close(&mut head, &mut tree, &mut batch),
-                    Entry::Cast(c) => self.place_ballot(
-                        BallotEntry::Cast(c),
-                        &mut head,
-                        &mut tree,
-                        &mut batch,
-                        &mut in_group,
-                    ),
-                    Entry::Challenged(c) => self.place_ballot(
-                        BallotEntry::Challenged(c),
-                        &mut head,
-                        &mut tree,
-                        &mut batch,
-                        &mut in_group,
-                    ),
+                let ballot = match entry {
+                    Entry::Close => None,
+                    Entry::Cast(c) => Some(BallotEntry::Cast(c)),
+                    Entry::Challenged(c) => Some(BallotEntry::Challenged(c)),
+                };
+                let placed = match ballot {
+                    None => self.place_close(&mut head, &mut tree, &mut batch),
+                    Some(ballot) => {
+                        self.place_ballot(ballot, &mut head, &mut tree, &mut batch, &mut in_group)
+                    }
                 };
                 match placed {
                     Ok(a) => answers.push((reply, a)),
