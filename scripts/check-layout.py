@@ -7,6 +7,8 @@
 3. No file of the library is over `MAX_LINES` lines, its unit tests included.
 4. The library's normal dependencies include no server, database, command-line or terminal
    crate (`cargo tree -p saylau -e normal`).
+5. Nothing in the library prints: no `println!`, `eprintln!`, `print!`, `eprint!` or `dbg!`
+   outside unit tests (progress goes through `progress::Progress`, results are returned).
 
 usage: scripts/check-layout.py [--no-tree]
 """
@@ -113,6 +115,12 @@ def main():
             other = t.split("::")[0]
             if other in rank and part in rank and rank[other] > rank[part]:
                 problems.append(f"upward import: {m} -> {t} ({part} is below {other})")
+    printing = re.compile(r"\b(println|eprintln|print|eprint|dbg)!")
+    for m, path in sorted(mods.items()):
+        code = re.sub(r"//.*", "", open(path, encoding="utf-8").read())
+        code = re.sub(r"#\[cfg\(test\)\]\s*mod tests\s*\{.*", "", code, flags=re.S)
+        if printing.search(code):
+            problems.append(f"{os.path.relpath(path, SRC)}: prints; the library reports, the command line prints")
     for m, path in sorted(mods.items()):
         lines = sum(1 for _ in open(path, encoding="utf-8"))
         if lines > MAX_LINES:
