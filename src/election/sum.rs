@@ -296,17 +296,27 @@ pub fn publish_tally(
 /// passed checks 2–12, and equal to `tally.json` (spec `ceremony.md` §14.6). Only
 /// [`crate::verify::verified_tally`] makes one, so a decryption step that takes it cannot be
 /// handed a ciphertext that was not checked against the board.
+/// It also names the election whose board was verified, so a tally verified on one record cannot
+/// be decrypted with another election's key share.
 #[derive(Clone, Debug)]
-pub struct VerifiedTally(EncryptedTally);
+pub struct VerifiedTally {
+    tally: EncryptedTally,
+    fingerprint: Hash,
+}
 
 impl VerifiedTally {
     /// Only the verifier vouches for a tally.
-    pub(crate) fn vouched_by_verifier(tally: EncryptedTally) -> Self {
-        Self(tally)
+    pub(crate) fn vouched_by_verifier(tally: EncryptedTally, fingerprint: Hash) -> Self {
+        Self { tally, fingerprint }
     }
 
     /// The tally.
     pub fn tally(&self) -> &EncryptedTally {
-        &self.0
+        &self.tally
+    }
+
+    /// The fingerprint of the election whose board was verified.
+    pub fn fingerprint(&self) -> &Hash {
+        &self.fingerprint
     }
 }

@@ -18,6 +18,7 @@ use std::path::Path;
 /// trustee's slot in `decryption/` is free. What is left is step 5, the board: only a
 /// [`VerifiedTally`] is decrypted, never a ciphertext someone hands over.
 pub struct Decryptor {
+    record: Record,
     election: Election,
     identity: Identity,
     key_share: KeyShare,
@@ -93,6 +94,7 @@ impl Decryptor {
             identity,
             key_share,
             share_files,
+            record: record.clone(),
             index,
             file,
         })
@@ -103,14 +105,20 @@ impl Decryptor {
         self.index
     }
 
-    /// Step 5: decrypts the tally the verifier recomputed from the board (spec §14.6), signs the
-    /// share, and publishes `decryption/trustee-<i>.json` once. Returns the trustee's index.
+    /// Step 5: decrypts the tally the verifier recomputed from the board of the record this was
+    /// prepared on (spec §14.6), signs the share, and publishes `decryption/trustee-<i>.json`
+    /// once. Returns the trustee's index. A tally verified for another election is refused.
     pub fn publish<R: RngCore + CryptoRng>(
         self,
-        record: &Record,
         verified: &VerifiedTally,
         rng: &mut R,
     ) -> Result<u32, TrusteeError> {
+        if verified.fingerprint() != self.election.fingerprint() {
+            return Err(TrusteeError::usage(format!(
+                "the verified tally belongs to another election than {}: verify this record's board",
+                self.record.dir().display()
+            )));
+        }
         let share = crate::tally::decrypt_share(
             self.election.fingerprint(),
             &self.key_share,
@@ -120,7 +128,7 @@ impl Decryptor {
         let bytes = self
             .share_files
             .encode(&self.identity, self.index, share, rng)?;
-        match publish_once(record.dir(), &self.file, &bytes)? {
+        match publish_once(self.record.dir(), &self.file, &bytes)? {
             Published::Written | Published::AlreadyThere => Ok(self.index),
             Published::Different => Err(TrusteeError::AlreadyPublished { file: self.file }),
         }

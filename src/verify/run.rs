@@ -6,12 +6,21 @@ use super::decryption::check_decryption;
 use super::election::{check_election, check_index, FileHashResult};
 use super::report::{Options, Report, Status};
 use super::tally::{check_challenged, check_tally};
+use crate::crypto::digest::Hash;
 use crate::election::VerifiedTally;
 use crate::record::{Record, BALLOTS, CREDENTIALS};
 use crate::tally::EncryptedTally;
 
 /// those checks failed; the trustee then refuses to decrypt.
 pub fn verify_for_decryption(record: &Record, options: Options) -> Result<EncryptedTally, Report> {
+    board_for_decryption(record, options).map(|(tally, _)| tally)
+}
+
+/// [`verify_for_decryption`], with the fingerprint of the election whose board passed.
+fn board_for_decryption(
+    record: &Record,
+    options: Options,
+) -> Result<(EncryptedTally, Hash), Report> {
     let mut report = Report::new();
     let Some(context) = check_election(record, &mut report) else {
         return Err(report);
@@ -26,7 +35,7 @@ pub fn verify_for_decryption(record: &Record, options: Options) -> Result<Encryp
         .filter(|c| (2..=12).contains(&c.id))
         .all(|c| c.status == Status::Passed);
     match tally {
-        Some(tally) if board_verified => Ok(tally),
+        Some(tally) if board_verified => Ok((tally, context.fingerprint)),
         _ => Err(report),
     }
 }
@@ -107,8 +116,8 @@ pub struct BoardRejected(pub String);
 /// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass,
 /// and the tally they recompute equals `tally.json` (spec `ceremony.md` §14.6).
 pub fn verified_tally(record: &Record) -> Result<VerifiedTally, BoardRejected> {
-    verify_for_decryption(record, Options::default())
-        .map(VerifiedTally::vouched_by_verifier)
+    board_for_decryption(record, Options::default())
+        .map(|(tally, fingerprint)| VerifiedTally::vouched_by_verifier(tally, fingerprint))
         .map_err(|report| {
             let failed: Vec<String> = report
                 .failed()

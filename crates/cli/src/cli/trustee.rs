@@ -272,7 +272,7 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
                 Ok(verified) => verified,
                 Err(e) => return fail("trustee decrypt", e),
             };
-            match decryptor.publish(&record, &verified, &mut OsRng) {
+            match decryptor.publish(&verified, &mut OsRng) {
                 Ok(index) => {
                     outln!(
                         "The tally recomputed from the ballots equals tally.json; decryption share published: {}",
