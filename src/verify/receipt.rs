@@ -622,12 +622,12 @@ struct ProbeBallot {
 
 #[derive(Deserialize)]
 struct ProbeBody {
-    contests: Vec<ProbeContest>,
+    contests: First<ProbeContest>,
 }
 
 #[derive(Deserialize)]
 struct ProbeContest {
-    options: Vec<ProbeOption>,
+    options: First<ProbeOption>,
 }
 
 #[derive(Deserialize)]
@@ -639,6 +639,31 @@ struct ProbeOption {
 struct ProbeCiphertext {
     #[serde(with = "hash_hex")]
     alpha: [u8; 32],
+}
+
+/// The first element of a JSON array, the others skipped unread: the probe needs one ciphertext
+/// per line, not a vector of all of them.
+struct First<T>(Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = First<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<First<T>, A::Error> {
+                let first = seq.next_element()?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(First(first))
+            }
+        }
+        deserializer.deserialize_seq(Visit(std::marker::PhantomData))
+    }
 }
 
 /// Not-cast (spec `board.md` §3.3): no cast ballot is the challenged one. The `ballot_hash`
@@ -678,8 +703,8 @@ fn not_cast_check(
             .ballot
             .body
             .contests
-            .first()
-            .and_then(|contest| contest.options.first())
+            .0
+            .and_then(|contest| contest.options.0)
             .map(|option| option.ciphertext.alpha);
         if probe_alpha.is_some() && probe_alpha == first_alpha {
             let entry = decode_ballot_line(line, bytes)?;
