@@ -14,6 +14,7 @@ macro_rules! outln {
 }
 
 pub mod bench;
+pub mod board;
 pub mod election;
 pub mod progress;
 pub mod results;
@@ -53,6 +54,9 @@ pub enum Command {
     /// Combine the trustees' decryption shares into the results.
     #[command(subcommand)]
     Tally(trustee::TallyCommand),
+    /// The bulletin board: open an election, serve it over HTTP, export its record.
+    #[command(subcommand)]
+    Board(board::BoardCommand),
     /// Speed tests (ballot verification).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -71,5 +75,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Ceremony(command) => trustee::ceremony(command),
         Command::Tally(command) => trustee::tally(command),
         Command::Bench(command) => bench::run(command),
+        Command::Board(command) => board::run(command),
     }
 }
