@@ -614,6 +614,28 @@ fn a_share_signed_for_another_election_or_tally_accuses_nobody() {
         "{verified}"
     );
 
+    // The downgrade of issue 18 item 3: the transcript removed and each signed share replaced by
+    // its bare body, so that the record looks like an in-process (unsigned) one. election.json's
+    // trustee_identities, bound by F, says the trustees had identities: check 5 names it.
+    let downgraded = scene.root.join("downgraded");
+    copy_dir(&record, &downgraded);
+    std::fs::remove_dir_all(downgraded.join("ceremony")).unwrap();
+    for t in [3, 4, 5] {
+        let file = downgraded.join(format!("decryption/trustee-{t}.json"));
+        let signed: Envelope<ShareStatement> = read_json(&file);
+        std::fs::write(
+            &file,
+            serde_json::to_vec_pretty(&signed.body.share).unwrap(),
+        )
+        .unwrap();
+    }
+    saylau::record::Record::at(&downgraded).reindex().unwrap();
+    let refused = fails(&["verify", s(&downgraded), "--quiet"], None);
+    assert!(
+        refused.contains("election.json: trustee_identities"),
+        "{refused}"
+    );
+
     // Same election, another tally.json (here the same sums written another way, so only the
     // file hash changes): the shares were signed for the old file, and none of them counts.
     let tally: Value = read_json(&record.join("tally.json"));
