@@ -10,7 +10,10 @@ use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::elgamal::{EncryptionKey, Secret};
 use crate::crypto::group::GroupElement;
 use crate::election::VerifiedTally;
-use crate::election::{BallotBox, BoardKey, CastError, Election, ElectionError, Receipt};
+use crate::election::{
+    log_origin, BallotBox, BoardKey, CastError, Election, ElectionError, SavedReceipt,
+};
+use crate::log::note::{KeyType, SignerKey};
 use crate::manifest::{ContestKind, Manifest};
 use crate::progress::Progress;
 use crate::record::{self, CredentialList, Record, RecordError, RecordIndex};
@@ -88,8 +91,9 @@ pub struct CastSummary {
     pub revoted: u64,
     /// Registered voters who did not vote.
     pub abstained: u64,
-    /// The board's signed receipt for the first ballot cast, as its voter keeps it.
-    pub first_receipt: Option<Receipt>,
+    /// The board's signed receipt for the first ballot cast, as its voter's device saves it:
+    /// with the last checkpoint and the inclusion proof of the ballot's leaf in it.
+    pub first_receipt: Option<SavedReceipt>,
 }
 
 /// The demo's result.
@@ -118,6 +122,7 @@ const OWNED: &[&str] = &[
     record::BALLOTS,
     record::CHALLENGED,
     record::TALLY,
+    record::LOG_DIR,
     record::DECRYPTION_DIR,
     record::RESULTS,
     record::INDEX,
@@ -156,7 +161,7 @@ fn prepare_output(dir: &Path) -> Result<(), DemoError> {
 }
 
 /// A file the demo writes next to the record, not part of it (like `results.svg`): the first
-/// voter's signed receipt (spec `board.md` §3.1).
+/// voter's saved receipt, with its checkpoint and inclusion proof (spec `board.md` §3.4).
 pub const EXAMPLE_RECEIPT: &str = "receipt-example.json";
 
 /// The demo board's receipt key, from its own stream of the seed, so the seed reproduces the
@@ -166,6 +171,20 @@ fn demo_board_key(label: &str, seed: u64) -> BoardKey {
         label,
         &[&seed.to_le_bytes()],
     )))
+}
+
+/// The host in the demo log's origin (spec `board.md` §7.6).
+pub const DEMO_HOST: &str = "localhost";
+
+/// The demo board's log signing key, named by the log's origin `localhost/saylau/<hex F>`, from
+/// its own stream of the seed.
+fn demo_log_key(label: &str, seed: u64, election: &Election) -> Result<SignerKey, DemoError> {
+    SignerKey::from_seed(
+        KeyType::Ed25519,
+        &log_origin(DEMO_HOST, election.fingerprint()),
+        tagged_hash(label, &[&seed.to_le_bytes()]),
+    )
+    .map_err(|e| DemoError::Options(format!("the demo's log key: {e}")))
 }
 
 fn trustee_names(n: u32) -> Vec<String> {
@@ -218,11 +237,13 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     )?;
 
     // 3. Voting. One voter's receipt is kept next to the record, to try `saylau receipt` with.
+    let log_key = demo_log_key("saylau/v2/demo-log", seed, &election)?;
     let cast = cast_simulated(
         &record,
         &election,
         &voters,
         &board_key,
+        log_key,
         seed,
         &config.progress,
     )?;
@@ -308,7 +329,10 @@ pub fn run_on_record(
         simulated.iter().map(|v| v.public).collect(),
         &board_key,
     )?;
-    let cast = cast_simulated(&record, &election, &simulated, &board_key, seed, progress)?;
+    let log_key = demo_log_key("saylau/v2/demo-record-log", seed, &election)?;
+    let cast = cast_simulated(
+        &record, &election, &simulated, &board_key, log_key, seed, progress,
+    )?;
     let tally = crate::election::publish_tally(&record, &election)?;
     Ok(RecordVoting {
         seed,
@@ -483,15 +507,17 @@ pub fn cast_simulated(
     election: &Election,
     voters: &[SimulatedVoter],
     board_key: &BoardKey,
+    log_key: SignerKey,
     seed: u64,
     progress: &Progress,
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
-    let mut board = BallotBox::open(record, election, board_key)?;
+    let mut board = BallotBox::open(record, election, board_key, log_key)?;
     // One process casts everything and syncs once at the end; a live board syncs per ballot.
     board.sync_every_ballot(false);
     progress.start("voting", Some(voters.len() as u64));
     let mut summary = CastSummary::default();
+    let mut first_receipt = None;
     let mut revotes = Vec::new();
     const CHUNK: usize = 256;
     for (chunk_index, chunk) in voters.chunks(CHUNK).enumerate() {
@@ -548,7 +574,7 @@ pub fn cast_simulated(
                 }
             }
         }
-        cast_all(&mut board, to_cast, &mut summary)?;
+        cast_all(&mut board, to_cast, &mut summary, &mut first_receipt)?;
         progress.advance(chunk.len() as u64);
     }
     // Late revotes, after everyone else: the board keeps both, the tally counts the last.
@@ -565,8 +591,9 @@ pub fn cast_simulated(
         .collect();
     let late = late.into_iter().collect::<Result<Vec<_>, _>>()?;
     summary.revoted = late.len() as u64;
-    cast_all(&mut board, late, &mut summary)?;
+    cast_all(&mut board, late, &mut summary, &mut first_receipt)?;
     board.sync()?;
+    summary.first_receipt = first_receipt.map(|receipt| board.saved_receipt(receipt, None));
     progress.finish();
     Ok(summary)
 }
@@ -575,6 +602,7 @@ fn cast_all(
     board: &mut BallotBox<'_>,
     ballots: Vec<crate::ballot::Ballot>,
     summary: &mut CastSummary,
+    first_receipt: &mut Option<crate::election::Receipt>,
 ) -> Result<(), DemoError> {
     let checked: Vec<Result<Hash, CastError>> = ballots
         .par_iter()
@@ -582,7 +610,7 @@ fn cast_all(
         .collect();
     for (ballot, hash) in ballots.into_iter().zip(checked) {
         let receipt = board.append_checked(ballot, hash?)?;
-        summary.first_receipt.get_or_insert(receipt);
+        first_receipt.get_or_insert(receipt);
         summary.cast += 1;
     }
     Ok(())
