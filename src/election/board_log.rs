@@ -193,7 +193,11 @@ impl BoardLog {
     /// appends it to `log/checkpoints.jsonl`. Returns the signed checkpoint's note text.
     pub(crate) fn checkpoint(&mut self, sync: bool) -> Result<Option<String>, LogError> {
         let size = self.builder.size();
-        if self.latest.as_ref().is_some_and(|(signed, _)| *signed == size) {
+        if self
+            .latest
+            .as_ref()
+            .is_some_and(|(signed, _)| *signed == size)
+        {
             return Ok(None);
         }
         let body = Checkpoint::new(self.signer.name(), size, self.builder.root(), Vec::new())?;
@@ -217,7 +221,9 @@ impl BoardLog {
 
     /// The latest signed checkpoint: its size and note text.
     pub(crate) fn latest(&self) -> Option<(u64, &str)> {
-        self.latest.as_ref().map(|(size, text)| (*size, text.as_str()))
+        self.latest
+            .as_ref()
+            .map(|(size, text)| (*size, text.as_str()))
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves (`log.md` §2.4).
