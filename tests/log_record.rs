@@ -31,7 +31,7 @@ fn template() -> &'static Template {
 fn log_signer(dir: &Path, host: &str) -> SignerKey {
     let (info, _): (ElectionInfo, _) =
         record::read_json(dir, record::ELECTION).expect("election.json");
-    let keys = saylau::sim::demo::demo_board_keys(SEED);
+    let keys = saylau::sim::demo::demo_keys(SEED);
     assert_eq!(keys.log.public(), info.log_key, "the demo's log key");
     keys.log
         .signer(&saylau::election::log_origin(host, &info.fingerprint))
@@ -172,7 +172,7 @@ fn each_field_of_a_leaf_is_checked_even_when_re_signed() {
         assert!(failure.detail.contains(name), "{name}: {failure:?}");
     }
     for (name, offset) in [("credential", 1), ("ballot hash", 33)] {
-        let dir = t.instantiate("log-field-challenged");
+        let dir = t.instantiate(&format!("log-field-challenged-{}", name.len()));
         let mut leaves = read_leaves(dir.path());
         let donor = leaves[cast][offset..offset + 32].to_vec();
         leaves[challenged][offset..offset + 32].copy_from_slice(&donor);
@@ -330,14 +330,14 @@ fn each_part_of_a_checkpoint_is_checked() {
     let other_origin = SignerKey::from_seed(
         saylau::log::note::KeyType::Ed25519,
         &other_election,
-        *saylau::sim::demo::demo_board_keys(SEED).log.seed(),
+        *saylau::sim::demo::demo_keys(SEED).log.seed(),
     )
     .expect("a key");
     type Change = Box<dyn Fn(&Path)>;
     let cases: Vec<(&str, Change, &str)> = vec![
         (
             "the line's size",
-            Box::new(|d| change_checkpoint(d, 2, |v| v["size"] = Value::from(n - 1))),
+            Box::new(move |d| change_checkpoint(d, 2, |v| v["size"] = Value::from(n - 1))),
             "line 3",
         ),
         (

@@ -2,14 +2,14 @@
 //! chains tracking codes, publishes challenged ballots, and keeps the log of their leaves with
 //! signed checkpoints.
 
-use super::board_log::{BoardLog, LogError};
+use super::board_log::{log_origin, BoardLog, LogError};
 use super::context::Election;
+use super::keys::BoardKeys;
 use super::leaf::{Leaf, LeafKind};
 use super::receipt::{BoardKey, Receipt, SavedReceipt};
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::error::ProofError;
-use crate::log::note::SignerKey;
 use crate::record::{
     tracking_code, BallotLine, ChallengedLine, LinesWriter, Record, RecordError, BALLOTS,
     CHALLENGED,
@@ -49,6 +49,9 @@ pub enum CastError {
     /// The receipt-signing key given to the ballot box is not `election.json`'s `board_key`.
     #[error("the board key is not the one election.json publishes: receipts would not verify")]
     WrongBoardKey,
+    /// The log signing key given to the ballot box is not `election.json`'s `log_key`.
+    #[error("the log key is not the one election.json publishes: checkpoints would not verify")]
+    WrongLogKey,
     /// The log (`log/`) could not be written, resumed, or signed.
     #[error("the board's log: {0}")]
     Log(#[from] LogError),
@@ -72,19 +75,28 @@ pub struct BallotBox<'e> {
 }
 
 impl<'e> BallotBox<'e> {
-    /// Opens the ballot box of a record, resuming after any ballots already on it. Receipts are
-    /// signed with `board_key`, which must be the one `election.json` publishes; checkpoints
-    /// with `log_key`, whose name must be the log's origin `<host>/saylau/<hex F>`.
+    /// Opens the ballot box of a record, resuming after any ballots and leaves already on it.
+    /// Receipts are signed with `keys.receipt` and checkpoints with `keys.log`, which must be
+    /// the keys `election.json` publishes; the log's origin is `<host>/saylau/<hex F>`
+    /// (spec `board.md` §7.6).
     pub fn open(
         record: &Record,
         election: &'e Election,
-        board_key: &'e BoardKey,
-        log_key: SignerKey,
+        keys: &'e BoardKeys,
+        host: &str,
     ) -> Result<Self, CastError> {
-        if board_key.public() != election.info.board_key {
+        if keys.receipt.public() != election.info.board_key {
             return Err(CastError::WrongBoardKey);
         }
-        let (log, leaves) = BoardLog::open(record, election.fingerprint(), log_key)?;
+        if keys.log.public() != election.info.log_key {
+            return Err(CastError::WrongLogKey);
+        }
+        let signer = keys
+            .log
+            .signer(&log_origin(host, election.fingerprint()))
+            .map_err(|e| LogError::Origin(format!("host {host:?}: {e}")))?;
+        let (log, leaves) = BoardLog::open(record, election.fingerprint(), signer)?;
+        let board_key = &keys.receipt;
         let listed = election.credentials.iter().copied().collect();
         let mut seen = HashSet::new();
         let mut last_code = *election.fingerprint();

@@ -11,9 +11,9 @@ use crate::crypto::elgamal::{EncryptionKey, Secret};
 use crate::crypto::group::GroupElement;
 use crate::election::VerifiedTally;
 use crate::election::{
-    log_origin, BallotBox, BoardKey, CastError, Election, ElectionError, SavedReceipt,
+    BallotBox, BoardKey, BoardKeys, CastError, Election, ElectionError, SavedReceipt,
 };
-use crate::log::note::{KeyType, SignerKey};
+use crate::log::checkpoint::LogSigningKey;
 use crate::manifest::{ContestKind, Manifest};
 use crate::progress::Progress;
 use crate::record::{self, CredentialList, Record, RecordError, RecordIndex};
@@ -164,28 +164,25 @@ fn prepare_output(dir: &Path) -> Result<(), DemoError> {
 /// voter's saved receipt, with its checkpoint and inclusion proof (spec `board.md` §3.4).
 pub const EXAMPLE_RECEIPT: &str = "receipt-example.json";
 
-/// The demo board's receipt key, from its own stream of the seed, so the seed reproduces the
-/// record and the rest of the demo draws the same values it always did.
-fn demo_board_key(label: &str, seed: u64) -> BoardKey {
-    BoardKey::generate(&mut ChaCha20Rng::from_seed(tagged_hash(
-        label,
-        &[&seed.to_le_bytes()],
-    )))
+/// The keys of the board of `saylau demo --seed seed` (what [`run`] uses), so that a test can
+/// re-sign what an operator holding them could.
+pub fn demo_keys(seed: u64) -> BoardKeys {
+    demo_board_keys("saylau/v1/demo-board", seed)
+}
+
+/// The demo board's keys, each from its own stream of the seed, so the seed reproduces the
+/// record and the rest of the demo draws the same values it always did: the receipt key from
+/// `TH(label, [u64le(seed)])`, the log key's seed is `TH(label + "/log", [u64le(seed)])`.
+fn demo_board_keys(label: &str, seed: u64) -> BoardKeys {
+    let seed = seed.to_le_bytes();
+    BoardKeys {
+        receipt: BoardKey::generate(&mut ChaCha20Rng::from_seed(tagged_hash(label, &[&seed]))),
+        log: LogSigningKey::from_seed(tagged_hash(&format!("{label}/log"), &[&seed])),
+    }
 }
 
 /// The host in the demo log's origin (spec `board.md` §7.6).
 pub const DEMO_HOST: &str = "localhost";
-
-/// The demo board's log signing key, named by the log's origin `localhost/saylau/<hex F>`, from
-/// its own stream of the seed.
-fn demo_log_key(label: &str, seed: u64, election: &Election) -> Result<SignerKey, DemoError> {
-    SignerKey::from_seed(
-        KeyType::Ed25519,
-        &log_origin(DEMO_HOST, election.fingerprint()),
-        tagged_hash(label, &[&seed.to_le_bytes()]),
-    )
-    .map_err(|e| DemoError::Options(format!("the demo's log key: {e}")))
-}
 
 fn trustee_names(n: u32) -> Vec<String> {
     (1..=n).map(|i| format!("Commission member {i}")).collect()
@@ -229,21 +226,19 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     // 2. The registrar issues credentials, the board draws its receipt key, and the election
     // opens.
     let voters = register_voters(config.voters, &mut rng);
-    let board_key = demo_board_key("saylau/v1/demo-board", seed);
+    let board_keys = demo_board_keys("saylau/v1/demo-board", seed);
     let election = open_election(
         &record,
         voters.iter().map(|v| v.public).collect(),
-        &board_key,
+        &board_keys,
     )?;
 
     // 3. Voting. One voter's receipt is kept next to the record, to try `saylau receipt` with.
-    let log_key = demo_log_key("saylau/v2/demo-log", seed, &election)?;
     let cast = cast_simulated(
         &record,
         &election,
         &voters,
-        &board_key,
-        log_key,
+        &board_keys,
         seed,
         &config.progress,
     )?;
@@ -323,16 +318,13 @@ pub fn run_on_record(
     let mut rng =
         ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-record", &[&seed.to_le_bytes()]));
     let simulated = register_voters(voters, &mut rng);
-    let board_key = demo_board_key("saylau/v1/demo-record-board", seed);
+    let board_keys = demo_board_keys("saylau/v1/demo-record-board", seed);
     let election = open_election(
         &record,
         simulated.iter().map(|v| v.public).collect(),
-        &board_key,
+        &board_keys,
     )?;
-    let log_key = demo_log_key("saylau/v2/demo-record-log", seed, &election)?;
-    let cast = cast_simulated(
-        &record, &election, &simulated, &board_key, log_key, seed, progress,
-    )?;
+    let cast = cast_simulated(&record, &election, &simulated, &board_keys, seed, progress)?;
     let tally = crate::election::publish_tally(&record, &election)?;
     Ok(RecordVoting {
         seed,
@@ -390,12 +382,13 @@ pub fn register_voters<R: RngCore + rand_core::CryptoRng>(
 }
 
 /// Publishes the credential list and `election.json` next to an existing `manifest.json` and
-/// `ceremony.json`, opening the election for voting; `board_key` is the key the ballot box will
-/// sign receipts with (its public half goes into `election.json`).
+/// `ceremony.json`, opening the election for voting; `board_keys` are the keys the board signs
+/// receipts and checkpoints with (their public halves go into `election.json`, with no
+/// witnesses, and `trustee_identities` as the record shows it).
 pub fn open_election(
     record: &Record,
     credentials: Vec<GroupElement>,
-    board_key: &BoardKey,
+    board_keys: &BoardKeys,
 ) -> Result<Election, DemoError> {
     let (manifest, manifest_bytes): (Manifest, _) = record.json(record::MANIFEST)?;
     let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record.json(record::CEREMONY)?;
@@ -412,7 +405,10 @@ pub fn open_election(
         record::file_hash(&ceremony_bytes),
         record::file_hash(&credentials_bytes),
         ceremony.joint_key,
-        board_key.public(),
+        board_keys.receipt.public(),
+        board_keys.log.public(),
+        record::WitnessPolicy::none(),
+        crate::election::trustee_identities(record),
     );
     record.write_json(record::ELECTION, &info)?;
     Ok(Election {
@@ -506,13 +502,12 @@ pub fn cast_simulated(
     record: &Record,
     election: &Election,
     voters: &[SimulatedVoter],
-    board_key: &BoardKey,
-    log_key: SignerKey,
+    board_keys: &BoardKeys,
     seed: u64,
     progress: &Progress,
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
-    let mut board = BallotBox::open(record, election, board_key, log_key)?;
+    let mut board = BallotBox::open(record, election, board_keys, DEMO_HOST)?;
     // One process casts everything and syncs once at the end; a live board syncs per ballot.
     board.sync_every_ballot(false);
     progress.start("voting", Some(voters.len() as u64));

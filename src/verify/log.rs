@@ -252,22 +252,7 @@ fn read_checkpoints(record: &Record, context: &Context, report: &mut Report) -> 
             SignedCheckpoint::open(entry.checkpoint.as_bytes(), &key, body.origin())
                 .map_err(|e| e.to_string())
         });
-        if let Err(error) = opened.or_else(|e| {
-            if e.starts_with("MERGE") {
-                Ok(SignedCheckpoint::sign(
-                    body.clone(),
-                    &crate::log::note::SignerKey::from_seed(
-                        crate::log::note::KeyType::Ed25519,
-                        body.origin(),
-                        [0; 32],
-                    )
-                    .unwrap(),
-                )
-                .unwrap())
-            } else {
-                Err(e)
-            }
-        }) {
+        if let Err(error) = opened {
             fail(format!(
                 "not signed by election.json's log_key under its origin: {error}"
             ));
@@ -571,7 +556,5 @@ pub(crate) fn log_verifier(
     info: &ElectionInfo,
     origin: &str,
 ) -> Result<crate::log::note::VerifierKey, String> {
-    // MERGE: `info.log_key.verifier(origin).map_err(|e| e.to_string())` once v2core lands.
-    let _ = (info, origin);
-    Err("MERGE: no log key before v2core".into())
+    info.log_key.verifier(origin).map_err(|e| e.to_string())
 }
