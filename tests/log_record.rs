@@ -274,6 +274,24 @@ fn dropped_reordered_and_extra_leaves_fail_check_16() {
         }
         assert_fails(&report, 16, Some("log/leaves"));
     }
+    // The interleaving of cast and challenged leaves is the log's own: a challenged leaf
+    // moved after the last cast leaf still verifies (and check 18 still finds the last cast
+    // leaf's line).
+    let dir = t.instantiate("log-interleaving");
+    let last_challenged = kinds(dir.path())
+        .iter()
+        .rposition(|k| *k == LeafKind::Challenged)
+        .expect("a challenged leaf");
+    assert!(
+        last_challenged + 1 < kinds(dir.path()).len(),
+        "a cast leaf follows it"
+    );
+    let mut leaves = read_leaves(dir.path());
+    let moved = leaves.remove(last_challenged);
+    leaves.push(moved);
+    write_leaves(dir.path(), &leaves);
+    resign_whole(dir.path());
+    assert_verified(&verify(dir.path()));
     // A close leaf at the end is the close of voting: allowed.
     let dir = t.instantiate("log-closed");
     let mut leaves = read_leaves(dir.path());

@@ -752,6 +752,7 @@ fn duplicate_ballot_with_a_valid_chain_fails_only_check_9() {
     let dir = template().instantiate("duplicate-rechain");
     write_lines(dir.path(), record::BALLOTS, &lines);
     reseal(dir.path(), false);
+    relog(dir.path(), SEED);
     let report = verify(dir.path());
     assert_fails(&report, 9, Some(&format!("(ballots.jsonl line {n})")));
     assert_only_fails(&report, &[9]);
@@ -854,7 +855,7 @@ fn ballot_under_an_unlisted_credential_fails_only_check_8() {
     let n = lines.len();
     write_lines(dir.path(), record::BALLOTS, &lines);
     re_anchor_tally(dir.path());
-    reindex(dir.path());
+    relog(dir.path(), SEED);
     let report = verify(dir.path());
     assert_fails(
         &report,
@@ -878,6 +879,7 @@ fn unlisted_ballot_in_the_middle_with_a_valid_chain() {
     lines.insert(4, serde_json::to_string(&entry).expect("encode"));
     write_lines(dir.path(), record::BALLOTS, &lines);
     reseal(dir.path(), false);
+    relog(dir.path(), SEED);
     let report = verify(dir.path());
     assert_fails(&report, 8, Some("(ballots.jsonl line 5)"));
     assert_only_fails(&report, &[8]);
