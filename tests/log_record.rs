@@ -220,7 +220,8 @@ fn dropped_reordered_and_extra_leaves_fail_check_16() {
         .iter()
         .position(|k| *k == LeafKind::Challenged)
         .expect("a challenged leaf");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<Vec<u8>>)>, &[u32])> = vec![
+    type Change = Box<dyn Fn(&mut Vec<Vec<u8>>)>;
+    let cases: Vec<(&str, Change, &[u32])> = vec![
         (
             "dropped cast leaf",
             Box::new(move |l| {
