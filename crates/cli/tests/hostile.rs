@@ -100,7 +100,7 @@ fn assert_json_shape(report: &serde_json::Value) {
         .iter()
         .map(|c| c["id"].as_u64().expect("id"))
         .collect();
-    assert_eq!(ids, (1..=15).collect::<Vec<u64>>());
+    assert_eq!(ids, (1..=18).collect::<Vec<u64>>());
     for entry in checks {
         let status = entry["status"].as_str().expect("status");
         assert!(

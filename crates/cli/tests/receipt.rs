@@ -79,8 +79,20 @@ fn the_command_line_checks_a_receipt_file() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("ok   signature"), "{text}");
+    // The saved file carries a checkpoint and an inclusion proof (board.md §3.4).
+    assert!(text.contains("ok   inclusion"), "{text}");
+    assert!(text.contains("ok   log"), "{text}");
     let mut value: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    value["position"] = Value::from(7);
+    // The bare receipt is read too; without a proof, inclusion is a notice.
+    let bare = dir.path().join("bare-receipt.json");
+    std::fs::write(&bare, serde_json::to_vec(&value["receipt"]).unwrap()).unwrap();
+    let output = run(&bare);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("ok   inclusion"),
+        "{output:?}"
+    );
+    value["receipt"]["position"] = Value::from(7);
     std::fs::write(&file, serde_json::to_vec(&value).unwrap()).unwrap();
     let output = run(&file);
     assert_eq!(output.status.code(), Some(1), "{output:?}");

@@ -1,7 +1,7 @@
 //! `saylau receipt`: a voter's checks on the published record (spec `board.md` §3.3).
 
 use saylau::crypto::digest::Hash;
-use saylau::election::Receipt;
+use saylau::election::SavedReceipt;
 use saylau::record::{Record, RecordError};
 use saylau::verify::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
 use std::path::PathBuf;
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 pub struct ReceiptArgs {
     /// The election record directory.
     pub dir: PathBuf,
-    /// A cast ballot: the receipt file the board signed (JSON, board.md §3.1).
+    /// A cast ballot: the receipt file your device saved (JSON, board.md §3.4), or the bare
+    /// receipt the board signed (board.md §3.1).
     #[arg(long)]
     pub receipt: Option<PathBuf>,
     /// A cast ballot: the tracking code on your receipt (64 hex characters).
@@ -103,7 +104,7 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
     if let Some(path) = &args.receipt {
         let receipt = match saylau::record::read_bounded(path)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice::<Receipt>(&bytes).map_err(|e| e.to_string()))
+            .and_then(|bytes| SavedReceipt::from_json(&bytes).map_err(|e| e.to_string()))
         {
             Ok(receipt) => receipt,
             Err(error) => {
@@ -115,7 +116,7 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
         };
         return show(
             &args,
-            receipt::check_receipt(&Record::at(&args.dir), &receipt).map(shown_cast),
+            receipt::check_saved_receipt(&Record::at(&args.dir), &receipt).map(shown_cast),
         );
     }
     let shown = match (&args.tracking_code, &args.challenged) {
