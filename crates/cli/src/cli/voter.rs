@@ -33,7 +33,7 @@ pub struct ReceiptArgs {
     pub json: bool,
 }
 
-fn parse_hash(text: &str) -> Result<Hash, String> {
+pub fn parse_hash(text: &str) -> Result<Hash, String> {
     let bytes = hex::decode(text.trim()).map_err(|_| "expected 64 hex characters".to_string())?;
     bytes
         .try_into()
