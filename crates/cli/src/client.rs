@@ -7,6 +7,7 @@
 //! proof it hands out is checked against the keys that fingerprint binds ([`proof`]).
 
 pub mod board;
+pub mod check;
 pub mod election;
 pub mod error;
 pub mod proof;

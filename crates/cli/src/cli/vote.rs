@@ -10,7 +10,7 @@
 use super::credentials::VoterCredential;
 use crate::client::board::CastAnswer;
 use crate::client::proof::{check_inclusion, open_checkpoint};
-use crate::client::saved::{hex_list, SavedReceipt};
+use crate::client::saved::{self, SavedReceipt};
 use crate::client::{Board, ClientError, TrustedElection};
 use saylau::ballot::{check_choices, BallotBody};
 use saylau::crypto::digest::Hash;
@@ -198,12 +198,11 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
         let receipt = answer.receipt;
         let mut saved = SavedReceipt {
             receipt,
-            board: board.url().to_string(),
+            board: Some(board.url().to_string()),
             checkpoint: None,
             inclusion: None,
-            leaf: Some(hex::encode(leaf.to_bytes())),
         };
-        saved.write(&args.out).map_err(unable)?;
+        saved::write(&saved, &args.out).map_err(unable)?;
         outln!(
             "cast: position {}, tracking code {}",
             receipt.position,
@@ -263,7 +262,7 @@ fn wait_for_proof(
     let signed = open_checkpoint(
         &proof.checkpoint,
         election.fingerprint(),
-        &log_key(election),
+        &log_key(election).map_err(refused)?,
     )
     .map_err(refused)?;
     if signed.checkpoint().size() != proof.size {
@@ -275,8 +274,8 @@ fn wait_for_proof(
     }
     check_inclusion(signed.checkpoint(), index, leaf, &proof.inclusion).map_err(refused)?;
     saved.checkpoint = Some(proof.checkpoint.clone());
-    saved.inclusion = Some(hex_list(&proof.inclusion));
-    saved.write(&args.out).map_err(unable)?;
+    saved.inclusion = saved::proof_list(&proof.inclusion);
+    saved::write(saved, &args.out).map_err(unable)?;
     outln!(
         "in the log: leaf {index} of the checkpoint of size {} signed by the board's log key ({} proof hashes checked); proof saved with the receipt",
         proof.size,
@@ -296,9 +295,16 @@ pub fn leaf_index(receipt: &saylau::election::Receipt) -> u64 {
 }
 
 /// The log key `F` binds.
-pub fn log_key(election: &TrustedElection) -> ed25519_dalek::VerifyingKey {
-    let _ = election;
-    unimplemented!("log key arrives with protocol v2")
+pub fn log_key(election: &TrustedElection) -> Result<ed25519_dalek::VerifyingKey, String> {
+    log_key_of(&election.info)
+}
+
+/// The log key an `election.json` names.
+pub fn log_key_of(
+    info: &saylau::record::ElectionInfo,
+) -> Result<ed25519_dalek::VerifyingKey, String> {
+    let _ = info;
+    Err("this election.json has no log key (protocol v1)".into())
 }
 
 /// Reads one line of the voter's answer; end of input stops the device.

@@ -6,8 +6,9 @@ use super::error::{BoardRefusal, ClientError};
 use saylau::crypto::digest::Hash;
 use saylau::crypto::group::hash_hex;
 use saylau::election::Receipt;
+use saylau::log::EntryBundle;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ const MAX_ANSWER: u64 = saylau::record::MAX_FILE_BYTES;
 const MAX_SMALL_ANSWER: u64 = 64 * 1024;
 
 /// A hash written as 64 lower-case hex characters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct HexHash(#[serde(with = "hash_hex")] pub Hash);
 
@@ -215,6 +216,18 @@ impl Board {
         expect_status(&url, status, &body, &[200])?;
         let answer: ReceiptAnswer = decode(&url, status, &body)?;
         Ok(answer.receipt)
+    }
+
+    /// `GET /log/tile/entries/<N>[.p/<W>]`: the leaves of one entry bundle (C2SP tlog-tiles).
+    pub fn entry_bundle(&self, bundle: &EntryBundle) -> Result<Vec<Vec<u8>>, ClientError> {
+        let url = format!("{}/log/{}", self.base, bundle.path());
+        let (status, body) = self.get(&url, MAX_SMALL_ANSWER)?;
+        expect_status(&url, status, &body, &[200])?;
+        bundle.decode(&body).map_err(|e| ClientError::Unexpected {
+            url,
+            status,
+            detail: e.to_string(),
+        })
     }
 
     fn get(&self, url: &str, limit: u64) -> Result<(u16, Vec<u8>), ClientError> {

@@ -169,6 +169,11 @@ fn recomputed(
     )
 }
 
+/// `election.json` recomputed from its own fields: its fingerprint must be theirs.
+pub fn recompute_from_fields(info: &ElectionInfo) -> ElectionInfo {
+    recomputed(info, info.manifest_hash, info.ceremony_hash, info.joint_key)
+}
+
 fn decode<T: serde::de::DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T, TrustError> {
     record::decode_json(name, None, bytes).map_err(|e| TrustError::Malformed(e.to_string()))
 }
