@@ -208,6 +208,9 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
             receipt.position,
             hex::encode(receipt.tracking_code)
         );
+        if answer.already_there {
+            outln!("(the board already held this exact ballot: the same receipt again)");
+        }
         outln!("receipt saved to {}", args.out.display());
         return wait_for_proof(args, &board, &election, &leaf, &mut saved);
     }

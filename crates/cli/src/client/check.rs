@@ -146,13 +146,15 @@ fn run(
         match board.proof(index, None) {
             Ok(Some(proof)) => break proof,
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
-            Ok(None) => return fail(
-                checks,
-                "checkpoint",
-                format!(
+            Ok(None) => {
+                return fail(
+                    checks,
+                    "checkpoint",
+                    format!(
                     "the board signed this receipt, but no signed checkpoint covers leaf {index}"
                 ),
-            ),
+                )
+            }
             Err(e) => return fail(checks, "checkpoint", e.to_string()),
         }
     };

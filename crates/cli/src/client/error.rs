@@ -89,16 +89,6 @@ impl ClientError {
             _ => None,
         }
     }
-
-    /// The HTTP status, if the board answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ClientError::Refused { status, .. } | ClientError::Unexpected { status, .. } => {
-                Some(*status)
-            }
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]
