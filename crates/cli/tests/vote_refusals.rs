@@ -16,6 +16,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+/// The files a fake board serves, by name.
+type Files = HashMap<String, Vec<u8>>;
+
 /// A board that serves fixed files under `/v1/election/` and refuses every POST with the API's
 /// JSON error, counting the POSTs.
 struct FakeBoard {
@@ -225,7 +228,7 @@ fn each_altered_file_is_refused_under_the_expected_fingerprint() {
     let other_election: Value = serde_json::from_slice(&other["election.json"]).expect("json");
 
     // election.json keeps F but names another key: F is not the hash of its fields.
-    let mut cases: Vec<(&str, HashMap<String, Vec<u8>>, &str)> = Vec::new();
+    let mut cases: Vec<(&str, Files, &str)> = Vec::new();
     for field in ["joint_key", "board_key"] {
         let mut altered = election.clone();
         altered[field] = other_election[field].clone();

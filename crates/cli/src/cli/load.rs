@@ -59,6 +59,9 @@ struct Prepared {
     leaf: Leaf,
 }
 
+/// One cast: the ballot's index, its latency, the board's answer.
+type Outcome = (usize, Duration, Result<Receipt, ClientError>);
+
 /// Runs `saylau board load`: 0 when every ballot was accepted and every receipt verified.
 pub fn run(args: LoadArgs) -> i32 {
     match load(&args) {
@@ -123,8 +126,7 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
     // Timed: the casts.
     let clients = clients(args)?;
     let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<(usize, Duration, Result<Receipt, ClientError>)>> =
-        Mutex::new(Vec::with_capacity(n));
+    let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(n));
     let start = Instant::now();
     std::thread::scope(|scope| {
         for client in &clients {

@@ -294,7 +294,7 @@ fn expect_status(url: &str, status: u16, body: &[u8], expected: &[u16]) -> Resul
         Some(refusal) if status >= 400 => ClientError::Refused {
             url: url.to_string(),
             status,
-            refusal,
+            refusal: Box::new(refusal),
         },
         _ => ClientError::Unexpected {
             url: url.to_string(),

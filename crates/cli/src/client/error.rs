@@ -56,7 +56,7 @@ pub enum ClientError {
         /// HTTP status.
         status: u16,
         /// The board's error.
-        refusal: BoardRefusal,
+        refusal: Box<BoardRefusal>,
     },
     /// The board answered, but not as the API says it must.
     #[error("{url}: unexpected answer (HTTP {status}): {detail}")]
