@@ -165,6 +165,22 @@ impl Ballot {
             .map_err(BallotError::Signature)
     }
 
+    /// Verifies the credential signature alone (spec `ballot.md` §5): the cheap check a board
+    /// makes before the proofs. `body_hash` is `self.body.hash()`.
+    pub fn verify_signature(
+        &self,
+        fingerprint: &Hash,
+        body_hash: &Hash,
+    ) -> Result<(), BallotError> {
+        let base = ballot_transcript(fingerprint, &self.body.credential);
+        self.signature
+            .verify(
+                &mut signature_transcript(&base, body_hash),
+                &self.body.credential,
+            )
+            .map_err(BallotError::Signature)
+    }
+
     /// Verifies the whole ballot on its own (one multiscalar multiplication for the ballot).
     /// On failure the error names the first failing proof in ballot order, as
     /// [`verify_each`](Self::verify_each) does.

@@ -219,4 +219,90 @@ pub trait Store: HashReader<Error = StoreError> {
     /// different text for the latest size ([`StoreError::CheckpointRollback`]); storing the
     /// latest one again is a no-op.
     fn store_checkpoint(&mut self, size: u64, text: &str) -> Result<(), StoreError>;
+
+    /// Up to `limit` signed checkpoints of sizes above `size`, in increasing size. The default
+    /// asks for each size in turn up to the latest; a store should answer with one query.
+    fn checkpoints_after(
+        &self,
+        size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let mut out = Vec::new();
+        let Some(latest) = self.latest_checkpoint()? else {
+            return Ok(out);
+        };
+        let mut next = size.saturating_add(1);
+        while next <= latest.size && out.len() < limit {
+            if let Some(c) = self.checkpoint(next)? {
+                out.push(c);
+            }
+            next += 1;
+        }
+        Ok(out)
+    }
+
+    /// The leaves at indexes `start ..` (at most `count`, fewer at the end of the log), in
+    /// order. The default reads them one by one; a store should answer with one query.
+    fn leaves(&self, start: u64, count: usize) -> Result<Vec<Leaf>, StoreError> {
+        let mut out = Vec::with_capacity(count.min(1 << 16));
+        for index in start..start.saturating_add(count as u64) {
+            match self.leaf(index)? {
+                Some(leaf) => out.push(leaf),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl HashReader for Box<dyn Store + Send> {
+    type Error = StoreError;
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        (**self).read_hashes(indexes)
+    }
+}
+
+/// A store chosen at run time (`--db`), used through the trait.
+impl Store for Box<dyn Store + Send> {
+    fn head(&self) -> Result<Head, StoreError> {
+        (**self).head()
+    }
+    fn append(&mut self, expected_size: u64, batch: &Batch) -> Result<(), StoreError> {
+        (**self).append(expected_size, batch)
+    }
+    fn leaf(&self, index: u64) -> Result<Option<Leaf>, StoreError> {
+        (**self).leaf(index)
+    }
+    fn ballot_by_hash(&self, ballot_hash: &Hash) -> Result<Option<BallotRow>, StoreError> {
+        (**self).ballot_by_hash(ballot_hash)
+    }
+    fn ballot_by_tracking_code(
+        &self,
+        tracking_code: &Hash,
+    ) -> Result<Option<BallotRow>, StoreError> {
+        (**self).ballot_by_tracking_code(tracking_code)
+    }
+    fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError> {
+        (**self).ballots_after(position, limit)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        (**self).latest_checkpoint()
+    }
+    fn checkpoint(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+        (**self).checkpoint(size)
+    }
+    fn store_checkpoint(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
+        (**self).store_checkpoint(size, text)
+    }
+    fn checkpoints_after(
+        &self,
+        size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        (**self).checkpoints_after(size, limit)
+    }
+    fn leaves(&self, start: u64, count: usize) -> Result<Vec<Leaf>, StoreError> {
+        (**self).leaves(start, count)
+    }
 }

@@ -14,6 +14,7 @@ macro_rules! outln {
 }
 
 pub mod bench;
+pub mod board;
 pub mod credentials;
 pub mod election;
 pub mod load;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Combine the trustees' decryption shares into the results.
     #[command(subcommand)]
     Tally(trustee::TallyCommand),
+    /// The bulletin board: open an election, serve it over HTTP, export its record.
+    #[command(subcommand)]
+    Board(board::BoardCommand),
     /// Speed tests (ballot verification).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -82,5 +86,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Ceremony(command) => trustee::ceremony(command),
         Command::Tally(command) => trustee::tally(command),
         Command::Bench(command) => bench::run(command),
+        Command::Board(command) => board::run(command),
     }
 }

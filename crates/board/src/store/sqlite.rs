@@ -514,6 +514,61 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    fn checkpoints_after(
+        &self,
+        size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT size, text FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT ?2",
+            )
+            .map_err(|e| self.db(e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = i64::try_from(size).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.db(e))?;
+        rows.map(|r| {
+            let (s, text) = r.map_err(|e| self.db(e))?;
+            Ok(StoredCheckpoint {
+                size: uint(s, "checkpoints", 0)?,
+                text,
+            })
+        })
+        .collect()
+    }
+
+    fn leaves(&self, start: u64, count: usize) -> Result<Vec<Leaf>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT idx, bytes FROM leaves WHERE idx >= ?1 ORDER BY idx LIMIT ?2")
+            .map_err(|e| self.db(e))?;
+        let limit = i64::try_from(count).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![int(start, "leaf index")?, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(|e| self.db(e))?;
+        let mut out = Vec::new();
+        for (expected, row) in (start..).zip(rows) {
+            let (index, bytes) = row.map_err(|e| self.db(e))?;
+            let index = uint(index, "leaves", expected)?;
+            if index != expected {
+                return Err(StoreError::Corrupt {
+                    table: "leaves",
+                    index: expected,
+                    reason: format!("missing (next stored leaf is {index})"),
+                });
+            }
+            out.push(Leaf::decode(&bytes).map_err(|source| StoreError::BadLeaf { index, source })?);
+        }
+        Ok(out)
+    }
+
     fn store_checkpoint(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
         let path = self.path.clone();
         let db = |e| backend(&path, e);

@@ -30,6 +30,10 @@ pub struct HexHash(#[serde(with = "hash_hex")] pub Hash);
 #[serde(deny_unknown_fields)]
 struct ReceiptAnswer {
     receipt: Receipt,
+    // MERGE: a protocol v1 board sends the leaf index beside the receipt; receipt v2 holds it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    leaf_index: Option<u64>,
 }
 
 /// The board's answer to `POST /v1/challenged`.

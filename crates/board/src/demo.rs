@@ -1,0 +1,135 @@
+//! `board serve --demo`: a fresh demo election to cast to at once. The default manifest, a key
+//! ceremony run in this process, `N` voter credentials written in the format of
+//! `saylau credentials issue`, and the election opened by [`crate::open::open_election`].
+//!
+//! Spec: `protocol-spec/board.md` §8.7.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rand_core::{CryptoRng, RngCore};
+use saylau::ceremony::run_in_process;
+use saylau::manifest::Manifest;
+use saylau::record::{self, CredentialList, Record};
+use saylau::sim::demo::register_voters;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::keys::default_keys_path;
+use crate::open::{open_election, OpenError, Opened};
+
+/// Where a demo election's files are.
+#[derive(Debug)]
+pub struct DemoElection {
+    /// The record folder.
+    pub record: PathBuf,
+    /// The board's key file.
+    pub keys: PathBuf,
+    /// The SQLite database the board will use.
+    pub database: PathBuf,
+    /// The credentials folder: `credentials.json` and `voters/voter-<n>.json`.
+    pub credentials: PathBuf,
+    /// What opening the election gave.
+    pub opened: Opened,
+}
+
+/// A voter's private credential file (the format of `saylau credentials issue`).
+#[derive(Serialize)]
+struct VoterFile {
+    version: u32,
+    voter: u64,
+    credential: String,
+    secret: String,
+}
+
+/// Creates a demo election in `out` (which must be missing or empty): `out/record`,
+/// `out/record.board-keys.json`, `out/credentials/` and the path of `out/board.db`.
+pub fn create<R: RngCore + CryptoRng>(
+    out: &Path,
+    voters: u64,
+    host: &str,
+    rng: &mut R,
+) -> Result<DemoElection, OpenError> {
+    let io = |path: &Path, e: std::io::Error| OpenError::Record(format!("{}: {e}", path.display()));
+    if voters == 0 {
+        return Err(OpenError::Record("--voters must be at least 1".into()));
+    }
+    if out.exists() && fs::read_dir(out).map_err(|e| io(out, e))?.next().is_some() {
+        return Err(OpenError::Record(format!(
+            "{} is not empty: the demo writes a fresh election",
+            out.display()
+        )));
+    }
+    let record_dir = out.join("record");
+    let credentials = out.join("credentials");
+    let voters_dir = credentials.join("voters");
+    fs::create_dir_all(&record_dir).map_err(|e| io(&record_dir, e))?;
+    fs::create_dir_all(&voters_dir).map_err(|e| io(&voters_dir, e))?;
+
+    let record = Record::at(&record_dir);
+    let manifest = Manifest::example();
+    let manifest_bytes = record.write_json(record::MANIFEST, &manifest)?;
+    let names: Vec<String> = (1..=3).map(|i| format!("Commission member {i}")).collect();
+    let (ceremony, _shares) =
+        run_in_process(&Manifest::hash_bytes(&manifest_bytes), &names, 2, rng)
+            .map_err(|e| OpenError::Record(format!("key ceremony: {e}")))?;
+    record.write_json(record::CEREMONY, &ceremony)?;
+
+    let simulated = register_voters(voters, rng);
+    let width = voters.to_string().len();
+    for (n, voter) in (1u64..).zip(&simulated) {
+        let file = VoterFile {
+            version: 1,
+            voter: n,
+            credential: hex::encode(voter.public.as_bytes()),
+            secret: hex::encode(voter.secret.expose().as_bytes()),
+        };
+        let mut bytes = Zeroizing::new(
+            serde_json::to_vec_pretty(&file).map_err(|e| OpenError::Record(e.to_string()))?,
+        );
+        drop(file);
+        bytes.push(b'\n');
+        let path = voters_dir.join(format!("voter-{n:0width$}.json"));
+        write_private(&path, &bytes).map_err(|e| io(&path, e))?;
+    }
+    let list = CredentialList {
+        credentials: simulated.iter().map(|v| v.public).collect(),
+    };
+    record::write_json(&credentials, record::CREDENTIALS, &list)?;
+
+    let keys = default_keys_path(&record_dir);
+    let opened = open_election(
+        &record_dir,
+        Some(&credentials.join(record::CREDENTIALS)),
+        &keys,
+        host,
+        rng,
+    )?;
+    Ok(DemoElection {
+        record: record_dir,
+        keys,
+        database: out.join("board.db"),
+        credentials,
+        opened,
+    })
+}
+
+impl Drop for VoterFile {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret);
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

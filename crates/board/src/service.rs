@@ -1,0 +1,405 @@
+//! The board as an HTTP service (axum on tokio): the state every handler shares, starting and
+//! stopping the board, and its routes.
+//!
+//! Spec: `protocol-spec/board.md` §8 (the API), §7 (the log under it).
+//!
+//! - [`error`]: every refusal as JSON;
+//! - [`submit`]: `POST /v1/ballots` and `POST /v1/challenged`;
+//! - [`reads`]: proofs, receipts, pages, checkpoints, the export, the record's files;
+//! - [`tiles`]: the tlog-tiles read API under `/log/`;
+//! - [`limits`]: per-address rate limit, request timeout, one ballot in flight per credential;
+//! - [`openapi`]: the API's OpenAPI 3.1 description.
+
+pub mod error;
+pub mod limits;
+pub mod openapi;
+pub mod reads;
+pub mod submit;
+pub mod tiles;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use saylau::election::{BoardKey, Election, ElectionError};
+use saylau::log::tree::Hash;
+use saylau::record::{self, Record, RecordError};
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+use crate::checkpoints::{origin, Checkpointer, CheckpointerError, Published};
+use crate::database::{Connector, Database};
+use crate::keys::{BoardKeys, KeysError};
+use crate::sequencer::{Grouping, Sequencer, Submitter};
+use crate::store::{Store, StoreError};
+use crate::verify::{BatchPolicy, ProofContext, Verifier};
+use error::ApiError;
+use limits::{InFlight, RateLimiter};
+
+/// Largest request body the board reads (board.md §8.5): a ballot of the largest manifests is
+/// well under it.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// How the board serves.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Requests per second allowed per client address (board.md §8.5); 0 turns the limit off.
+    pub per_ip_rps: u32,
+    /// A new checkpoint is signed this often while the tree grows (at most 1 s).
+    pub checkpoint_every: Duration,
+    /// How ballots' proofs are grouped for the batch verifier.
+    pub batch: BatchPolicy,
+    /// How the sequencer groups appends.
+    pub grouping: Grouping,
+    /// A request that takes longer is answered 503 `timeout` (nothing of it is acknowledged).
+    pub request_timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            per_ip_rps: 20,
+            checkpoint_every: Duration::from_millis(500),
+            batch: BatchPolicy::default(),
+            grouping: Grouping::default(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why the board did not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// The record.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The election on the record.
+    #[error(transparent)]
+    Election(#[from] ElectionError),
+    /// The key file.
+    #[error(transparent)]
+    Keys(#[from] KeysError),
+    /// The key file is another election's.
+    #[error(
+        "the key file's receipt key is not the board key in {0}: it belongs to another election"
+    )]
+    WrongKeys(PathBuf),
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The checkpoint signer refused the store.
+    #[error(transparent)]
+    Checkpoints(#[from] CheckpointerError),
+    /// The listening socket.
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The record's four public files, served byte for byte.
+#[derive(Debug)]
+pub struct RecordFiles {
+    /// `manifest.json`.
+    pub manifest: Vec<u8>,
+    /// `ceremony.json`.
+    pub ceremony: Vec<u8>,
+    /// `credentials.json`.
+    pub credentials: Vec<u8>,
+    /// `election.json`.
+    pub election: Vec<u8>,
+}
+
+/// Read connections, reused across requests.
+pub struct Readers {
+    connector: Arc<dyn Connector>,
+    idle: Mutex<Vec<Box<dyn Store + Send>>>,
+}
+
+/// Idle read connections kept.
+const IDLE_READERS: usize = 16;
+
+impl Readers {
+    /// Runs `f` on a read connection, on a blocking thread.
+    pub async fn read<R, F>(self: &Arc<Self>, f: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&(dyn Store + Send)) -> Result<R, ApiError> + Send + 'static,
+    {
+        let readers = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let taken = match readers.idle.lock() {
+                Ok(mut idle) => idle.pop(),
+                Err(poisoned) => poisoned.into_inner().pop(),
+            };
+            let conn = match taken {
+                Some(conn) => conn,
+                None => readers
+                    .connector
+                    .connect()
+                    .map_err(|e| ApiError::unavailable(format!("the store: {e}")))?,
+            };
+            let result = f(conn.as_ref());
+            if let Ok(mut idle) = readers.idle.lock() {
+                if idle.len() < IDLE_READERS {
+                    idle.push(conn);
+                }
+            }
+            result
+        })
+        .await
+        .map_err(|_| ApiError::unavailable("a read failed"))?
+    }
+}
+
+/// What every handler shares.
+pub struct Board {
+    /// The election (manifest, credentials, `election.json`).
+    pub election: Election,
+    /// The listed credentials.
+    pub listed: HashSet<[u8; 32]>,
+    /// The record's public files.
+    pub files: RecordFiles,
+    /// The record folder (for the export).
+    pub record_dir: PathBuf,
+    /// The receipt key `B`.
+    pub receipt_key: BoardKey,
+    /// The sequencer's queue.
+    pub submitter: Submitter,
+    /// The batch verifier.
+    pub verifier: Verifier,
+    /// Read connections.
+    pub readers: Arc<Readers>,
+    /// The latest signed checkpoint.
+    pub published: Published,
+    /// Credentials with a ballot being processed.
+    pub in_flight: InFlight,
+}
+
+impl Board {
+    /// The election fingerprint `F`.
+    pub fn fingerprint(&self) -> &Hash {
+        self.election.fingerprint()
+    }
+}
+
+/// A board that is serving. Stop it with [`RunningBoard::shutdown`].
+pub struct RunningBoard {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The log's origin.
+    pub origin: String,
+    stop: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    board: Arc<Board>,
+    sequencer: Option<Sequencer>,
+}
+
+impl RunningBoard {
+    /// Stops taking requests, lets those in progress finish, stops the checkpoint signer and
+    /// the sequencer.
+    pub async fn shutdown(mut self) -> Result<(), StoreError> {
+        let _ = self.stop.send(true);
+        let _ = (&mut self.server).await;
+        if let Some((flag, thread)) = self.checkpoints.take() {
+            flag.store(true, Ordering::SeqCst);
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        drop(self.board);
+        match self.sequencer.take() {
+            Some(sequencer) => tokio::task::spawn_blocking(move || sequencer.shutdown())
+                .await
+                .unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until the server stops (on its own only after an I/O error).
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        match (&mut self.server).await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+
+    /// The shared state (for tests and the in-repo measurement).
+    pub fn board(&self) -> &Arc<Board> {
+        &self.board
+    }
+}
+
+/// Reads the record's public files and the election they define.
+fn read_record(dir: &Path) -> Result<(Election, RecordFiles), StartError> {
+    let record = Record::at(dir);
+    let election = Election::open(&record)?;
+    let files = RecordFiles {
+        manifest: record.bytes(record::MANIFEST)?,
+        ceremony: record.bytes(record::CEREMONY)?,
+        credentials: record.bytes(record::CREDENTIALS)?,
+        election: record.bytes(record::ELECTION)?,
+    };
+    Ok((election, files))
+}
+
+/// Starts the board on `listener`: opens the record and the store, checks the keys are this
+/// election's, starts the sequencer, the checkpoint signer and the verifier, then serves.
+/// Must be called inside a tokio runtime.
+pub async fn start(
+    record_dir: &Path,
+    database: &Database,
+    keys: &BoardKeys,
+    config: ServeConfig,
+    listener: TcpListener,
+) -> Result<RunningBoard, StartError> {
+    let (election, files) = read_record(record_dir)?;
+    let receipt_key = keys.receipt_key();
+    if receipt_key.public() != election.info.board_key {
+        return Err(StartError::WrongKeys(record_dir.join(record::ELECTION)));
+    }
+    let fingerprint = *election.fingerprint();
+    let log_origin = origin(keys.host(), &fingerprint);
+    let log_key = keys.log_key(&fingerprint)?;
+
+    let database = database.clone();
+    let connector: Arc<dyn Connector> =
+        tokio::task::spawn_blocking(move || database.open().map(Arc::from))
+            .await
+            .map_err(|e| StoreError::Io {
+                path: "open".into(),
+                source: std::io::Error::other(e),
+            })??;
+    let signer_store = connector.connect()?;
+    let checkpointer = Checkpointer::open(&*signer_store, log_origin.clone(), log_key)?;
+    let published = checkpointer.published();
+    let sequencer = Sequencer::start(connector.connect()?, fingerprint, config.grouping)?;
+
+    let context = Arc::new(ProofContext {
+        manifest: election.manifest.clone(),
+        fingerprint,
+        key: *election.key(),
+    });
+    let board = Arc::new(Board {
+        listed: election.credentials.iter().copied().collect(),
+        election,
+        files,
+        record_dir: record_dir.to_path_buf(),
+        receipt_key,
+        submitter: sequencer.submitter(),
+        verifier: Verifier::start(context, config.batch),
+        readers: Arc::new(Readers {
+            connector,
+            idle: Mutex::new(Vec::new()),
+        }),
+        published,
+        in_flight: InFlight::default(),
+    });
+    let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
+
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: "the listener".into(),
+        source,
+    })?;
+    let app = router(Arc::clone(&board), &config);
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await
+    });
+    Ok(RunningBoard {
+        addr,
+        origin: log_origin,
+        stop,
+        server,
+        checkpoints: Some(checkpoints),
+        board,
+        sequencer: Some(sequencer),
+    })
+}
+
+/// The checkpoint signer's thread: signs when the tree grew, every `every`
+/// (board.md §7.6). A failed attempt is reported and retried; nothing unsigned is served.
+fn spawn_checkpoints(
+    mut checkpointer: Checkpointer,
+    mut store: Box<dyn Store + Send>,
+    every: Duration,
+) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let every = every.min(Duration::from_secs(1));
+    let thread = std::thread::Builder::new()
+        .name("board-checkpoints".into())
+        .spawn(move || {
+            let mut last_error = String::new();
+            while !flag.load(Ordering::SeqCst) {
+                std::thread::sleep(every);
+                match checkpointer.tick(&mut store) {
+                    Ok(_) => last_error.clear(),
+                    Err(e) => {
+                        // Said once per distinct failure; it names no client.
+                        let text = e.to_string();
+                        if text != last_error {
+                            eprintln!("board: checkpoint not signed: {text}");
+                            last_error = text;
+                        }
+                    }
+                }
+            }
+            // A last checkpoint on the way out, so what was acknowledged is signed.
+            let _ = checkpointer.tick(&mut store);
+        })
+        .map_err(|source| StartError::Listen {
+            addr: "board-checkpoints thread".into(),
+            source,
+        })?;
+    Ok((stop, thread))
+}
+
+/// The board's routes (board.md §8.1).
+pub fn router(board: Arc<Board>, config: &ServeConfig) -> Router {
+    let limiter = Arc::new(RateLimiter::new(config.per_ip_rps));
+    Router::new()
+        .route(
+            "/v1/ballots",
+            post(submit::post_ballot).get(reads::ballots_page),
+        )
+        .route("/v1/challenged", post(submit::post_challenged))
+        .route("/v1/ballots/{hash}", get(reads::ballot_by_hash))
+        .route("/v1/receipts/{code}", get(reads::receipt_by_code))
+        .route("/v1/proof/{index}", get(reads::proof))
+        .route("/v1/consistency", get(reads::consistency))
+        .route("/v1/checkpoints", get(reads::checkpoints))
+        .route("/v1/export", get(reads::export))
+        .route("/v1/election/{file}", get(reads::record_file))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
+        .route("/log/checkpoint", get(tiles::checkpoint))
+        .route("/log/tile/{*path}", get(tiles::tile))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::Limits {
+                rate: limiter,
+                timeout: config.request_timeout,
+            },
+            limits::limit,
+        ))
+        .with_state(board)
+}

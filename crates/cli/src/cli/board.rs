@@ -1,0 +1,253 @@
+//! `saylau board`: the bulletin board's commands: `open` an election for voting, `serve` it over
+//! HTTP (or a fresh demo election), and `export` its record for `saylau verify`.
+//!
+//! Spec: `protocol-spec/board.md` §8.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use rand_core::OsRng;
+use saylau::election::Election;
+use saylau::record::Record;
+use saylau_board::checkpoints::{origin, Checkpointer};
+use saylau_board::database::Database;
+use saylau_board::keys::{default_keys_path, BoardKeys};
+use saylau_board::service::{self, ServeConfig};
+
+/// `saylau board …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum BoardCommand {
+    /// Open for voting an election that `saylau ceremony finish` started: draw the board's keys
+    /// (written to a 0600 key file beside the record) and write election.json.
+    Open(OpenArgs),
+    /// Run the board: accept ballots over HTTP and publish its transparency log.
+    Serve(ServeArgs),
+    /// Write the board's record (ballots, challenged ballots, the log's leaves and signed
+    /// checkpoints) into the record folder, for `saylau verify`. The board must be stopped.
+    Export(ExportArgs),
+    /// Load-test a board: cast distinct pre-generated ballots with concurrent clients, then
+    /// check every receipt's inclusion proof.
+    Load(super::load::LoadArgs),
+}
+
+/// Arguments of `saylau board open`.
+#[derive(clap::Args, Debug)]
+pub struct OpenArgs {
+    /// The record folder (holding manifest.json and ceremony.json).
+    #[arg(long)]
+    pub record: PathBuf,
+    /// The public credential list to copy into the record (from `saylau credentials issue`).
+    #[arg(long)]
+    pub credentials: Option<PathBuf>,
+    /// Where to write the board's key file [default: <RECORD>.board-keys.json].
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+    /// The host that names the log: its origin is <HOST>/saylau/<fingerprint>.
+    #[arg(long, default_value = "localhost")]
+    pub host: String,
+}
+
+/// Arguments of `saylau board serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The record folder of an election opened with `saylau board open`.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub record: Option<PathBuf>,
+    /// The database: sqlite:PATH.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub db: Option<String>,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The board's key file [default: <RECORD>.board-keys.json].
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+    /// Requests per second allowed from one address (bursts of twice that); raise it for a
+    /// polling station behind one address or a load test; 0 turns the limit off.
+    #[arg(long, default_value_t = 20)]
+    pub per_ip_rps: u32,
+    /// Open a fresh demo election (in-process key ceremony, the default manifest) and serve it.
+    #[arg(long)]
+    pub demo: bool,
+    /// With --demo: voters to issue credentials to.
+    #[arg(long, default_value_t = 10, requires = "demo")]
+    pub voters: u64,
+    /// With --demo: the folder for the record, the keys, the database and the credentials.
+    #[arg(long, default_value = "board-demo", requires = "demo")]
+    pub out: PathBuf,
+    /// With --demo: the host that names the log.
+    #[arg(long, default_value = "localhost", requires = "demo")]
+    pub host: String,
+    /// TLS certificate chain (PEM). Not built in: see the note printed, or serve behind a
+    /// TLS-terminating reverse proxy (protocol-spec/board.md §8.5).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// Arguments of `saylau board export`.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The database: sqlite:PATH.
+    #[arg(long)]
+    pub db: String,
+    /// The record folder: the export is written into it.
+    #[arg(long)]
+    pub record: PathBuf,
+    /// The board's key file, to sign a last checkpoint covering every leaf [default:
+    /// <RECORD>.board-keys.json, if present].
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+}
+
+/// Runs `saylau board …`.
+pub fn run(command: BoardCommand) -> i32 {
+    match command {
+        BoardCommand::Open(args) => open(args),
+        BoardCommand::Serve(args) => serve(args),
+        BoardCommand::Export(args) => export(args),
+        BoardCommand::Load(args) => super::load::run(args),
+    }
+}
+
+fn fail(error: &dyn std::fmt::Display) -> i32 {
+    eprintln!("saylau board: {error}");
+    2
+}
+
+fn open(args: OpenArgs) -> i32 {
+    let keys = args.keys.unwrap_or_else(|| default_keys_path(&args.record));
+    match saylau_board::open::open_election(
+        &args.record,
+        args.credentials.as_deref(),
+        &keys,
+        &args.host,
+        &mut OsRng,
+    ) {
+        Ok(opened) => {
+            outln!("election opened: {}", hex::encode(opened.fingerprint));
+            outln!("  voters listed: {}", opened.voters);
+            outln!("  log origin:    {}", opened.origin);
+            outln!(
+                "  board keys:    {} (mode 0600; keep it, never publish it)",
+                opened.keys.display()
+            );
+            0
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn serve(args: ServeArgs) -> i32 {
+    if args.tls_cert.is_some() {
+        return fail(&"TLS is not built into this board: serve it on loopback behind a TLS-terminating reverse proxy (protocol-spec/board.md §8.5)");
+    }
+    let (record, database, keys) = if args.demo {
+        match saylau_board::demo::create(&args.out, args.voters, &args.host, &mut OsRng) {
+            Ok(demo) => {
+                outln!("demo election: {}", hex::encode(demo.opened.fingerprint));
+                outln!("  record:      {}", demo.record.display());
+                outln!(
+                    "  credentials: {} ({} voter files in voters/)",
+                    demo.credentials.display(),
+                    args.voters
+                );
+                let database = Database::Sqlite(demo.database.clone());
+                (demo.record, database, demo.keys)
+            }
+            Err(e) => return fail(&e),
+        }
+    } else {
+        let (Some(record), Some(db)) = (args.record, args.db) else {
+            return fail(&"--record and --db are required (or --demo)");
+        };
+        let database = match Database::parse(&db) {
+            Ok(d) => d,
+            Err(e) => return fail(&e),
+        };
+        let keys = args.keys.unwrap_or_else(|| default_keys_path(&record));
+        (record, database, keys)
+    };
+    let keys = match BoardKeys::read(&keys) {
+        Ok(k) => k,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let config = ServeConfig {
+        per_ip_rps: args.per_ip_rps,
+        ..ServeConfig::default()
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(l) => l,
+            Err(e) => return fail(&format!("listening on {}: {e}", args.listen)),
+        };
+        let running = match service::start(&record, &database, &keys, config, listener).await {
+            Ok(r) => r,
+            Err(e) => return fail(&e),
+        };
+        outln!("board: serving on http://{}", running.addr);
+        outln!("  log origin: {}", running.origin);
+        outln!("  stop with Ctrl-C");
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            return fail(&format!("waiting for Ctrl-C: {e}"));
+        }
+        outln!("board: stopping");
+        match running.shutdown().await {
+            Ok(()) => 0,
+            Err(e) => fail(&e),
+        }
+    })
+}
+
+fn export(args: ExportArgs) -> i32 {
+    match export_inner(&args) {
+        Ok(leaves) => {
+            outln!(
+                "exported {leaves} leaves into {}; check it with: saylau verify {}",
+                args.record.display(),
+                args.record.display()
+            );
+            0
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn export_inner(args: &ExportArgs) -> Result<u64, String> {
+    let database = Database::parse(&args.db).map_err(|e| e.to_string())?;
+    let connector = database.open().map_err(|e| e.to_string())?;
+    let mut store = connector.connect().map_err(|e| e.to_string())?;
+    let keys_path = args
+        .keys
+        .clone()
+        .unwrap_or_else(|| default_keys_path(&args.record));
+    if args.keys.is_some() || keys_path.exists() {
+        sign_last(&args.record, &keys_path, &mut store)?;
+    }
+    saylau_board::export::export_to_dir(&*store, &args.record).map_err(|e| e.to_string())
+}
+
+/// Signs a checkpoint covering every leaf, if the board stopped before it did.
+fn sign_last(
+    record: &Path,
+    keys: &Path,
+    store: &mut Box<dyn saylau_board::store::Store + Send>,
+) -> Result<(), String> {
+    let keys = BoardKeys::read(keys).map_err(|e| e.to_string())?;
+    let election = Election::open(&Record::at(record)).map_err(|e| e.to_string())?;
+    let fingerprint = *election.fingerprint();
+    let key = keys.log_key(&fingerprint).map_err(|e| e.to_string())?;
+    let mut checkpointer = Checkpointer::open(&**store, origin(keys.host(), &fingerprint), key)
+        .map_err(|e| e.to_string())?;
+    checkpointer.tick(store).map_err(|e| e.to_string())?;
+    Ok(())
+}
