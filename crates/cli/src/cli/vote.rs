@@ -148,7 +148,7 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
 
         // Step 3: the ballot hash first; only then cast or challenge.
         outln!("ballot hash: {}", hex::encode(hash));
-        outln!("write down its first characters: a challenged ballot is found by it");
+        outln!("write it down or photograph it: your receipt must name the same hash, and a challenged ballot is found by it");
         let cast = if args.cast {
             true
         } else if args.challenge {
