@@ -6,12 +6,14 @@
 
 mod ballot_box;
 mod context;
+mod keys;
 mod leaf;
 mod receipt;
 mod sum;
 
 pub use ballot_box::{BallotBox, CastError};
-pub use context::{Election, ElectionError};
+pub use context::{trustee_identities, Election, ElectionError};
+pub use keys::BoardKeys;
 pub use leaf::{Leaf, LeafError, LeafKind, LEAF_SIZE, RESERVED_CEREMONY_KIND};
 pub use receipt::{BoardKey, Receipt};
 pub use sum::{publish_tally, tally_record, TallyAccumulator, VerifiedTally};

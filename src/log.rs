@@ -15,7 +15,9 @@ pub mod note;
 pub mod tile;
 pub mod tree;
 
-pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
+pub use checkpoint::{
+    Checkpoint, CheckpointError, LogKey, LogKeyError, LogSigningKey, SignedCheckpoint,
+};
 pub use note::{
     KeyType, Note, NoteError, NoteSignature, SignerKey, VerifiedSignature, VerifierKey,
 };

@@ -15,8 +15,8 @@ mod layout;
 mod lines;
 
 pub use contents::{
-    election_fingerprint, invalid_credentials, read_credential_encodings, tracking_code,
-    tracking_link, BallotLine, ChallengedLine, CredentialList, ElectionInfo,
+    invalid_credentials, read_credential_encodings, tracking_code, tracking_link, BallotLine,
+    ChallengedLine, CredentialList, ElectionInfo, Witness, WitnessPolicy, ELECTION_VERSION,
 };
 pub use error::RecordError;
 pub(crate) use files::{create_temporary, sync_folder};

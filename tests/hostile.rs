@@ -302,7 +302,8 @@ fn oversized_numbers() {
     let cases: &[(&str, &str, &str, u32)] = &[
         (record::CEREMONY, "\"threshold\": 3", "threshold", 3),
         (record::MANIFEST, "\"version\": 1", "version", 2),
-        (record::ELECTION, "\"version\": 1", "version", 5),
+        (record::ELECTION, "\"version\": 2", "version", 5),
+        (record::ELECTION, "\"quorum\": 0", "quorum", 5),
         (record::TALLY, "\"participants\": 14", "participants", 12),
         ("decryption/trustee-1.json", "\"trustee\": 1", "trustee", 13),
         (record::RESULTS, "\"eligible\": 16", "eligible", 14),

@@ -20,7 +20,7 @@ use rand_core::SeedableRng;
 use saylau::ballot::BallotBody;
 use saylau::ceremony::{self, CeremonyRecord};
 use saylau::crypto::elgamal::{EncryptionKey, Secret};
-use saylau::election::{BoardKey, Election};
+use saylau::election::{BoardKey, BoardKeys, Election};
 use saylau::manifest::{Contest, ContestKind, ContestOption, Labels, Manifest};
 use saylau::progress::Progress;
 use saylau::record::{self, BallotLine, CredentialList};
@@ -255,6 +255,9 @@ fn every_field_of_credentials_json() {
 fn every_field_of_election_json() {
     let expect = |leaf: &Leaf, _: &str| match top_field(&leaf.pointer) {
         "board_key" => fails(5, "election.json: fingerprint"),
+        // Another version is refused when decoding; another 32 bytes of log key either do not
+        // decode as a strong Ed25519 key or give another fingerprint (both tested below).
+        "version" | "log_key" => fails(5, "election.json"),
         field => fails(5, format!("election.json: {field}")),
     };
     assert_no_problems(sweep(template(), record::ELECTION, None, None, &expect));
@@ -273,6 +276,84 @@ fn every_field_of_election_json() {
         "the identity key must be refused when decoding, before any fingerprint is computed"
     );
     assert!(Election::open(&saylau::record::Record::at(dir.path())).is_err());
+}
+
+/// Protocol v2's inputs of `election.json` (record.md §3): a version-1 file is refused by name,
+/// the log key is an input of the fingerprint and must be a strong, canonical Ed25519 key, the
+/// witness policy's quorum is bounded, and `trustee_identities` is recomputed from whether the
+/// record holds `ceremony/`.
+#[test]
+fn protocol_v2_fields_of_election_json() {
+    let edit = |name: &str, change: &dyn Fn(&mut Value)| {
+        let dir = template().instantiate(name);
+        let path = dir.path().join(record::ELECTION);
+        let mut election: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        change(&mut election);
+        std::fs::write(&path, serde_json::to_vec_pretty(&election).unwrap()).unwrap();
+        reindex(dir.path());
+        dir
+    };
+    let problem_of = |report: &saylau::verify::Report, culprit: &str| -> String {
+        check(report, 5)
+            .failures
+            .iter()
+            .find(|f| f.culprit == culprit)
+            .map(|f| f.detail.clone())
+            .unwrap_or_else(|| panic!("no failure names {culprit:?}: {}", summary(report)))
+    };
+
+    // A v1 file (five inputs, no v2 fields) is refused for its version, in both readers.
+    let dir = edit("v1", &|e| {
+        e["version"] = Value::from(1);
+        for field in ["log_key", "witness_policy", "trustee_identities"] {
+            e.as_object_mut().unwrap().remove(field);
+        }
+    });
+    let report = verify(dir.path());
+    let problem = problem_of(&report, "election.json");
+    assert!(problem.contains("version 1"), "{problem}");
+    let error = Election::open(&saylau::record::Record::at(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("version 1"), "{error}");
+
+    // Another valid log key: the fingerprint no longer matches.
+    let other = saylau::log::checkpoint::LogSigningKey::from_seed([9; 32]).public();
+    let dir = edit("other-log-key", &|e| {
+        e["log_key"] = Value::from(hex::encode(other.as_bytes()))
+    });
+    assert_fails(&verify(dir.path()), 5, Some("election.json: fingerprint"));
+    assert!(Election::open(&saylau::record::Record::at(dir.path())).is_err());
+
+    // A small-order log key (the identity) does not decode.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let dir = edit("weak-log-key", &|e| {
+        e["log_key"] = Value::from(hex::encode(identity))
+    });
+    let report = verify(dir.path());
+    let problem = problem_of(&report, "election.json");
+    assert!(problem.contains("weak"), "{problem}");
+
+    // A quorum larger than the witness list.
+    let dir = edit("quorum", &|e| {
+        e["witness_policy"]["quorum"] = Value::from(1)
+    });
+    let report = verify(dir.path());
+    let problem = problem_of(&report, "election.json: witness_policy");
+    assert!(problem.contains("quorum 1"), "{problem}");
+
+    // The demo record has no ceremony/: a `ceremony` entry in it makes the recomputed
+    // `trustee_identities` true. The verifier's check 3 judges the (empty) transcript and fails
+    // first, so checks 5 on do not run; the board's and trustees' loader names the field. (The
+    // sweep above shows check 5 naming it when the published value is flipped.)
+    let dir = template().instantiate("identities");
+    std::fs::create_dir(dir.path().join(record::TRANSCRIPT_DIR)).unwrap();
+    assert_fails(&verify(dir.path()), 3, Some("ceremony/"));
+    let error = Election::open(&saylau::record::Record::at(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("trustee_identities"), "{error}");
 }
 
 /// Every ciphertext point and the participant count are recomputed from the board: check 12.
@@ -1112,18 +1193,19 @@ fn kinds_template() -> &'static Template {
                 .expect("ceremony");
         record::write_json(dir, record::CEREMONY, &ceremony).expect("ceremony.json");
         let voters = demo::register_voters(6, &mut rng);
-        let board_key = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(30));
+        let board_keys = BoardKeys::generate(&mut ChaCha20Rng::seed_from_u64(30));
+        let board_key = &board_keys.receipt;
         let election = demo::open_election(
             &saylau::record::Record::at(dir),
             voters.iter().map(|v| v.public).collect(),
-            &board_key,
+            &board_keys,
         )
         .expect("open");
         demo::cast_simulated(
             &saylau::record::Record::at(dir),
             &election,
             &voters,
-            &board_key,
+            board_key,
             3,
             &Progress::none(),
         )
@@ -1199,11 +1281,12 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
             .expect("ceremony");
     record::write_json(dir, record::CEREMONY, &ceremony).expect("ceremony.json");
     let voters = demo::register_voters(3, &mut rng);
-    let board_key = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(31));
+    let board_keys = BoardKeys::generate(&mut ChaCha20Rng::seed_from_u64(31));
+    let board_key = &board_keys.receipt;
     let election = demo::open_election(
         &saylau::record::Record::at(dir),
         voters.iter().map(|v| v.public).collect(),
-        &board_key,
+        &board_keys,
     )
     .expect("open");
     let key = EncryptionKey::new(*election.key());
@@ -1228,7 +1311,7 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
         let mut board = saylau::election::BallotBox::open(
             &saylau::record::Record::at(dir),
             &election,
-            &board_key,
+            board_key,
         )
         .expect("board");
         board.sync_every_ballot(false);

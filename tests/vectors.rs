@@ -101,7 +101,7 @@ fn small_election_vector_is_reproduced_and_verifies() {
     );
 }
 
-/// The check values printed in `record.md §3.3` and `board.md §2` are those of the committed
+/// The check values printed in `record.md §3.5` and `board.md §2` are those of the committed
 /// election vector, so the spec cannot drift from the code it describes; and the vector's
 /// example receipt carries a valid board signature (`board.md §3.1`).
 #[test]
@@ -122,12 +122,26 @@ fn the_spec_check_values_are_the_election_vector() {
         "credentials_hash",
         "joint_key",
         "board_key",
+        "log_key",
         "fingerprint",
     ] {
         let value = election[field].as_str().unwrap();
         let line = format!("{field:<16} = {value}");
-        assert!(record_md.contains(&line), "record.md §3.3 lacks `{line}`");
+        assert!(record_md.contains(&line), "record.md §3.5 lacks `{line}`");
     }
+    assert_eq!(election["version"], 2);
+    assert_eq!(
+        election["trustee_identities"], false,
+        "the demo record has no ceremony/"
+    );
+    let root = load("election/record.json")["root"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        record_md.contains(&format!("`{root}`")),
+        "record.md §4.3 lacks the record root {root}"
+    );
     let lines: Vec<Value> = std::fs::read_to_string(vector_dir().join("election/ballots.jsonl"))
         .unwrap()
         .lines()
@@ -146,6 +160,8 @@ fn the_spec_check_values_are_the_election_vector() {
     ] {
         assert!(board_md.contains(&expected), "board.md §2 lacks {expected}");
     }
+    let h_1 = format!("`h = {}`", lines[0]["ballot_hash"].as_str().unwrap());
+    assert!(spec("ballot.md").contains(&h_1), "ballot.md §6 lacks {h_1}");
     let receipt: saylau::election::Receipt = parse(&load("election/receipt-example.json"));
     let board_key: saylau::crypto::elgamal::PublicKey = parse(&election["board_key"]);
     receipt.verify(&board_key).unwrap();

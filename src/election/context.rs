@@ -6,7 +6,8 @@ use crate::crypto::digest::Hash;
 use crate::crypto::elgamal::PublicKey;
 use crate::manifest::Manifest;
 use crate::record::{
-    file_hash, invalid_credentials, ElectionInfo, Record, RecordError, CEREMONY, ELECTION, MANIFEST,
+    file_hash, invalid_credentials, ElectionInfo, Record, RecordError, CEREMONY, ELECTION,
+    MANIFEST, TRANSCRIPT_DIR,
 };
 
 use thiserror::Error;
@@ -26,6 +27,15 @@ pub enum ElectionError {
     /// `election.json` does not match the files it hashes.
     #[error("election.json: {0}")]
     Mismatch(String),
+}
+
+/// `election.json`'s `trustee_identities`, recomputed from the record (spec `record.md` §3.4):
+/// true iff the record holds the ceremony transcript `ceremony/` (§5.8), which separate
+/// trustees with signed identities leave and an in-process ceremony does not. Whether that
+/// transcript is sound is verifier check 3's business; this only says which form the record
+/// must have, so that a record of signed trustees cannot be passed off as the unsigned form.
+pub fn trustee_identities(record: &Record) -> bool {
+    std::fs::symlink_metadata(record.path(TRANSCRIPT_DIR)).is_ok()
 }
 
 /// The published context of one election.
@@ -72,6 +82,9 @@ impl Election {
             credentials_hash,
             ceremony.joint_key,
             info.board_key,
+            info.log_key,
+            info.witness_policy.clone(),
+            trustee_identities(record),
         );
         let problems = manifest.check();
         if !problems.is_empty() {
@@ -86,8 +99,22 @@ impl Election {
                 "ceremony.json was run for another manifest".into(),
             ));
         }
+        info.witness_policy
+            .check()
+            .map_err(|e| ElectionError::Mismatch(format!("witness_policy: {e}")))?;
+        if expected.trustee_identities != info.trustee_identities {
+            return Err(ElectionError::Mismatch(format!(
+                "trustee_identities is {} but the record {} the ceremony transcript ceremony/",
+                info.trustee_identities,
+                if expected.trustee_identities {
+                    "has"
+                } else {
+                    "lacks"
+                }
+            )));
+        }
         if expected != info {
-            return Err(ElectionError::Mismatch("its hashes, key or fingerprint do not match manifest.json, ceremony.json and credentials.json".into()));
+            return Err(ElectionError::Mismatch("its hashes, key or fingerprint do not match manifest.json, ceremony.json, credentials.json and its own keys".into()));
         }
         Ok(Self {
             manifest,

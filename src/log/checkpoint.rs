@@ -6,8 +6,14 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use thiserror::Error;
 
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use rand_core::CryptoRngCore;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
 use super::note::{KeyType, Note, NoteError, SignerKey, VerifiedSignature, VerifierKey};
 use super::tree::{Hash, HASH_SIZE};
+use crate::crypto::group::hash_hex;
 
 /// Why a checkpoint was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -262,11 +268,166 @@ impl fmt::Display for SignedCheckpoint {
     }
 }
 
+/// The log's public Ed25519 key (log.md §4.1): `election.json`'s `log_key`, 32 bytes, written
+/// as lower-case hex. Only a canonical encoding of a point that is not of small order is
+/// accepted, so a key that could verify signatures on every message never gets in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct LogKey(VerifyingKey);
+
+/// Why 32 bytes are not a log key.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum LogKeyError {
+    /// Not the encoding of a point of the curve.
+    #[error("not an Ed25519 public key")]
+    NotAPoint,
+    /// A point, but not in its one canonical encoding.
+    #[error("not the canonical encoding of an Ed25519 public key")]
+    NonCanonical,
+    /// A point of small order (a weak key).
+    #[error("a weak (small-order) Ed25519 key")]
+    Weak,
+}
+
+impl LogKey {
+    /// Decodes a log key, refusing non-canonical encodings and small-order points.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, LogKeyError> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| LogKeyError::NotAPoint)?;
+        if key.to_edwards().compress().as_bytes() != bytes {
+            return Err(LogKeyError::NonCanonical);
+        }
+        if key.is_weak() {
+            return Err(LogKeyError::Weak);
+        }
+        Ok(Self(key))
+    }
+
+    /// The 32-byte encoding (the one that was decoded, which is canonical).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// The Ed25519 key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    /// The note verifier key of the log whose origin is `origin` (log.md §4.2): the name is
+    /// the origin, the type Ed25519.
+    pub fn verifier(&self, origin: &str) -> Result<VerifierKey, NoteError> {
+        VerifierKey::new(KeyType::Ed25519, origin, self.0)
+    }
+}
+
+impl fmt::Debug for LogKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LogKey({})", hex::encode(self.as_bytes()))
+    }
+}
+
+impl Serialize for LogKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        hash_hex::serialize(self.as_bytes(), serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let bytes = hash_hex::deserialize(deserializer)?;
+        Self::from_bytes(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The log's secret key: the 32-byte Ed25519 seed (RFC 8032) that signs its checkpoints.
+///
+/// # Security
+/// The seed is wiped on drop, `Debug` prints only the public key, and the type is never
+/// serialized: whoever stores it (the board's key file) does so explicitly through
+/// [`LogSigningKey::seed`].
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct LogSigningKey {
+    seed: [u8; 32],
+}
+
+impl fmt::Debug for LogSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogSigningKey")
+            .field("public", &self.public())
+            .field("seed", &"<redacted>")
+            .finish()
+    }
+}
+
+impl LogSigningKey {
+    /// A fresh key (redrawn in the negligible case that its public key is weak).
+    pub fn generate<R: CryptoRngCore + ?Sized>(rng: &mut R) -> Self {
+        loop {
+            let mut seed = Zeroizing::new([0u8; 32]);
+            rng.fill_bytes(seed.as_mut());
+            let key = Self::from_seed(*seed);
+            if LogKey::from_bytes(SigningKey::from_bytes(&key.seed).verifying_key().as_bytes())
+                .is_ok()
+            {
+                return key;
+            }
+        }
+    }
+
+    /// The key with this seed.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self { seed }
+    }
+
+    /// The seed; handle it as a secret.
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.seed)
+    }
+
+    /// The public key, `election.json`'s `log_key`. (An Ed25519 public key derived from a
+    /// seed is a multiple of the basepoint, never of small order.)
+    pub fn public(&self) -> LogKey {
+        LogKey(SigningKey::from_bytes(&self.seed).verifying_key())
+    }
+
+    /// The note signer for the log whose origin is `origin` (the key name; log.md §4.2).
+    pub fn signer(&self, origin: &str) -> Result<SignerKey, NoteError> {
+        SignerKey::from_seed(KeyType::Ed25519, origin, self.seed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const ROOT_B64: &str = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=";
+
+    #[test]
+    fn log_keys_refuse_weak_and_non_canonical_encodings() {
+        let key = LogSigningKey::from_seed([7; 32]);
+        let public = key.public();
+        assert_eq!(LogKey::from_bytes(public.as_bytes()), Ok(public));
+        // The identity (small order), and the identity with y + p (non-canonical).
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(LogKey::from_bytes(&identity), Err(LogKeyError::Weak));
+        let mut y_plus_p = [0xffu8; 32];
+        y_plus_p[0] = 0xee;
+        y_plus_p[31] = 0x7f;
+        assert_eq!(
+            LogKey::from_bytes(&y_plus_p),
+            Err(LogKeyError::NonCanonical)
+        );
+        let json = serde_json::to_string(&public).unwrap();
+        assert_eq!(json, format!("\"{}\"", hex::encode(public.as_bytes())));
+        assert_eq!(serde_json::from_str::<LogKey>(&json).unwrap(), public);
+        assert!(format!("{key:?}").contains("<redacted>"));
+        assert!(!format!("{key:?}").contains(&hex::encode([7u8; 32])));
+        // The signer signs under the origin with the same key.
+        let signer = key.signer("example.com/saylau/00").unwrap();
+        assert_eq!(
+            signer.verifier(),
+            public.verifier("example.com/saylau/00").unwrap()
+        );
+    }
 
     #[test]
     fn body_round_trips() {

@@ -10,7 +10,10 @@ use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::elgamal::{EncryptionKey, Secret};
 use crate::crypto::group::GroupElement;
 use crate::election::VerifiedTally;
-use crate::election::{BallotBox, BoardKey, CastError, Election, ElectionError, Receipt};
+use crate::election::{
+    BallotBox, BoardKey, BoardKeys, CastError, Election, ElectionError, Receipt,
+};
+use crate::log::checkpoint::LogSigningKey;
 use crate::manifest::{ContestKind, Manifest};
 use crate::progress::Progress;
 use crate::record::{self, CredentialList, Record, RecordError, RecordIndex};
@@ -159,13 +162,15 @@ fn prepare_output(dir: &Path) -> Result<(), DemoError> {
 /// voter's signed receipt (spec `board.md` §3.1).
 pub const EXAMPLE_RECEIPT: &str = "receipt-example.json";
 
-/// The demo board's receipt key, from its own stream of the seed, so the seed reproduces the
-/// record and the rest of the demo draws the same values it always did.
-fn demo_board_key(label: &str, seed: u64) -> BoardKey {
-    BoardKey::generate(&mut ChaCha20Rng::from_seed(tagged_hash(
-        label,
-        &[&seed.to_le_bytes()],
-    )))
+/// The demo board's keys, each from its own stream of the seed, so the seed reproduces the
+/// record and the rest of the demo draws the same values it always did: the receipt key from
+/// `TH(label, [u64le(seed)])`, the log key's seed is `TH(label + "/log", [u64le(seed)])`.
+fn demo_board_keys(label: &str, seed: u64) -> BoardKeys {
+    let seed = seed.to_le_bytes();
+    BoardKeys {
+        receipt: BoardKey::generate(&mut ChaCha20Rng::from_seed(tagged_hash(label, &[&seed]))),
+        log: LogSigningKey::from_seed(tagged_hash(&format!("{label}/log"), &[&seed])),
+    }
 }
 
 fn trustee_names(n: u32) -> Vec<String> {
@@ -210,11 +215,12 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     // 2. The registrar issues credentials, the board draws its receipt key, and the election
     // opens.
     let voters = register_voters(config.voters, &mut rng);
-    let board_key = demo_board_key("saylau/v1/demo-board", seed);
+    let board_keys = demo_board_keys("saylau/v1/demo-board", seed);
+    let board_key = &board_keys.receipt;
     let election = open_election(
         &record,
         voters.iter().map(|v| v.public).collect(),
-        &board_key,
+        &board_keys,
     )?;
 
     // 3. Voting. One voter's receipt is kept next to the record, to try `saylau receipt` with.
@@ -222,7 +228,7 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
         &record,
         &election,
         &voters,
-        &board_key,
+        board_key,
         seed,
         &config.progress,
     )?;
@@ -302,13 +308,14 @@ pub fn run_on_record(
     let mut rng =
         ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-record", &[&seed.to_le_bytes()]));
     let simulated = register_voters(voters, &mut rng);
-    let board_key = demo_board_key("saylau/v1/demo-record-board", seed);
+    let board_keys = demo_board_keys("saylau/v1/demo-record-board", seed);
+    let board_key = &board_keys.receipt;
     let election = open_election(
         &record,
         simulated.iter().map(|v| v.public).collect(),
-        &board_key,
+        &board_keys,
     )?;
-    let cast = cast_simulated(&record, &election, &simulated, &board_key, seed, progress)?;
+    let cast = cast_simulated(&record, &election, &simulated, board_key, seed, progress)?;
     let tally = crate::election::publish_tally(&record, &election)?;
     Ok(RecordVoting {
         seed,
@@ -366,12 +373,13 @@ pub fn register_voters<R: RngCore + rand_core::CryptoRng>(
 }
 
 /// Publishes the credential list and `election.json` next to an existing `manifest.json` and
-/// `ceremony.json`, opening the election for voting; `board_key` is the key the ballot box will
-/// sign receipts with (its public half goes into `election.json`).
+/// `ceremony.json`, opening the election for voting; `board_keys` are the keys the board signs
+/// receipts and checkpoints with (their public halves go into `election.json`, with no
+/// witnesses, and `trustee_identities` as the record shows it).
 pub fn open_election(
     record: &Record,
     credentials: Vec<GroupElement>,
-    board_key: &BoardKey,
+    board_keys: &BoardKeys,
 ) -> Result<Election, DemoError> {
     let (manifest, manifest_bytes): (Manifest, _) = record.json(record::MANIFEST)?;
     let (ceremony, ceremony_bytes): (CeremonyRecord, _) = record.json(record::CEREMONY)?;
@@ -388,7 +396,10 @@ pub fn open_election(
         record::file_hash(&ceremony_bytes),
         record::file_hash(&credentials_bytes),
         ceremony.joint_key,
-        board_key.public(),
+        board_keys.receipt.public(),
+        board_keys.log.public(),
+        record::WitnessPolicy::none(),
+        crate::election::trustee_identities(record),
     );
     record.write_json(record::ELECTION, &info)?;
     Ok(Election {

@@ -91,6 +91,9 @@ impl Workload {
             record::file_hash(&serde_json::to_vec(&credentials)?),
             ceremony.joint_key,
             BoardKey::generate(&mut rng).public(),
+            crate::log::checkpoint::LogSigningKey::generate(&mut rng).public(),
+            record::WitnessPolicy::none(),
+            false,
         );
         let key = EncryptionKey::new(ceremony.joint_key);
         let fingerprint = info.fingerprint;

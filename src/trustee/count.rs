@@ -5,6 +5,7 @@
 use super::error::TrusteeError;
 use super::shares::ShareFiles;
 use crate::election::Election;
+use crate::record::file_hash;
 use crate::record::{decryption_file_name, Record, RecordError, REJECTED_DIR, RESULTS, TALLY};
 
 use crate::tally::results::{self, ContestResult, RejectedShare, Results};
@@ -13,7 +14,7 @@ use crate::tally::{self, EncryptedTally};
 /// Combines the published shares, applies the rules, and writes `results.json`,
 /// `results.svg` and `record.json`.
 pub fn finish_tally(record: &Record, election: &Election) -> Result<Results, TrusteeError> {
-    let (tally, _): (EncryptedTally, _) = record.json(TALLY)?;
+    let (tally, tally_bytes): (EncryptedTally, _) = record.json(TALLY)?;
     let bounds: Vec<Vec<u64>> = election
         .manifest
         .contests
@@ -31,7 +32,8 @@ pub fn finish_tally(record: &Record, election: &Election) -> Result<Results, Tru
     // trustee is invalid as published and never reaches it. A file that is not its trustee's
     // share at all (it does not decode, or in a signed record its signature is not the
     // trustee's) is evidence against nobody: it stops the tally (spec `ceremony.md` §14.7).
-    let share_files = ShareFiles::for_record(record)?;
+    let share_files =
+        ShareFiles::for_record(record, election.fingerprint(), &file_hash(&tally_bytes))?;
     let unattributed = |name: &str, error: TrusteeError| {
         TrusteeError::Usage(format!(
             "{name} is not a decryption share of its trustee ({error}); it can be neither counted nor held against anyone: keep a copy as evidence, remove it, and run `saylau tally finish` again"

@@ -9,7 +9,9 @@ use super::setup::{CeremonyDir, TRANSCRIPT_DIR};
 use super::shares::ShareFiles;
 use crate::ceremony::KeyShare;
 use crate::election::{Election, VerifiedTally};
+use crate::record::file_hash;
 use crate::record::{decryption_file_name, Record, RESULTS, TALLY};
+use crate::tally::EncryptedTally;
 use rand_core::{CryptoRng, RngCore};
 use std::path::Path;
 
@@ -23,6 +25,8 @@ pub struct Decryptor {
     identity: Identity,
     key_share: KeyShare,
     share_files: ShareFiles,
+    /// The `tally.json` the share will name (its hash is in `share_files`).
+    tally: EncryptedTally,
     index: u32,
     file: String,
 }
@@ -67,7 +71,11 @@ impl Decryptor {
         }
         let key_share = KeyShare::from_dealer_shares(&election.ceremony, index, &shares)?;
         drop(shares);
-        let share_files = ShareFiles::for_record(record)?;
+        // The share will be signed for this `tally.json` (spec §14.6 step 6); `publish` checks that
+        // it holds the tally the verifier recomputes.
+        let (tally, tally_bytes): (EncryptedTally, _) = record.json(TALLY)?;
+        let share_files =
+            ShareFiles::for_record(record, election.fingerprint(), &file_hash(&tally_bytes))?;
         let file = decryption_file_name(index);
         if record.path(&file).exists() {
             // Spec §14.6 step 4: the slot is taken. Say whether by this trustee or by someone else.
@@ -94,6 +102,7 @@ impl Decryptor {
             identity,
             key_share,
             share_files,
+            tally,
             record: record.clone(),
             index,
             file,
@@ -116,6 +125,12 @@ impl Decryptor {
         if verified.fingerprint() != self.election.fingerprint() {
             return Err(TrusteeError::usage(format!(
                 "the verified tally belongs to another election than {}: verify this record's board",
+                self.record.dir().display()
+            )));
+        }
+        if verified.tally() != &self.tally {
+            return Err(TrusteeError::usage(format!(
+                "{TALLY} in {} changed since this decryption was prepared: it no longer holds the tally recomputed from the board; run `saylau trustee decrypt` again",
                 self.record.dir().display()
             )));
         }

@@ -244,10 +244,11 @@ pub fn finish(
 /// `ceremony.json` (spec §14.5). `Ok(false)` when the record has no transcript (an in-process
 /// demo record).
 pub fn audit_record(record: &Record, ceremony: &CeremonyRecord) -> Result<bool, TrusteeError> {
-    let transcript = record.path(TRANSCRIPT_DIR);
-    if !transcript.exists() {
+    // The same test as `election.json`'s `trustee_identities` (record.md §3.4).
+    if !crate::election::trustee_identities(record) {
         return Ok(false);
     }
+    let transcript = record.path(TRANSCRIPT_DIR);
     let context = CeremonyDir::open(&transcript)?;
     let judgement = judge(&context)?;
     if &judgement.record != ceremony {

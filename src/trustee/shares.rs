@@ -1,33 +1,80 @@
-//! A record's decryption-share files, signed by their trustees (spec `ceremony.md` §14.6).
+//! A record's decryption-share files, signed by their trustees (spec `ceremony.md` §14.6,
+//! `record.md` §5.5).
 
 use super::envelope::Envelope;
-use super::error::TrusteeError;
+use super::error::{short, TrusteeError};
 use super::identity::Identity;
 use super::setup::{CeremonyDir, PARAMETERS_FILE, TRANSCRIPT_DIR};
 use super::stage::Stage;
-use crate::record::Record;
-use crate::tally::DecryptionShare;
+use crate::crypto::digest::Hash;
+use crate::crypto::group::hash_hex;
+use crate::record::{file_hash, Record, TALLY};
+use crate::tally::{DecryptionShare, EncryptedTally};
 use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+
+/// The body of a signed decryption share (spec `ceremony.md` §14.6, `record.md` §5.5): the
+/// share, with the election fingerprint `F` and `file_hash(tally.json)` of the tally it
+/// decrypts. The trustee's signature covers all three, so a genuine share copied from another
+/// election of the same ceremony, or made for another `tally.json`, is not this record's share
+/// of that trustee and is evidence against nobody.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareStatement {
+    /// The election fingerprint `F` (`record.md` §3).
+    #[serde(with = "hash_hex")]
+    pub election: Hash,
+    /// `file_hash(tally.json)` of the tally decrypted (`record.md` §2).
+    #[serde(with = "hash_hex")]
+    pub tally: Hash,
+    /// The decryption share.
+    pub share: DecryptionShare,
+}
+
+/// `file_hash(tally.json)`, of a `tally.json` that holds exactly `tally` (the one the caller
+/// verified or combines): the tally a signed share must name.
+pub fn tally_file_hash(record: &Record, tally: &EncryptedTally) -> Result<Hash, TrusteeError> {
+    let (published, bytes): (EncryptedTally, _) = record.json(TALLY)?;
+    if &published != tally {
+        return Err(TrusteeError::usage(format!(
+            "{TALLY} changed while it was being read: it no longer holds the tally that was verified"
+        )));
+    }
+    Ok(file_hash(&bytes))
+}
 
 /// How a record's decryption-share files are read (spec §14.6). A record that carries the
 /// transcript of a ceremony run by separate trustees (`ceremony/`) holds each share as an
-/// [`Envelope`] of kind `decryption`, signed by its trustee, so a share that fails its proofs is
-/// evidence against that trustee and a file anyone else wrote is evidence against nobody. A
-/// record of an in-process ceremony (the demo) has no trustee identities, and holds bare shares.
+/// [`Envelope`] of kind `decryption`, signed by its trustee, whose body is a [`ShareStatement`]
+/// for this election and this `tally.json`; so a share that fails its proofs is evidence against
+/// that trustee, and a file anyone else wrote, or its trustee signed for another election or
+/// tally, is evidence against nobody. A record of an in-process ceremony (the demo) has no
+/// trustee identities, and holds bare shares.
 pub struct ShareFiles {
     signers: Option<CeremonyDir>,
+    election: Hash,
+    tally: Hash,
 }
 
 impl ShareFiles {
-    /// The reader for `record`.
-    pub fn for_record(record: &Record) -> Result<Self, TrusteeError> {
+    /// The reader for `record`, whose election fingerprint is `election` and whose `tally.json`
+    /// has the file hash `tally` ([`tally_file_hash`]).
+    pub fn for_record(
+        record: &Record,
+        election: &Hash,
+        tally: &Hash,
+    ) -> Result<Self, TrusteeError> {
         let transcript = record.path(TRANSCRIPT_DIR);
         let signers = if transcript.join(PARAMETERS_FILE).is_file() {
             Some(CeremonyDir::open(&transcript)?)
         } else {
             None
         };
-        Ok(Self { signers })
+        Ok(Self {
+            signers,
+            election: *election,
+            tally: *tally,
+        })
     }
 
     /// True when shares must be signed by their trustees.
@@ -37,7 +84,8 @@ impl ShareFiles {
 
     /// The share published in `dir/name` for trustee `index`. An error says why the file is
     /// not that trustee's: it does not decode, or (in a signed record) it is not an envelope of
-    /// kind `decryption` by trustee `index` whose signature verifies. The share's own `trustee`
+    /// kind `decryption` by trustee `index` whose signature verifies, or its trustee signed it
+    /// for another election or another `tally.json` (spec §14.6). The share's own `trustee`
     /// field is left to the caller: a signed share naming another trustee is that trustee's
     /// mistake, and evidence against it.
     pub fn read(
@@ -49,20 +97,42 @@ impl ShareFiles {
         match &self.signers {
             None => Ok(record.json::<DecryptionShare>(name)?.0),
             Some(context) => {
-                let (envelope, _): (Envelope<DecryptionShare>, _) = record.json(name)
+                let (envelope, _): (Envelope<ShareStatement>, _) = record.json(name)
                     .map_err(|error| {
                         TrusteeError::usage(format!(
-                            "{error} (the trustees of this record's ceremony publish their shares signed, in envelopes of kind decryption)"
+                            "{error} (the trustees of this record's ceremony publish their shares signed, in envelopes of kind decryption whose body names the election and tally.json)"
                         ))
                     })?;
                 envelope.check(context, name, Stage::Decryption, index)?;
-                Ok(envelope.body)
+                let statement = envelope.body;
+                if statement.election != self.election {
+                    return Err(TrusteeError::invalid(
+                        name,
+                        format!(
+                            "its trustee signed it for another election (fingerprint {}…), not this one ({}…)",
+                            short(&statement.election),
+                            short(&self.election)
+                        ),
+                    ));
+                }
+                if statement.tally != self.tally {
+                    return Err(TrusteeError::invalid(
+                        name,
+                        format!(
+                            "its trustee signed it for another {TALLY} (file hash {}…), not this record's ({}…)",
+                            short(&statement.tally),
+                            short(&self.tally)
+                        ),
+                    ));
+                }
+                Ok(statement.share)
             }
         }
     }
 
-    /// The bytes of trustee `index`'s share file: the share signed by `identity` in a signed
-    /// record, the bare share otherwise.
+    /// The bytes of trustee `index`'s share file: in a signed record, the share with this
+    /// election's fingerprint and `tally.json`'s hash, signed by `identity`; the bare share
+    /// otherwise.
     pub fn encode<R: RngCore + CryptoRng>(
         &self,
         identity: &Identity,
@@ -73,8 +143,13 @@ impl ShareFiles {
         let encoded = match &self.signers {
             None => serde_json::to_vec_pretty(&share),
             Some(context) => {
+                let statement = ShareStatement {
+                    election: self.election,
+                    tally: self.tally,
+                    share,
+                };
                 let envelope =
-                    Envelope::sign(context, identity, index, Stage::Decryption, share, rng)?;
+                    Envelope::sign(context, identity, index, Stage::Decryption, statement, rng)?;
                 serde_json::to_vec_pretty(&envelope)
             }
         };

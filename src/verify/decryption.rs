@@ -5,10 +5,10 @@ use super::report::Report;
 use crate::crypto::batch::EquationBatch;
 use crate::crypto::error::ProofError;
 use crate::crypto::group::GroupElement;
-use crate::record::{Record, DECRYPTION_DIR, REJECTED_DIR, RESULTS, TRANSCRIPT_DIR};
+use crate::record::{Record, DECRYPTION_DIR, REJECTED_DIR, RESULTS, TALLY, TRANSCRIPT_DIR};
 use crate::tally::results::Results;
 use crate::tally::{DecryptionShare, EncryptedTally};
-use crate::trustee::ShareFiles;
+use crate::trustee::{tally_file_hash, ShareFiles};
 use std::collections::HashMap;
 
 /// Checks 13–15: decryption shares, counts, outcomes.
@@ -23,8 +23,12 @@ pub(crate) fn check_decryption(
         Err(error) => return report.fail(13, DECRYPTION_DIR, error.to_string()),
     };
     // verifier.md check 13: in a record of separate trustees, each share file must be signed by
-    // its trustee (ceremony.md §14.6).
-    let share_files = match ShareFiles::for_record(record) {
+    // its trustee for this election and this tally.json (ceremony.md §14.6).
+    let tally_hash = match tally_file_hash(record, tally) {
+        Ok(hash) => hash,
+        Err(error) => return report.fail(13, TALLY, error.to_string()),
+    };
+    let share_files = match ShareFiles::for_record(record, &context.fingerprint, &tally_hash) {
         Ok(share_files) => share_files,
         Err(error) => {
             return report.fail(13, TRANSCRIPT_DIR, error.to_string());

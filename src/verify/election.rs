@@ -200,8 +200,14 @@ pub(crate) fn check_election(record: &Record, report: &mut Report) -> Option<Con
         credentials_hash,
         ceremony.joint_key,
         info.board_key,
+        info.log_key,
+        info.witness_policy.clone(),
+        crate::election::trustee_identities(record),
     );
-    let fields: [(&str, bool); 6] = [
+    if let Err(error) = info.witness_policy.check() {
+        report.fail(5, "election.json: witness_policy", error);
+    }
+    let fields: [(&str, bool); 7] = [
         ("version", info.version == expected.version),
         (
             "manifest_hash",
@@ -216,6 +222,10 @@ pub(crate) fn check_election(record: &Record, report: &mut Report) -> Option<Con
             info.credentials_hash == expected.credentials_hash,
         ),
         ("joint_key", info.joint_key == expected.joint_key),
+        (
+            "trustee_identities",
+            info.trustee_identities == expected.trustee_identities,
+        ),
         ("fingerprint", info.fingerprint == expected.fingerprint),
     ];
     for (field, matches) in fields {
@@ -223,10 +233,11 @@ pub(crate) fn check_election(record: &Record, report: &mut Report) -> Option<Con
             report.fail(
                 5,
                 format!("election.json: {field}"),
-                if field == "fingerprint" {
-                    "does not match the value recomputed from the record and board_key"
-                } else {
-                    "does not match the value recomputed from the record"
+                match field {
+                    "fingerprint" => "does not match the value recomputed from the record, board_key, log_key and witness_policy",
+                    "trustee_identities" if expected.trustee_identities => "is false, but the record holds the ceremony transcript ceremony/ of trustees with signed identities",
+                    "trustee_identities" => "is true, but the record has no ceremony transcript ceremony/",
+                    _ => "does not match the value recomputed from the record",
                 },
             );
         }

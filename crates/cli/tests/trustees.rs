@@ -9,10 +9,9 @@ use saylau::ceremony::{self, CeremonyRecord};
 use saylau::crypto::elgamal::Secret;
 use saylau::crypto::group::GroupElement;
 use saylau::tally::results::Results;
-use saylau::tally::DecryptionShare;
 use saylau::trustee::{
-    self, encrypt_share, CeremonyDir, CommitBody, Envelope, Identity, RevealBody, Stage,
-    TrusteeError,
+    self, encrypt_share, CeremonyDir, CommitBody, Envelope, Identity, RevealBody, ShareStatement,
+    Stage, TrusteeError,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -415,14 +414,14 @@ fn bad_dealing_and_wrong_decryption_share_are_caught() {
     // nobody: the tally stops, names it, and changes nothing.
     scene.decrypt(1, &record);
     let file = record.join("decryption/trustee-1.json");
-    let honest: Envelope<DecryptionShare> = read_json(&file);
+    let honest: Envelope<ShareStatement> = read_json(&file);
     assert_eq!((honest.kind, honest.author), (Stage::Decryption, 1));
-    let mut wrong = honest.body.clone();
+    let mut wrong = honest.body.share.clone();
     let original = wrong.contests[0][0].share;
     wrong.contests[0][0].share =
         GroupElement::from_point(original.point() + RISTRETTO_BASEPOINT_POINT);
     let mut forged = honest.clone();
-    forged.body = wrong.clone();
+    forged.body.share = wrong.clone();
     std::fs::write(&file, serde_json::to_vec_pretty(&forged).unwrap()).unwrap();
     for t in [3, 4, 5] {
         scene.decrypt(t, &record);
@@ -462,8 +461,19 @@ fn bad_dealing_and_wrong_decryption_share_are_caught() {
     // which the tally names and sets aside.
     let context = CeremonyDir::open(&record.join("ceremony")).unwrap();
     let identity = Identity::load(&scene.keys[0], passphrase(1).as_bytes()).unwrap();
-    let signed_wrong =
-        Envelope::sign(&context, &identity, 1, Stage::Decryption, wrong, &mut OsRng).unwrap();
+    let statement = ShareStatement {
+        share: wrong,
+        ..honest.body.clone()
+    };
+    let signed_wrong = Envelope::sign(
+        &context,
+        &identity,
+        1,
+        Stage::Decryption,
+        statement,
+        &mut OsRng,
+    )
+    .unwrap();
     std::fs::write(&file, serde_json::to_vec_pretty(&signed_wrong).unwrap()).unwrap();
     let output = ok(&["tally", "finish", "--record", s(&record)], None);
     assert!(
@@ -481,17 +491,164 @@ fn bad_dealing_and_wrong_decryption_share_are_caught() {
     assert_eq!(results.rejected_shares[0].trustee, 1);
     let evidence = record.join("decryption/rejected/trustee-1.json");
     assert_eq!(
-        read_json::<Envelope<DecryptionShare>>(&evidence),
+        read_json::<Envelope<ShareStatement>>(&evidence),
         signed_wrong
     );
 
     // The verifier holds the set-aside share to the same rule: unsigned, it accuses nobody.
-    let unsigned = serde_json::to_vec_pretty(&signed_wrong.body).unwrap();
+    let unsigned = serde_json::to_vec_pretty(&signed_wrong.body.share).unwrap();
     std::fs::write(&evidence, unsigned).unwrap();
     let refused = fails(&["verify", s(&record), "--quiet"], None);
     assert!(
         refused.contains("trustee 1 (decryption/rejected/trustee-1.json)")
             && refused.contains("set aside as this trustee's, but"),
+        "{refused}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// A signed decryption share names the election and the `tally.json` it decrypts (ceremony.md
+/// §14.6, issue 18 item 2). A trustee's genuine share copied from another election of the same
+/// ceremony, or kept from another `tally.json`, fails its proofs here, but is evidence against
+/// nobody: the count stops and names it, and a record that sets it aside anyway to accuse the
+/// trustee does not verify.
+#[test]
+fn a_share_signed_for_another_election_or_tally_accuses_nobody() {
+    let scene = Scene::new("bound-shares");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for step in ["round1", "reveal", "round2"] {
+        for t in 1..=5 {
+            scene.step(step, t, &ceremony);
+        }
+    }
+    let (record, _) = scene.finish(&ceremony);
+    // A second election of the same ceremony and trustees: the record before voting, copied,
+    // with other voters.
+    let other = scene.root.join("other-record");
+    copy_dir(&record, &other);
+    for (dir, seed) in [(&record, "7"), (&other, "8")] {
+        ok(
+            &[
+                "demo",
+                "--record",
+                s(dir),
+                "--voters",
+                "12",
+                "--quiet",
+                "--seed",
+                seed,
+            ],
+            None,
+        );
+    }
+    scene.decrypt(1, &other);
+    let copied = record.join("decryption/trustee-1.json");
+    std::fs::create_dir_all(copied.parent().unwrap()).unwrap();
+    std::fs::copy(other.join("decryption/trustee-1.json"), &copied).unwrap();
+    for t in [3, 4, 5] {
+        scene.decrypt(t, &record);
+    }
+    let before = snapshot(&record);
+    let refused = fails(&["tally", "finish", "--record", s(&record)], None);
+    assert!(
+        refused.contains("decryption/trustee-1.json is not a decryption share of its trustee")
+            && refused.contains("signed it for another election"),
+        "{refused}"
+    );
+    assert_eq!(before, snapshot(&record));
+
+    // Without the copy the count goes ahead with trustees 3, 4, 5.
+    let planted = std::fs::read(&copied).unwrap();
+    std::fs::remove_file(&copied).unwrap();
+    ok(&["tally", "finish", "--record", s(&record)], None);
+    let verified = ok(&["verify", s(&record), "--quiet"], None);
+    assert!(
+        verified.contains("verified: every check passed"),
+        "{verified}"
+    );
+
+    // Whoever can write the record sets the copy aside as trustee 1's invalid share, names
+    // trustee 1 in results.json and re-indexes: the verifier refuses to accuse trustee 1.
+    let evidence = record.join("decryption/rejected/trustee-1.json");
+    std::fs::create_dir_all(evidence.parent().unwrap()).unwrap();
+    std::fs::write(&evidence, &planted).unwrap();
+    let mut results: Value = read_json(&record.join("results.json"));
+    results["rejected_shares"] = serde_json::json!([
+        {"trustee": 1, "reason": "the proof of the partial decryption of contest 0, option 0 does not verify"}
+    ]);
+    std::fs::write(
+        record.join("results.json"),
+        serde_json::to_vec_pretty(&results).unwrap(),
+    )
+    .unwrap();
+    saylau::record::Record::at(&record).reindex().unwrap();
+    let refused = fails(&["verify", s(&record), "--quiet"], None);
+    assert!(
+        refused.contains("trustee 1 (decryption/rejected/trustee-1.json)")
+            && refused.contains("signed it for another election"),
+        "{refused}"
+    );
+    std::fs::remove_dir_all(evidence.parent().unwrap()).unwrap();
+    results["rejected_shares"] = serde_json::json!([]);
+    std::fs::write(
+        record.join("results.json"),
+        serde_json::to_vec_pretty(&results).unwrap(),
+    )
+    .unwrap();
+    saylau::record::Record::at(&record).reindex().unwrap();
+    let verified = ok(&["verify", s(&record), "--quiet"], None);
+    assert!(
+        verified.contains("verified: every check passed"),
+        "{verified}"
+    );
+
+    // The downgrade of issue 18 item 3: the transcript removed and each signed share replaced by
+    // its bare body, so that the record looks like an in-process (unsigned) one. election.json's
+    // trustee_identities, bound by F, says the trustees had identities: check 5 names it.
+    let downgraded = scene.root.join("downgraded");
+    copy_dir(&record, &downgraded);
+    std::fs::remove_dir_all(downgraded.join("ceremony")).unwrap();
+    for t in [3, 4, 5] {
+        let file = downgraded.join(format!("decryption/trustee-{t}.json"));
+        let signed: Envelope<ShareStatement> = read_json(&file);
+        std::fs::write(
+            &file,
+            serde_json::to_vec_pretty(&signed.body.share).unwrap(),
+        )
+        .unwrap();
+    }
+    saylau::record::Record::at(&downgraded).reindex().unwrap();
+    let refused = fails(&["verify", s(&downgraded), "--quiet"], None);
+    assert!(
+        refused.contains("election.json: trustee_identities"),
+        "{refused}"
+    );
+
+    // Same election, another tally.json (here the same sums written another way, so only the
+    // file hash changes): the shares were signed for the old file, and none of them counts.
+    let tally: Value = read_json(&record.join("tally.json"));
+    std::fs::write(
+        record.join("tally.json"),
+        serde_json::to_vec(&tally).unwrap(),
+    )
+    .unwrap();
+    saylau::record::Record::at(&record).reindex().unwrap();
+    let refused = fails(&["verify", s(&record), "--quiet"], None);
+    assert!(
+        refused.contains("decryption/trustee-3.json")
+            && refused.contains("signed it for another tally.json"),
         "{refused}"
     );
 }
