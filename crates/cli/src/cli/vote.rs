@@ -294,6 +294,7 @@ fn wait_for_proof(
 
 /// The leaf index a receipt names.
 pub fn leaf_index(receipt: &saylau::election::Receipt) -> u64 {
+    // MERGE: receipt v2 (v2log) carries `leaf_index`; until then, right only with no challenge.
     receipt.position - 1
 }
 
@@ -306,8 +307,7 @@ pub fn log_key(election: &TrustedElection) -> Result<ed25519_dalek::VerifyingKey
 pub fn log_key_of(
     info: &saylau::record::ElectionInfo,
 ) -> Result<ed25519_dalek::VerifyingKey, String> {
-    let _ = info;
-    Err("this election.json has no log key (protocol v1)".into())
+    Ok(*info.log_key.verifying_key())
 }
 
 /// Reads one line of the voter's answer; end of input stops the device.

@@ -87,6 +87,9 @@ impl TrustedElection {
             }
         }
         let mismatch = |what: &str| TrustError::Mismatch(what.to_string());
+        info.witness_policy
+            .check()
+            .map_err(|e| TrustError::Malformed(format!("election.json: witness_policy: {e}")))?;
         if recomputed(
             &info,
             info.manifest_hash,
@@ -152,8 +155,9 @@ impl TrustedElection {
 }
 
 /// `election.json` as the library computes it from these inputs and the ones only `info`
-/// carries (credentials hash, board key; with protocol v2 the log key, witness policy and
-/// trustee-identities flag).
+/// carries: the credentials hash, the board key, the log key, the witness policy, and the
+/// trustee-identities flag (which a reader of the full record recomputes from `ceremony/`; the
+/// device has only `ceremony.json`, and takes the flag as `F` binds it).
 fn recomputed(
     info: &ElectionInfo,
     manifest_hash: Hash,
@@ -166,6 +170,9 @@ fn recomputed(
         info.credentials_hash,
         joint_key,
         info.board_key,
+        info.log_key,
+        info.witness_policy.clone(),
+        info.trustee_identities,
     )
 }
 
