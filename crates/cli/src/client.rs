@@ -1,4 +1,4 @@
-//! The board's HTTP client (spec `board.md` §8): what the voter's device (`saylau vote`), the
+//! The board's HTTP client (spec `board.md` §8, `device.md`): what the voter's device (`saylau vote`), the
 //! voter's receipt check (`saylau receipt --board`) and the load tool (`saylau board load`) say
 //! to a board, and the checks they make on what it answers.
 //!

@@ -1,4 +1,4 @@
-//! `saylau credentials issue`: the credential authority's part (spec `board.md` §8.5). One
+//! `saylau credentials issue`: the credential authority's part (spec `device.md` §1). One
 //! private credential file per voter, and the public list the board loads.
 
 use saylau::crypto::elgamal::Secret;

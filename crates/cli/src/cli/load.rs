@@ -1,7 +1,7 @@
 //! `saylau board load`: the load tool of issue 15's Targets. It pre-generates distinct ballots
 //! (outside the timed part, in parallel), casts them with concurrent clients, then checks every
 //! receipt: the board's signature, and the ballot's leaf in one signed checkpoint through its
-//! inclusion proof. `--lookups` then times receipt lookups with their proofs.
+//! inclusion proof. `--lookups` then times receipt lookups with their proofs (spec `device.md` §5).
 
 use super::credentials::VoterCredential;
 use super::vote::{leaf_index, log_key};

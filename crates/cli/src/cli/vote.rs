@@ -1,4 +1,4 @@
-//! `saylau vote`: the voter's device (issue 15; spec `board.md` §8). Four steps:
+//! `saylau vote`: the voter's device (spec `device.md` §2, §3). Four steps:
 //! 1. fetch the election from the board and accept it only if it recomputes to the fingerprint
 //!    the voter got from outside the board;
 //! 2. show the ballot in the voter's language and encrypt the choices;

@@ -1,5 +1,5 @@
 //! `saylau receipt`: a voter's checks on the published record (spec `board.md` §3.3), or on
-//! the live board with `--board` (spec `board.md` §8.4).
+//! the live board with `--board` (spec `device.md` §4).
 
 use saylau::crypto::digest::Hash;
 use saylau::election::Receipt;

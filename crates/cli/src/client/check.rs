@@ -1,5 +1,5 @@
 //! `saylau receipt --board`: a voter's check of a saved receipt against the live board, in a few
-//! requests and some kilobytes (spec `board.md` §8.4): the receipt's signature, the ballot's
+//! requests and some kilobytes (spec `device.md` §4): the receipt's signature, the ballot's
 //! leaf and its inclusion proof in the latest signed checkpoint, and the consistency of that
 //! checkpoint with the one the device saw when it cast.
 

@@ -1,4 +1,4 @@
-//! The device's first step (issue 15, `saylau vote` step 1; spec `board.md` §8): fetch the
+//! The device's first step (spec `device.md` §2): fetch the
 //! election the board serves and accept it only if it recomputes to the fingerprint the voter
 //! got from outside the board. A dishonest board must not be able to hand the device its own
 //! election key: the key is in `ceremony.json`, whose hash `election.json` carries, whose

@@ -1,4 +1,4 @@
-//! Checks on what the board hands a voter about the log (spec `board.md` §7, §8): a signed
+//! Checks on what the board hands a voter about the log (spec `device.md` §3, §4; `log.md` §5): a signed
 //! checkpoint under the log key that `F` binds, an inclusion proof of one leaf, and a consistency
 //! proof between two checkpoints. Each check is the library's (`saylau::log`); this file only
 //! ties them to one election.
@@ -39,7 +39,7 @@ pub enum ProofError {
 }
 
 /// Whether `origin` is `<host>/saylau/<hex F>` with a non-empty host free of `/` and white
-/// space (the contract's origin rule, spec `board.md` §7).
+/// space (spec `device.md` §3).
 pub fn origin_is_for(origin: &str, fingerprint: &Hash) -> bool {
     let suffix = format!("/saylau/{}", hex::encode(fingerprint));
     match origin.strip_suffix(&suffix) {
