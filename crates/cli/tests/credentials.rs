@@ -2,11 +2,9 @@
 //! list in the record's own format, zero-padded names, and no overwriting.
 
 mod command;
-#[path = "../../../tests/common/mod.rs"]
-mod common;
+mod vote_board;
 
 use command::*;
-use common::TempDir;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
 use curve25519_dalek::ristretto::CompressedRistretto;
 use curve25519_dalek::Scalar;
@@ -14,6 +12,7 @@ use saylau::record::{self, CredentialList};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
+use vote_board::TempDir;
 
 fn issue(voters: &str, out: &Path) -> std::process::Output {
     saylau(&[

@@ -2,14 +2,12 @@
 //! inclusion proof verified, and the one JSON line the issue names.
 
 mod command;
-#[path = "../../../tests/common/mod.rs"]
-mod common;
 mod vote_board;
 
 use command::*;
-use common::TempDir;
 use serde_json::Value;
 use vote_board::DemoBoard;
+use vote_board::TempDir;
 
 #[test]
 fn load_casts_every_ballot_and_verifies_every_receipt() {

@@ -4,17 +4,15 @@
 //! board-side receipt check failing on a tampered receipt file.
 
 mod command;
-#[path = "../../../tests/common/mod.rs"]
-mod common;
 mod vote_board;
 
 use command::*;
-use common::TempDir;
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use vote_board::DemoBoard;
+use vote_board::TempDir;
 
 fn path_str(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")

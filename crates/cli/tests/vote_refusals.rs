@@ -3,11 +3,9 @@
 //! sends anything; and when the board refuses a ballot, the device shows the board's words.
 
 mod command;
-#[path = "../../../tests/common/mod.rs"]
-mod common;
+mod vote_board;
 
 use command::*;
-use common::TempDir;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -15,6 +13,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use vote_board::TempDir;
 
 /// The files a fake board serves, by name.
 type Files = HashMap<String, Vec<u8>>;
