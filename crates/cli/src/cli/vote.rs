@@ -481,3 +481,36 @@ fn show_choices(manifest: &Manifest, lang: Option<&str>, choices: &[Vec<u64>]) {
         outln!("  {}: {chosen}", manifest.label_in(&contest.title, lang));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_are_read_per_contest_kind() {
+        let one = ContestKind::SingleChoice {};
+        assert_eq!(parse_contest(one, 3, "2"), Ok(vec![0, 1, 0]));
+        assert!(parse_contest(one, 3, "4").is_err());
+        assert!(parse_contest(one, 3, "0").is_err());
+        assert!(parse_contest(one, 3, "1,2").is_err());
+        assert!(parse_contest(one, 3, "x").is_err());
+        let approval = ContestKind::Approval { min: 0, max: 2 };
+        assert_eq!(parse_contest(approval, 4, "1, 4"), Ok(vec![1, 0, 0, 1]));
+        assert_eq!(parse_contest(approval, 4, "-"), Ok(vec![0, 0, 0, 0]));
+        assert!(parse_contest(approval, 4, "2,2").is_err());
+        let score = ContestKind::Score {
+            max_score: 5,
+            max_total: 7,
+        };
+        assert_eq!(parse_contest(score, 3, "3,0,4"), Ok(vec![3, 0, 4]));
+        assert!(parse_contest(score, 3, "3,0").is_err());
+    }
+
+    #[test]
+    fn choices_over_a_contests_limits_are_refused_by_the_library_check() {
+        let manifest = Manifest::example();
+        let given: Vec<String> = manifest.contests.iter().map(|_| "1".to_string()).collect();
+        assert!(parse_choices(&manifest, &given).is_ok());
+        assert!(parse_choices(&manifest, &given[1..]).is_err());
+    }
+}

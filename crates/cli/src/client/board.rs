@@ -326,3 +326,42 @@ fn quote(body: &[u8]) -> String {
         format!("{text:?}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_urls_without_query() {
+        for good in [
+            "https://board.example",
+            "http://127.0.0.1:8080/",
+            "https://b.example/kz",
+        ] {
+            let board = Board::new(good, None).expect(good);
+            assert!(!board.url().ends_with('/'), "{good}");
+        }
+        for bad in [
+            "board.example",
+            "ftp://board.example",
+            "https://board.example/?x=1",
+            "https://board.example/#f",
+            "https://board example",
+            "",
+        ] {
+            assert!(
+                matches!(Board::new(bad, None), Err(ClientError::Setup(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused() {
+        let path = std::env::temp_dir().join(format!("saylau-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, "not a certificate\n").expect("write");
+        let refused = Board::new("https://board.example", Some(&path));
+        let _ = std::fs::remove_file(&path);
+        assert!(matches!(refused, Err(ClientError::Setup(e)) if e.contains("no PEM certificate")));
+    }
+}
