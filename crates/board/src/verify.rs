@@ -179,17 +179,13 @@ pub fn verify_group(context: &ProofContext, ballots: &[&Ballot]) -> Vec<Result<(
         let ballot = ballots[i];
         let alone = ballot
             .body
-            .verify_each(&context.manifest, &context.fingerprint, &context.key)
-            .and_then(|()| {
-                // Each proof holds alone while the group said otherwise: probability ≤ 2^-128
-                // (batch.md §3). Fail closed.
-                if failing.is_empty() {
-                    Ok(())
-                } else {
-                    Err(BallotError::Equations(ProofError::EquationsFail))
-                }
-            });
-        results[i] = alone;
+            .verify_each(&context.manifest, &context.fingerprint, &context.key);
+        results[i] = match alone {
+            // Each proof holds alone while the group said otherwise: probability ≤ 2^-128
+            // (batch.md §3). Fail closed.
+            Ok(()) if !failing.is_empty() => Err(BallotError::Equations(ProofError::EquationsFail)),
+            other => other,
+        };
     }
     results
 }

@@ -121,10 +121,15 @@ impl InFlight {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
         };
-        set.insert(credential).then_some(InFlightGuard {
-            set: self,
-            credential,
-        })
+        // Not `then_some`: a guard built for a refused slot would free the holder's slot on drop.
+        if set.insert(credential) {
+            Some(InFlightGuard {
+                set: self,
+                credential,
+            })
+        } else {
+            None
+        }
     }
 }
 

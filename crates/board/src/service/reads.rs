@@ -185,6 +185,7 @@ pub async fn receipt_by_code(
 /// What the board holds under a ballot hash.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // built once per answer and serialized at once
 pub enum BallotAnswer {
     /// A cast ballot, with its receipt.
     Cast {

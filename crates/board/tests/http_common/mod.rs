@@ -205,7 +205,7 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Answer {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let stream = TcpStream::connect(addr).await.unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -217,11 +217,20 @@ pub async fn request(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.unwrap();
-    // The server may answer (413) before reading a large body: a failed write is fine.
-    let _ = stream.write_all(body).await;
+    let (mut reader, mut writer) = stream.into_split();
+    let body = body.to_vec();
+    // Written alongside the read: the server may answer (413) without reading a large body.
+    let write = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        writer.write_all(&body).await?;
+        Ok::<_, std::io::Error>(writer)
+    });
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw).await;
+    tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut raw))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no complete answer within 20 s"))
+        .ok();
+    write.abort();
     parse_answer(&raw)
 }
 
