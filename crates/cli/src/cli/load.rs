@@ -124,6 +124,7 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
     }
 
     // Timed: the casts.
+    let f = *election.fingerprint();
     let clients = clients(args)?;
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(n));
@@ -148,7 +149,7 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
                         }
                         None => Instant::now(),
                     };
-                    let answer = client.cast(&prepared[i].json).map(|a| a.receipt);
+                    let answer = client.cast(&f, &prepared[i].json).map(|a| a.receipt);
                     mine.push((i, sent.elapsed(), answer));
                 }
                 outcomes.lock().expect("no client panicked").extend(mine);
@@ -179,7 +180,6 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
 
     // The receipts: signature and fields, then inclusion in one signed checkpoint.
     let verify_start = Instant::now();
-    let f = *election.fingerprint();
     let board_key = *election.board_key();
     let signed_ok: Vec<bool> = receipts
         .par_iter()

@@ -159,7 +159,9 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
         if !cast {
             let challenged = body.challenge(secrets);
             let json = serde_json::to_vec(&challenged).map_err(unable)?;
-            let answer = board.challenge(&json).map_err(from_client)?;
+            let answer = board
+                .challenge(election.fingerprint(), &json)
+                .map_err(from_client)?;
             if answer.ballot_hash.0 != hash {
                 return Err(refused(format!(
                     "the board published the challenge under ballot hash {}, not {}",
@@ -193,7 +195,9 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
             .map_err(unable)?;
         let leaf = Leaf::cast(&credential.public, hash, &ballot.signature);
         let json = serde_json::to_vec(&ballot).map_err(unable)?;
-        let answer = board.cast(&json).map_err(from_client)?;
+        let answer = board
+            .cast_until_answered(election.fingerprint(), &json, 3)
+            .map_err(from_client)?;
         check_receipt(&election, &answer, &hash)?;
         let receipt = answer.receipt;
         let mut saved = SavedReceipt {

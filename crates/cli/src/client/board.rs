@@ -144,10 +144,11 @@ impl Board {
         Ok(body)
     }
 
-    /// `POST /v1/ballots` with a ballot's JSON.
-    pub fn cast(&self, ballot_json: &[u8]) -> Result<CastAnswer, ClientError> {
+    /// `POST /v1/ballots` with a ballot's JSON, for election `election` (sent as the
+    /// `Saylau-Election` header, so a board of another election refuses it before any work).
+    pub fn cast(&self, election: &Hash, ballot_json: &[u8]) -> Result<CastAnswer, ClientError> {
         let url = format!("{}/v1/ballots", self.base);
-        let (status, body) = self.post(&url, ballot_json)?;
+        let (status, body) = self.post(&url, election, ballot_json)?;
         expect_status(&url, status, &body, &[200, 201])?;
         let answer: ReceiptAnswer = decode(&url, status, &body)?;
         Ok(CastAnswer {
@@ -156,10 +157,36 @@ impl Board {
         })
     }
 
+    /// [`Board::cast`], sending the identical ballot again when no answer came back (the
+    /// connection failed, or `503`): the board answers a ballot it already holds with the same
+    /// receipt (spec `board.md` §8.3 step 4, §8.8), so a retry never casts twice. At most
+    /// `tries` attempts, a second apart.
+    pub fn cast_until_answered(
+        &self,
+        election: &Hash,
+        ballot_json: &[u8],
+        tries: u32,
+    ) -> Result<CastAnswer, ClientError> {
+        let mut attempt = 1;
+        loop {
+            match self.cast(election, ballot_json) {
+                Err(error) if attempt < tries && error.no_answer() => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                answer => return answer,
+            }
+        }
+    }
+
     /// `POST /v1/challenged` with a challenged ballot's JSON (its opening).
-    pub fn challenge(&self, challenged_json: &[u8]) -> Result<ChallengedAnswer, ClientError> {
+    pub fn challenge(
+        &self,
+        election: &Hash,
+        challenged_json: &[u8],
+    ) -> Result<ChallengedAnswer, ClientError> {
         let url = format!("{}/v1/challenged", self.base);
-        let (status, body) = self.post(&url, challenged_json)?;
+        let (status, body) = self.post(&url, election, challenged_json)?;
         expect_status(&url, status, &body, &[200, 201])?;
         decode(&url, status, &body)
     }
@@ -239,11 +266,12 @@ impl Board {
         self.read(url, answer, limit)
     }
 
-    fn post(&self, url: &str, json: &[u8]) -> Result<(u16, Vec<u8>), ClientError> {
+    fn post(&self, url: &str, election: &Hash, json: &[u8]) -> Result<(u16, Vec<u8>), ClientError> {
         let answer = self
             .agent
             .post(url)
             .header("Content-Type", "application/json")
+            .header("Saylau-Election", hex::encode(election))
             .send(json);
         self.read(url, answer, MAX_SMALL_ANSWER)
     }

@@ -82,6 +82,18 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// True when the board gave no answer to act on: the connection failed, or it answered
+    /// `503` (a timeout or a store failure, which is not an acknowledgment).
+    pub fn no_answer(&self) -> bool {
+        match self {
+            ClientError::Transport { .. } => true,
+            ClientError::Refused { status, .. } | ClientError::Unexpected { status, .. } => {
+                *status == 503
+            }
+            ClientError::Setup(_) => false,
+        }
+    }
+
     /// The board's refusal code, if it refused.
     pub fn code(&self) -> Option<&str> {
         match self {
