@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
-use saylau::election::BoardKey;
-use saylau::log::note::{is_valid_key_name, KeyType, SignerKey};
+use saylau::election::{BoardKey, BoardKeys as Keys};
+use saylau::log::checkpoint::LogSigningKey;
+use saylau::log::note::{is_valid_key_name, SignerKey};
 use saylau::log::tree::Hash;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -96,9 +97,9 @@ impl BoardKeys {
     /// Draws fresh keys for a board whose log will be named after `host`.
     pub fn generate<R: RngCore + CryptoRng>(host: &str, rng: &mut R) -> Self {
         let mut receipt_seed = Zeroizing::new([0u8; 32]);
-        let mut log_seed = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(receipt_seed.as_mut());
-        rng.fill_bytes(log_seed.as_mut());
+        // Redrawn (by the library) in the negligible case of a weak public key.
+        let log_seed = LogSigningKey::generate(rng).seed();
         Self {
             host: host.to_string(),
             receipt_seed,
@@ -112,19 +113,30 @@ impl BoardKeys {
     }
 
     /// The receipt key `B` (board.md §8.6: drawn from a ChaCha20 stream seeded by the file's
-    /// `receipt_seed`, as `BoardKey::generate` draws it).
-    // TODO(coordinator): once v2core's `saylau::election::BoardKeys` is on main, store its
-    // serialized secrets instead of seeds.
+    /// `receipt_seed`, as `BoardKey::generate` draws it). The library's `BoardKey` has no
+    /// constructor from its secret, so the file keeps the seed it is drawn from.
     pub fn receipt_key(&self) -> BoardKey {
         BoardKey::generate(&mut ChaCha20Rng::from_seed(*self.receipt_seed))
     }
 
-    /// The log's signing key for the election with fingerprint `fingerprint`: an Ed25519 note
-    /// key whose name is the log's origin `<host>/saylau/<hex F>` and whose seed is the file's
-    /// `log_seed`.
-    pub fn log_key(&self, fingerprint: &Hash) -> Result<SignerKey, KeysError> {
+    /// The log key (its public half is `election.json`'s `log_key`).
+    pub fn log_key(&self) -> LogSigningKey {
+        LogSigningKey::from_seed(*self.log_seed)
+    }
+
+    /// Both keys, as the library holds them.
+    pub fn keys(&self) -> Keys {
+        Keys {
+            receipt: self.receipt_key(),
+            log: self.log_key(),
+        }
+    }
+
+    /// The log's note signer for the election with fingerprint `fingerprint`: its name is the
+    /// log's origin `<host>/saylau/<hex F>`.
+    pub fn log_signer(&self, fingerprint: &Hash) -> Result<SignerKey, KeysError> {
         let name = origin(&self.host, fingerprint);
-        SignerKey::from_seed(KeyType::Ed25519, &name, *self.log_seed).map_err(|e| KeysError::Bad {
+        self.log_key().signer(&name).map_err(|e| KeysError::Bad {
             path: PathBuf::new(),
             reason: format!("log key name {name:?}: {e}"),
         })

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use rand_core::{CryptoRng, RngCore};
 use saylau::ceremony::CeremonyRecord;
-use saylau::election::{Election, ElectionError};
+use saylau::election::{trustee_identities, Election, ElectionError};
 use saylau::log::tree::Hash;
 use saylau::manifest::Manifest;
-use saylau::record::{self, CredentialList, ElectionInfo, Record, RecordError};
+use saylau::record::{self, CredentialList, ElectionInfo, Record, RecordError, WitnessPolicy};
 use thiserror::Error;
 
 use crate::checkpoints::origin;
@@ -116,21 +116,15 @@ pub fn open_election<R: RngCore + CryptoRng>(
 
     let keys = BoardKeys::generate(host, rng);
     keys.write_new(keys_path)?;
-    // TODO(coordinator): protocol v2 — once v2core's `ElectionInfo::new` (with log_key, the
-    // witness policy and trustee_identities) is on main, pass the log key's public half here.
-    // MERGE (voter): a minimal v2 call so this branch builds on main; http's own version wins.
-    let log_public = keys.log_key(&[0u8; 32])?.verifier();
-    let log_key = saylau::log::checkpoint::LogKey::from_bytes(log_public.public_key().as_bytes())
-        .map_err(|e| OpenError::Record(format!("log key: {e}")))?;
     let info = ElectionInfo::new(
         manifest_hash,
         record::file_hash(&ceremony_bytes),
         record::file_hash(&credentials_bytes),
         ceremony.joint_key,
         keys.receipt_key().public(),
-        log_key,
-        record::WitnessPolicy::none(),
-        saylau::election::trustee_identities(&record),
+        keys.log_key().public(),
+        WitnessPolicy::none(),
+        trustee_identities(&record),
     );
     record.write_json(record::ELECTION, &info)?;
     // Read back as the board and every verifier will.

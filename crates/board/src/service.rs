@@ -265,12 +265,14 @@ pub async fn start(
 ) -> Result<RunningBoard, StartError> {
     let (election, files) = read_record(record_dir)?;
     let receipt_key = keys.receipt_key();
-    if receipt_key.public() != election.info.board_key {
+    if receipt_key.public() != election.info.board_key
+        || keys.log_key().public() != election.info.log_key
+    {
         return Err(StartError::WrongKeys(record_dir.join(record::ELECTION)));
     }
     let fingerprint = *election.fingerprint();
     let log_origin = origin(keys.host(), &fingerprint);
-    let log_key = keys.log_key(&fingerprint)?;
+    let log_key = keys.log_signer(&fingerprint)?;
 
     let database = database.clone();
     let connector: Arc<dyn Connector> =

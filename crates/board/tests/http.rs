@@ -8,7 +8,6 @@ use saylau::election::{Leaf, Receipt};
 use saylau::log::checkpoint::SignedCheckpoint;
 use saylau::log::tile::decode_entry_bundle;
 use saylau::log::tree::{check_record, check_tree, leaf_hash, Hash};
-use saylau_board::keys::BoardKeys;
 
 fn hash(text: &str) -> Hash {
     let mut h = [0u8; 32];
@@ -17,9 +16,14 @@ fn hash(text: &str) -> Hash {
 }
 
 fn open_checkpoint(board: &TestBoard, text: &str) -> SignedCheckpoint {
-    let keys = BoardKeys::read(&board.keys).unwrap();
-    let key = keys.log_key(board.election.fingerprint()).unwrap();
-    SignedCheckpoint::open(text.as_bytes(), &key.verifier(), &board.origin()).unwrap()
+    // Under the log key election.json publishes.
+    let key = board
+        .election
+        .info
+        .log_key
+        .verifier(&board.origin())
+        .unwrap();
+    SignedCheckpoint::open(text.as_bytes(), &key, &board.origin()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

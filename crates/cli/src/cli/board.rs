@@ -245,7 +245,7 @@ fn sign_last(
     let keys = BoardKeys::read(keys).map_err(|e| e.to_string())?;
     let election = Election::open(&Record::at(record)).map_err(|e| e.to_string())?;
     let fingerprint = *election.fingerprint();
-    let key = keys.log_key(&fingerprint).map_err(|e| e.to_string())?;
+    let key = keys.log_signer(&fingerprint).map_err(|e| e.to_string())?;
     let mut checkpointer = Checkpointer::open(&**store, origin(keys.host(), &fingerprint), key)
         .map_err(|e| e.to_string())?;
     checkpointer.tick(store).map_err(|e| e.to_string())?;
