@@ -5,6 +5,7 @@
 //! revoting), `ballot.md` §10 and `verifier.md` §2 check 12 (which ballots are summed).
 
 mod ballot_box;
+mod board_log;
 mod context;
 mod keys;
 mod leaf;
@@ -12,8 +13,9 @@ mod receipt;
 mod sum;
 
 pub use ballot_box::{BallotBox, CastError};
+pub use board_log::{check_log_origin, log_origin, CheckpointLine, LogError, CHECKPOINT_EVERY};
 pub use context::{trustee_identities, Election, ElectionError};
 pub use keys::BoardKeys;
 pub use leaf::{Leaf, LeafError, LeafKind, LEAF_SIZE, RESERVED_CEREMONY_KIND};
-pub use receipt::{BoardKey, Receipt};
+pub use receipt::{BoardKey, Receipt, SavedReceipt, RECEIPT_VERSION};
 pub use sum::{publish_tally, tally_record, TallyAccumulator, VerifiedTally};

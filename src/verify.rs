@@ -7,6 +7,7 @@
 mod ballots;
 mod decryption;
 mod election;
+mod log;
 pub mod receipt;
 mod report;
 mod run;

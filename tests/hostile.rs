@@ -200,13 +200,15 @@ fn empty_ballot_and_challenge_files() {
     let report = verify_safely(dir.path());
     assert_names(&report, 1, &[record::BALLOTS]);
     assert_names(&report, 12, &["tally.json: participants"]);
-    // No challenged ballots: only the record index notices (challenged ballots are not chained
-    // into the board; the voters who challenged check their own).
+    // No challenged ballots: the record index notices, and so does the log, whose challenged
+    // leaves now have no line (challenged ballots are not in the chain of tracking codes, but
+    // they are leaves of the board's log, board.md §7.1).
     let dir = template().instantiate("empty-challenged");
     fs::write(dir.path().join(record::CHALLENGED), b"").expect("write");
     let report = verify_safely(dir.path());
     assert_names(&report, 1, &[record::CHALLENGED]);
-    assert_eq!(failed_ids(&report), [1], "{}", summary(&report));
+    assert_names(&report, 16, &[record::LOG_LEAVES]);
+    assert_eq!(failed_ids(&report), [1, 16], "{}", summary(&report));
 }
 
 /// Random bytes, with NULs and invalid UTF-8.

@@ -386,7 +386,9 @@ fn a_challenged_ballot_cast_under_another_published_hash_fails() {
 fn signed_receipt(dir: &Path) -> Receipt {
     let bytes =
         std::fs::read(dir.join(saylau::sim::demo::EXAMPLE_RECEIPT)).expect("the demo's receipt");
-    serde_json::from_slice(&bytes).expect("a receipt")
+    saylau::election::SavedReceipt::from_json(&bytes)
+        .expect("a receipt")
+        .receipt
 }
 
 #[test]
@@ -420,8 +422,20 @@ fn a_signed_receipt_passes_and_every_field_of_it_is_checked() {
     ))
     .expect("a point");
     let one = Value::from(format!("01{}", "0".repeat(62)));
+    // Another version does not even decode, and says why.
+    for version in [1, 3] {
+        let mut changed = value.clone();
+        changed["version"] = Value::from(version);
+        let error = serde_json::from_value::<Receipt>(changed).expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("receipt version {version}")),
+            "{error}"
+        );
+    }
     let changes: [(&str, Value, &[&str]); 7] = [
-        ("/version", Value::from(2), &[]),
+        ("/leaf_index", Value::from(1000), &[]),
         ("/election", value["ballot_hash"].clone(), &[]),
         ("/position", Value::from(2), &["position"]),
         (

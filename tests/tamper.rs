@@ -752,6 +752,7 @@ fn duplicate_ballot_with_a_valid_chain_fails_only_check_9() {
     let dir = template().instantiate("duplicate-rechain");
     write_lines(dir.path(), record::BALLOTS, &lines);
     reseal(dir.path(), false);
+    relog(dir.path(), SEED);
     let report = verify(dir.path());
     assert_fails(&report, 9, Some(&format!("(ballots.jsonl line {n})")));
     assert_only_fails(&report, &[9]);
@@ -854,7 +855,7 @@ fn ballot_under_an_unlisted_credential_fails_only_check_8() {
     let n = lines.len();
     write_lines(dir.path(), record::BALLOTS, &lines);
     re_anchor_tally(dir.path());
-    reindex(dir.path());
+    relog(dir.path(), SEED);
     let report = verify(dir.path());
     assert_fails(
         &report,
@@ -878,6 +879,7 @@ fn unlisted_ballot_in_the_middle_with_a_valid_chain() {
     lines.insert(4, serde_json::to_string(&entry).expect("encode"));
     write_lines(dir.path(), record::BALLOTS, &lines);
     reseal(dir.path(), false);
+    relog(dir.path(), SEED);
     let report = verify(dir.path());
     assert_fails(&report, 8, Some("(ballots.jsonl line 5)"));
     assert_only_fails(&report, &[8]);
@@ -1194,7 +1196,6 @@ fn kinds_template() -> &'static Template {
         record::write_json(dir, record::CEREMONY, &ceremony).expect("ceremony.json");
         let voters = demo::register_voters(6, &mut rng);
         let board_keys = BoardKeys::generate(&mut ChaCha20Rng::seed_from_u64(30));
-        let board_key = &board_keys.receipt;
         let election = demo::open_election(
             &saylau::record::Record::at(dir),
             voters.iter().map(|v| v.public).collect(),
@@ -1205,7 +1206,7 @@ fn kinds_template() -> &'static Template {
             &saylau::record::Record::at(dir),
             &election,
             &voters,
-            board_key,
+            &board_keys,
             3,
             &Progress::none(),
         )
@@ -1282,7 +1283,6 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     record::write_json(dir, record::CEREMONY, &ceremony).expect("ceremony.json");
     let voters = demo::register_voters(3, &mut rng);
     let board_keys = BoardKeys::generate(&mut ChaCha20Rng::seed_from_u64(31));
-    let board_key = &board_keys.receipt;
     let election = demo::open_election(
         &saylau::record::Record::at(dir),
         voters.iter().map(|v| v.public).collect(),
@@ -1298,20 +1298,39 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     };
     let (challenged_body, secrets) = encrypt(&voters[0], &mut rng);
     {
-        // Only the key election.json publishes may sign receipts.
-        let stranger = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(32));
+        // Only the keys election.json publishes may sign receipts and checkpoints.
+        let stranger = BoardKeys::generate(&mut ChaCha20Rng::seed_from_u64(32));
+        let receipt_only = BoardKeys {
+            receipt: stranger.receipt,
+            log: saylau::log::checkpoint::LogSigningKey::from_seed(*board_keys.log.seed()),
+        };
         assert!(matches!(
             saylau::election::BallotBox::open(
                 &saylau::record::Record::at(dir),
                 &election,
-                &stranger
+                &receipt_only,
+                "localhost"
             ),
             Err(saylau::election::CastError::WrongBoardKey)
+        ));
+        let log_only = BoardKeys {
+            receipt: BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(31)),
+            log: stranger.log,
+        };
+        assert!(matches!(
+            saylau::election::BallotBox::open(
+                &saylau::record::Record::at(dir),
+                &election,
+                &log_only,
+                "localhost"
+            ),
+            Err(saylau::election::CastError::WrongLogKey)
         ));
         let mut board = saylau::election::BallotBox::open(
             &saylau::record::Record::at(dir),
             &election,
-            board_key,
+            &board_keys,
+            "localhost",
         )
         .expect("board");
         board.sync_every_ballot(false);
@@ -1342,8 +1361,41 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
         ballot_hash: ballot.body.hash(),
         ballot,
     };
+    // The operator, who holds the log key, logs it too and signs the grown log.
+    let leaf = saylau::election::Leaf::cast(
+        &entry.ballot.body.credential,
+        entry.ballot_hash,
+        &entry.ballot.signature,
+    );
     lines.push(serde_json::to_string(&entry).expect("encode"));
     write_lines(dir, record::BALLOTS, &lines);
+    let mut leaves = std::fs::read(dir.join(record::LOG_LEAVES)).expect("leaves");
+    leaves.extend_from_slice(&leaf.to_bytes());
+    std::fs::write(dir.join(record::LOG_LEAVES), &leaves).expect("leaves");
+    let mut tree = saylau::log::tree::TreeBuilder::new();
+    for bytes in leaves.chunks(saylau::election::LEAF_SIZE) {
+        tree.push(saylau::log::tree::leaf_hash(bytes))
+            .expect("push");
+    }
+    let signer = board_keys
+        .log
+        .signer(&saylau::election::log_origin("localhost", &fingerprint))
+        .expect("signer");
+    let checkpoint = saylau::log::checkpoint::SignedCheckpoint::sign(
+        saylau::log::checkpoint::Checkpoint::new(signer.name(), tree.size(), tree.root(), vec![])
+            .expect("body"),
+        &signer,
+    )
+    .expect("signed");
+    let mut checkpoints = read_lines(dir, record::LOG_CHECKPOINTS);
+    checkpoints.push(
+        serde_json::to_string(&saylau::election::CheckpointLine {
+            size: tree.size(),
+            checkpoint: checkpoint.to_string(),
+        })
+        .expect("encode"),
+    );
+    write_lines(dir, record::LOG_CHECKPOINTS, &checkpoints);
     let tally = saylau::election::publish_tally(&saylau::record::Record::at(dir), &election)
         .expect("tally");
     // An honest trustee verifies the board first and refuses.

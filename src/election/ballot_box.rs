@@ -1,8 +1,12 @@
-//! The ballot box (spec `board.md` §1–§2): accepts valid ballots from listed credentials,
-//! chains tracking codes, and publishes challenged ballots.
+//! The ballot box (spec `board.md` §1–§2, §7): accepts valid ballots from listed credentials,
+//! chains tracking codes, publishes challenged ballots, and keeps the log of their leaves with
+//! signed checkpoints.
 
+use super::board_log::{log_origin, BoardLog, LogError};
 use super::context::Election;
-use super::receipt::{BoardKey, Receipt};
+use super::keys::BoardKeys;
+use super::leaf::{Leaf, LeafKind};
+use super::receipt::{BoardKey, Receipt, SavedReceipt};
 use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::error::ProofError;
@@ -45,10 +49,18 @@ pub enum CastError {
     /// The receipt-signing key given to the ballot box is not `election.json`'s `board_key`.
     #[error("the board key is not the one election.json publishes: receipts would not verify")]
     WrongBoardKey,
+    /// The log signing key given to the ballot box is not `election.json`'s `log_key`.
+    #[error("the log key is not the one election.json publishes: checkpoints would not verify")]
+    WrongLogKey,
+    /// The log (`log/`) could not be written, resumed, or signed.
+    #[error("the board's log: {0}")]
+    Log(#[from] LogError),
 }
 
 /// The board's ballot box: accepts valid ballots from listed credentials, chains tracking codes,
-/// and appends each accepted ballot to `ballots.jsonl` before answering with a signed receipt.
+/// and appends each accepted ballot to `ballots.jsonl` and its leaf to `log/leaves` before
+/// answering with a signed receipt; signs checkpoints of the log into `log/checkpoints.jsonl`
+/// (spec `board.md` §7).
 pub struct BallotBox<'e> {
     election: &'e Election,
     board_key: &'e BoardKey,
@@ -58,20 +70,33 @@ pub struct BallotBox<'e> {
     position: u64,
     ballots: LinesWriter,
     challenged: LinesWriter,
+    log: BoardLog,
     sync_every_ballot: bool,
 }
 
 impl<'e> BallotBox<'e> {
-    /// Opens the ballot box of a record, resuming after any ballots already on it. Receipts are
-    /// signed with `board_key`, which must be the one `election.json` publishes.
+    /// Opens the ballot box of a record, resuming after any ballots and leaves already on it.
+    /// Receipts are signed with `keys.receipt` and checkpoints with `keys.log`, which must be
+    /// the keys `election.json` publishes; the log's origin is `<host>/saylau/<hex F>`
+    /// (spec `board.md` §7.6).
     pub fn open(
         record: &Record,
         election: &'e Election,
-        board_key: &'e BoardKey,
+        keys: &'e BoardKeys,
+        host: &str,
     ) -> Result<Self, CastError> {
-        if board_key.public() != election.info.board_key {
+        if keys.receipt.public() != election.info.board_key {
             return Err(CastError::WrongBoardKey);
         }
+        if keys.log.public() != election.info.log_key {
+            return Err(CastError::WrongLogKey);
+        }
+        let signer = keys
+            .log
+            .signer(&log_origin(host, election.fingerprint()))
+            .map_err(|e| LogError::Origin(format!("host {host:?}: {e}")))?;
+        let (log, leaves) = BoardLog::open(record, election.fingerprint(), signer)?;
+        let board_key = &keys.receipt;
         let listed = election.credentials.iter().copied().collect();
         let mut seen = HashSet::new();
         let mut last_code = *election.fingerprint();
@@ -83,10 +108,36 @@ impl<'e> BallotBox<'e> {
                 position += 1;
             }
         }
+        let mut challenged = 0u64;
         if let Some(mut reader) = record.lines(CHALLENGED, true)? {
             while let Some((_, line)) = reader.next_json::<ChallengedLine>()? {
                 seen.insert(line.ballot_hash);
+                challenged += 1;
             }
+        }
+        // A board resumes only on a log that holds one leaf per line (spec `board.md` §7.3).
+        let count = |kind| leaves.iter().filter(|l| l.kind() == kind).count() as u64;
+        for (kind, file, lines) in [
+            (LeafKind::Cast, BALLOTS, position),
+            (LeafKind::Challenged, CHALLENGED, challenged),
+        ] {
+            if count(kind) != lines {
+                return Err(LogError::Resume {
+                    file: crate::record::LOG_LEAVES,
+                    reason: format!(
+                        "{} {kind:?} leaves, but {file} has {lines} lines",
+                        count(kind)
+                    ),
+                }
+                .into());
+            }
+        }
+        if count(LeafKind::Close) != 0 {
+            return Err(LogError::Resume {
+                file: crate::record::LOG_LEAVES,
+                reason: "the log is closed: voting has ended".into(),
+            }
+            .into());
         }
         Ok(Self {
             election,
@@ -97,6 +148,7 @@ impl<'e> BallotBox<'e> {
             position,
             ballots: record.appender(BALLOTS)?,
             challenged: record.appender(CHALLENGED)?,
+            log,
             sync_every_ballot: true,
         })
     }
@@ -137,6 +189,8 @@ impl<'e> BallotBox<'e> {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
         }
         let tracking_code = tracking_code(&self.last_code, &ballot_hash, &ballot.signature);
+        let leaf = Leaf::cast(&ballot.body.credential, ballot_hash, &ballot.signature);
+        let leaf_index = self.log.size();
         let line = BallotLine {
             tracking_code,
             ballot_hash,
@@ -150,9 +204,11 @@ impl<'e> BallotBox<'e> {
                 self.position + 1,
                 ballot_hash,
                 tracking_code,
+                leaf_index,
             )
             .map_err(CastError::Signing)?;
         self.ballots.push(&line, self.sync_every_ballot)?;
+        self.log.append(&leaf, self.sync_every_ballot)?;
         self.seen.insert(ballot_hash);
         self.last_code = tracking_code;
         self.position += 1;
@@ -186,6 +242,7 @@ impl<'e> BallotBox<'e> {
                 ballot_hash: hex::encode(ballot_hash),
                 error,
             })?;
+        let leaf = Leaf::challenged(&challenged.body.credential, ballot_hash);
         self.challenged.push(
             &ChallengedLine {
                 ballot_hash,
@@ -193,13 +250,39 @@ impl<'e> BallotBox<'e> {
             },
             self.sync_every_ballot,
         )?;
+        self.log.append(&leaf, self.sync_every_ballot)?;
         self.seen.insert(ballot_hash);
         Ok(ballot_hash)
     }
 
-    /// Waits until every accepted ballot is on disk.
-    pub fn sync(&mut self) -> Result<(), RecordError> {
+    /// Signs a checkpoint of the whole log (unless the last one already covers it) and waits
+    /// until every accepted ballot, leaf and checkpoint is on disk. Call it when voting pauses or
+    /// ends: the last checkpoint of `log/checkpoints.jsonl` must cover the whole log
+    /// (spec `record.md` §7.2).
+    pub fn sync(&mut self) -> Result<(), CastError> {
         self.ballots.sync()?;
-        self.challenged.sync()
+        self.challenged.sync()?;
+        self.log.checkpoint(true)?;
+        Ok(self.log.sync()?)
+    }
+
+    /// The number of leaves of the log.
+    pub fn log_size(&self) -> u64 {
+        self.log.size()
+    }
+
+    /// What the voter's device saves for `receipt` (spec `board.md` §3.4): the receipt, the
+    /// latest signed checkpoint if it covers the receipt's leaf, and the inclusion proof of the
+    /// leaf in it. `board` is the address the ballot was cast to, if any.
+    pub fn saved_receipt(&self, receipt: Receipt, board: Option<String>) -> SavedReceipt {
+        let mut saved = SavedReceipt::bare(receipt);
+        saved.board = board;
+        if let Some((size, text)) = self.log.latest() {
+            if receipt.leaf_index < size {
+                saved.inclusion = self.log.inclusion(receipt.leaf_index, size);
+                saved.checkpoint = saved.inclusion.as_ref().map(|_| text.to_string());
+            }
+        }
+        saved
     }
 }

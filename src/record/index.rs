@@ -4,8 +4,8 @@
 use super::error::RecordError;
 use super::hashing::hash_file;
 use super::layout::{
-    BALLOTS, CEREMONY, CHALLENGED, CREDENTIALS, DECRYPTION_DIR, ELECTION, MANIFEST, REJECTED_DIR,
-    RESULTS, TALLY, TRANSCRIPT_DIR,
+    BALLOTS, CEREMONY, CHALLENGED, CREDENTIALS, DECRYPTION_DIR, ELECTION, LOG_CHECKPOINTS,
+    LOG_LEAVES, MANIFEST, REJECTED_DIR, RESULTS, TALLY, TRANSCRIPT_DIR,
 };
 use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::group::hash_hex;
@@ -35,8 +35,8 @@ pub struct FileEntry {
     pub hash: Hash,
 }
 
-/// The files the record root covers, in chain order: the fixed files, then every
-/// `decryption/trustee-<i>.json` in increasing `i` (spec `record.md` §4).
+/// The files the record root covers, in chain order: the fixed files (the board's log among
+/// them), then every `decryption/trustee-<i>.json` in increasing `i` (spec `record.md` §4).
 pub fn indexed_files(dir: &Path) -> Result<Vec<String>, RecordError> {
     let mut names: Vec<String> = [
         MANIFEST,
@@ -45,6 +45,8 @@ pub fn indexed_files(dir: &Path) -> Result<Vec<String>, RecordError> {
         ELECTION,
         BALLOTS,
         CHALLENGED,
+        LOG_LEAVES,
+        LOG_CHECKPOINTS,
         TALLY,
     ]
     .iter()

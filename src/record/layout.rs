@@ -31,3 +31,11 @@ pub const MAX_LINE_BYTES: usize = 4 << 20;
 pub const TRANSCRIPT_DIR: &str = "ceremony";
 /// `decryption/rejected/`: decryption shares that failed their proofs, set aside by the tally.
 pub const REJECTED_DIR: &str = "decryption/rejected";
+
+/// `log/`: the board's transparency log (spec `record.md` §7).
+pub const LOG_DIR: &str = "log";
+/// `log/leaves`: the log's 129-byte leaves in log order (spec `record.md` §7.1, `board.md` §7.1).
+pub const LOG_LEAVES: &str = "log/leaves";
+/// `log/checkpoints.jsonl`: every checkpoint the board signed, by increasing size (spec
+/// `record.md` §7.2).
+pub const LOG_CHECKPOINTS: &str = "log/checkpoints.jsonl";

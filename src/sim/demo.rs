@@ -11,7 +11,7 @@ use crate::crypto::elgamal::{EncryptionKey, Secret};
 use crate::crypto::group::GroupElement;
 use crate::election::VerifiedTally;
 use crate::election::{
-    BallotBox, BoardKey, BoardKeys, CastError, Election, ElectionError, Receipt,
+    BallotBox, BoardKey, BoardKeys, CastError, Election, ElectionError, SavedReceipt,
 };
 use crate::log::checkpoint::LogSigningKey;
 use crate::manifest::{ContestKind, Manifest};
@@ -91,8 +91,9 @@ pub struct CastSummary {
     pub revoted: u64,
     /// Registered voters who did not vote.
     pub abstained: u64,
-    /// The board's signed receipt for the first ballot cast, as its voter keeps it.
-    pub first_receipt: Option<Receipt>,
+    /// The board's signed receipt for the first ballot cast, as its voter's device saves it:
+    /// with the last checkpoint and the inclusion proof of the ballot's leaf in it.
+    pub first_receipt: Option<SavedReceipt>,
 }
 
 /// The demo's result.
@@ -121,6 +122,7 @@ const OWNED: &[&str] = &[
     record::BALLOTS,
     record::CHALLENGED,
     record::TALLY,
+    record::LOG_DIR,
     record::DECRYPTION_DIR,
     record::RESULTS,
     record::INDEX,
@@ -159,8 +161,14 @@ fn prepare_output(dir: &Path) -> Result<(), DemoError> {
 }
 
 /// A file the demo writes next to the record, not part of it (like `results.svg`): the first
-/// voter's signed receipt (spec `board.md` §3.1).
+/// voter's saved receipt, with its checkpoint and inclusion proof (spec `board.md` §3.4).
 pub const EXAMPLE_RECEIPT: &str = "receipt-example.json";
+
+/// The keys of the board of `saylau demo --seed seed` (what [`run`] uses), so that a test can
+/// re-sign what an operator holding them could.
+pub fn demo_keys(seed: u64) -> BoardKeys {
+    demo_board_keys("saylau/v1/demo-board", seed)
+}
 
 /// The demo board's keys, each from its own stream of the seed, so the seed reproduces the
 /// record and the rest of the demo draws the same values it always did: the receipt key from
@@ -172,6 +180,9 @@ fn demo_board_keys(label: &str, seed: u64) -> BoardKeys {
         log: LogSigningKey::from_seed(tagged_hash(&format!("{label}/log"), &[&seed])),
     }
 }
+
+/// The host in the demo log's origin (spec `board.md` §7.6).
+pub const DEMO_HOST: &str = "localhost";
 
 fn trustee_names(n: u32) -> Vec<String> {
     (1..=n).map(|i| format!("Commission member {i}")).collect()
@@ -216,7 +227,6 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     // opens.
     let voters = register_voters(config.voters, &mut rng);
     let board_keys = demo_board_keys("saylau/v1/demo-board", seed);
-    let board_key = &board_keys.receipt;
     let election = open_election(
         &record,
         voters.iter().map(|v| v.public).collect(),
@@ -228,7 +238,7 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
         &record,
         &election,
         &voters,
-        board_key,
+        &board_keys,
         seed,
         &config.progress,
     )?;
@@ -309,13 +319,12 @@ pub fn run_on_record(
         ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-record", &[&seed.to_le_bytes()]));
     let simulated = register_voters(voters, &mut rng);
     let board_keys = demo_board_keys("saylau/v1/demo-record-board", seed);
-    let board_key = &board_keys.receipt;
     let election = open_election(
         &record,
         simulated.iter().map(|v| v.public).collect(),
         &board_keys,
     )?;
-    let cast = cast_simulated(&record, &election, &simulated, board_key, seed, progress)?;
+    let cast = cast_simulated(&record, &election, &simulated, &board_keys, seed, progress)?;
     let tally = crate::election::publish_tally(&record, &election)?;
     Ok(RecordVoting {
         seed,
@@ -493,16 +502,17 @@ pub fn cast_simulated(
     record: &Record,
     election: &Election,
     voters: &[SimulatedVoter],
-    board_key: &BoardKey,
+    board_keys: &BoardKeys,
     seed: u64,
     progress: &Progress,
 ) -> Result<CastSummary, DemoError> {
     let key = EncryptionKey::new(*election.key());
-    let mut board = BallotBox::open(record, election, board_key)?;
+    let mut board = BallotBox::open(record, election, board_keys, DEMO_HOST)?;
     // One process casts everything and syncs once at the end; a live board syncs per ballot.
     board.sync_every_ballot(false);
     progress.start("voting", Some(voters.len() as u64));
     let mut summary = CastSummary::default();
+    let mut first_receipt = None;
     let mut revotes = Vec::new();
     const CHUNK: usize = 256;
     for (chunk_index, chunk) in voters.chunks(CHUNK).enumerate() {
@@ -559,7 +569,7 @@ pub fn cast_simulated(
                 }
             }
         }
-        cast_all(&mut board, to_cast, &mut summary)?;
+        cast_all(&mut board, to_cast, &mut summary, &mut first_receipt)?;
         progress.advance(chunk.len() as u64);
     }
     // Late revotes, after everyone else: the board keeps both, the tally counts the last.
@@ -576,8 +586,9 @@ pub fn cast_simulated(
         .collect();
     let late = late.into_iter().collect::<Result<Vec<_>, _>>()?;
     summary.revoted = late.len() as u64;
-    cast_all(&mut board, late, &mut summary)?;
+    cast_all(&mut board, late, &mut summary, &mut first_receipt)?;
     board.sync()?;
+    summary.first_receipt = first_receipt.map(|receipt| board.saved_receipt(receipt, None));
     progress.finish();
     Ok(summary)
 }
@@ -586,6 +597,7 @@ fn cast_all(
     board: &mut BallotBox<'_>,
     ballots: Vec<crate::ballot::Ballot>,
     summary: &mut CastSummary,
+    first_receipt: &mut Option<crate::election::Receipt>,
 ) -> Result<(), DemoError> {
     let checked: Vec<Result<Hash, CastError>> = ballots
         .par_iter()
@@ -593,7 +605,7 @@ fn cast_all(
         .collect();
     for (ballot, hash) in ballots.into_iter().zip(checked) {
         let receipt = board.append_checked(ballot, hash?)?;
-        summary.first_receipt.get_or_insert(receipt);
+        first_receipt.get_or_insert(receipt);
         summary.cast += 1;
     }
     Ok(())

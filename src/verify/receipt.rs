@@ -11,10 +11,14 @@
 //! These are one voter's checks, over the one ballot and the chain: the whole record is
 //! `saylau verify`'s job.
 
+mod inclusion;
+
+pub use inclusion::check_saved_receipt;
+
 use crate::ballot::{Ballot, BallotBody, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::group::hash_hex;
-use crate::election::{tally_record, Election, Receipt};
+use crate::election::{tally_record, Election, Leaf, LeafKind, Receipt, LEAF_SIZE};
 use crate::manifest::Manifest;
 use crate::record::{
     decode_ballot_line, decode_json, tracking_link, ChallengedLine, ElectionInfo, Record,
@@ -63,6 +67,9 @@ pub struct CastReport {
     pub board_size: u64,
     /// The checks, in the order of `board.md` §3.3.
     pub checks: Vec<ReceiptCheck>,
+    /// The log leaf of the voter's line (`board.md` §7.1), if found and well formed.
+    #[serde(skip)]
+    leaf: Option<Leaf>,
 }
 
 /// What [`check_challenged`] found.
@@ -164,6 +171,27 @@ struct Found {
     bytes: Vec<u8>,
     published_hash: Hash,
     credential: [u8; 32],
+    signature: [[u8; 32]; 2],
+}
+
+impl Found {
+    /// The cast leaf of this line (`board.md` §7.1), if its encodings are canonical.
+    fn leaf(&self) -> Option<Leaf> {
+        let mut bytes = [0u8; LEAF_SIZE];
+        bytes[0] = LeafKind::Cast.byte();
+        for (i, field) in [
+            &self.credential,
+            &self.published_hash,
+            &self.signature[0],
+            &self.signature[1],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            bytes[1 + 32 * i..33 + 32 * i].copy_from_slice(field);
+        }
+        Leaf::decode(&bytes).ok()
+    }
 }
 
 /// What both receipt checks take as published (spec `board.md` §3.3): `election.json` (`F`, `K`)
@@ -246,6 +274,7 @@ fn cast_checks(
                     bytes: bytes.to_vec(),
                     published_hash: link.ballot_hash,
                     credential: link.ballot.body.credential,
+                    signature: [signature.commitment, signature.response],
                 });
             }
             Some(mine) if mine.credential == link.ballot.body.credential => {
@@ -272,6 +301,7 @@ fn cast_checks(
             position: None,
             board_size: ballots,
             checks,
+            leaf: None,
         });
     };
     checks.push(check(
@@ -332,6 +362,7 @@ fn cast_checks(
         position: Some(mine.position),
         board_size: ballots,
         checks,
+        leaf: mine.leaf(),
     })
 }
 

@@ -39,6 +39,15 @@ pub const CHECKS: &[(u32, &str)] = &[
         15,
         "outcomes: follow from the counts by the manifest's rules",
     ),
+    (
+        16,
+        "board log: one leaf per ballot and challenged line, in order",
+    ),
+    (
+        17,
+        "board log: checkpoints signed by the log key, roots of the leaves, the last covers all",
+    ),
+    (18, "board log: the tally covers every cast leaf"),
 ];
 
 /// How ballot proofs are checked.

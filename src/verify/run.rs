@@ -4,6 +4,7 @@
 use super::ballots::{check_and_hash_ballots, check_ballots};
 use super::decryption::check_decryption;
 use super::election::{check_election, check_index, FileHashResult};
+use super::log::check_log;
 use super::report::{Options, Report, Status};
 use super::tally::{check_challenged, check_tally};
 use crate::crypto::digest::Hash;
@@ -81,7 +82,7 @@ fn hash_indexed_files(
         .collect())
 }
 
-/// Checks 2–15, and the file hashes computed on the way (`credentials.json`, `ballots.jsonl`)
+/// Checks 2–18, and the file hashes computed on the way (`credentials.json`, `ballots.jsonl`)
 /// for check 1.
 fn verify_after_index(
     record: &Record,
@@ -104,6 +105,7 @@ fn verify_after_index(
     if let Some(tally) = tally {
         check_decryption(record, &context, &tally, &mut report);
     }
+    check_log(record, &context, &mut report);
     (report, streamed)
 }
 

@@ -299,6 +299,66 @@ pub fn reseal(dir: &Path, ballot_hashes: bool) {
     reindex(dir);
 }
 
+/// Rewrites the board's log as an operator holding the log key of `saylau demo --seed seed`
+/// could after changing the line files: one cast leaf per decodable line of `ballots.jsonl`,
+/// then one challenged leaf per line of `challenged.jsonl`, a checkpoint of the whole log
+/// signed with that key, and `record.json`. Afterwards checks 16–17 pass, and only the other
+/// checks can catch the change.
+pub fn relog(dir: &Path, seed: u64) {
+    use saylau::election::Leaf;
+    let mut leaves = Vec::new();
+    for line in read_lines(dir, record::BALLOTS) {
+        if let Ok(entry) = serde_json::from_str::<BallotLine>(&line) {
+            leaves.extend_from_slice(
+                &Leaf::cast(
+                    &entry.ballot.body.credential,
+                    entry.ballot_hash,
+                    &entry.ballot.signature,
+                )
+                .to_bytes(),
+            );
+        }
+    }
+    for line in read_lines(dir, record::CHALLENGED) {
+        if let Ok(entry) = serde_json::from_str::<record::ChallengedLine>(&line) {
+            leaves.extend_from_slice(
+                &Leaf::challenged(&entry.challenged.body.credential, entry.ballot_hash).to_bytes(),
+            );
+        }
+    }
+    fs::write(dir.join(record::LOG_LEAVES), &leaves).expect("write log/leaves");
+    let mut tree = saylau::log::tree::TreeBuilder::new();
+    for leaf in leaves.chunks(saylau::election::LEAF_SIZE) {
+        tree.push(saylau::log::tree::leaf_hash(leaf)).expect("push");
+    }
+    let (info, _): (ElectionInfo, _) =
+        record::read_json(dir, record::ELECTION).expect("read election.json");
+    let keys = demo::demo_keys(seed);
+    assert_eq!(keys.log.public(), info.log_key, "the demo's log key");
+    let signer = keys
+        .log
+        .signer(&saylau::election::log_origin(
+            "localhost",
+            &info.fingerprint,
+        ))
+        .expect("signer");
+    let body = saylau::log::checkpoint::Checkpoint::new(
+        signer.name(),
+        tree.size(),
+        tree.root(),
+        Vec::new(),
+    )
+    .expect("a checkpoint");
+    let signed = saylau::log::checkpoint::SignedCheckpoint::sign(body, &signer).expect("signed");
+    let line = serde_json::to_string(&saylau::election::CheckpointLine {
+        size: tree.size(),
+        checkpoint: signed.to_string(),
+    })
+    .expect("encode");
+    write_lines(dir, record::LOG_CHECKPOINTS, &[line]);
+    reindex(dir);
+}
+
 /// Points `tally.json`'s end-of-board anchor (`board_size`, `last_tracking_code`) at the board
 /// as it now is, as an operator who rewrote the board would; the ciphertexts are left alone.
 pub fn re_anchor_tally(dir: &Path) {

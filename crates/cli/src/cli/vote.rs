@@ -298,8 +298,7 @@ fn wait_for_proof(
 
 /// The leaf index a receipt names.
 pub fn leaf_index(receipt: &saylau::election::Receipt) -> u64 {
-    // MERGE: receipt v2 (v2log) carries `leaf_index`; until then, right only with no challenge.
-    receipt.position - 1
+    receipt.leaf_index
 }
 
 /// The log key `F` binds.

@@ -2,7 +2,7 @@
 //! the live board with `--board` (spec `device.md` §4).
 
 use saylau::crypto::digest::Hash;
-use saylau::election::Receipt;
+use saylau::election::SavedReceipt;
 use saylau::record::{Record, RecordError};
 use saylau::verify::receipt::{self, CastReport, ChallengedReport, ReceiptCheck, Verdict};
 use std::path::PathBuf;
@@ -25,7 +25,8 @@ pub struct ReceiptArgs {
     /// With --board: a PEM file of certificates to trust for an https board with its own CA.
     #[arg(long, requires = "board")]
     pub ca: Option<PathBuf>,
-    /// A cast ballot: the receipt file the board signed (JSON, board.md §3.1).
+    /// A cast ballot: the receipt file your device saved (JSON, board.md §3.4), or the bare
+    /// receipt the board signed (board.md §3.1).
     #[arg(long)]
     pub receipt: Option<PathBuf>,
     /// A cast ballot: the tracking code on your receipt (64 hex characters).
@@ -122,7 +123,7 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
     if let Some(path) = &args.receipt {
         let receipt = match saylau::record::read_bounded(path)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice::<Receipt>(&bytes).map_err(|e| e.to_string()))
+            .and_then(|bytes| SavedReceipt::from_json(&bytes).map_err(|e| e.to_string()))
         {
             Ok(receipt) => receipt,
             Err(error) => {
@@ -134,7 +135,7 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
         };
         return show(
             &args,
-            receipt::check_receipt(&Record::at(&dir), &receipt).map(shown_cast),
+            receipt::check_saved_receipt(&Record::at(&dir), &receipt).map(shown_cast),
         );
     }
     let shown = match (&args.tracking_code, &args.challenged) {

@@ -1,35 +1,16 @@
-//! The voter's saved receipt file: what `saylau vote` writes after a cast and
-//! `saylau receipt --board` reads (spec `board.md` §3.4). Same shape as the library's
-//! `SavedReceipt` (protocol v2), which replaces this file when it lands.
+//! The voter's saved receipt file (spec `board.md` §3.4): the library's `SavedReceipt`, which
+//! `saylau vote` writes after a cast and `saylau receipt --board` reads, and how the client
+//! reads and writes it.
 
 use super::board::HexHash;
-use saylau::election::Receipt;
+pub use saylau::election::SavedReceipt;
 use saylau::record::{self, RecordError};
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// `{"receipt": R, "board": URL, "checkpoint": note|null, "inclusion": [hex]|null}`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SavedReceipt {
-    /// The board's signed receipt (v2).
-    pub receipt: Receipt,
-    /// The URL the device cast to.
-    #[serde(default)]
-    pub board: Option<String>,
-    /// The signed note text of a checkpoint that covers the leaf, as the device saw it; `None`
-    /// if the device gave up waiting for one.
-    #[serde(default)]
-    pub checkpoint: Option<String>,
-    /// The inclusion proof of the leaf in that checkpoint.
-    #[serde(default)]
-    pub inclusion: Option<Vec<HexHash>>,
-}
-
-/// Reads a saved receipt file.
+/// Reads a saved receipt file (or a bare receipt: the library reads either).
 pub fn read(path: &Path) -> Result<SavedReceipt, String> {
     let bytes = record::read_bounded(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    record::decode_json(&path.display().to_string(), None, &bytes).map_err(|e| e.to_string())
+    SavedReceipt::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Writes the file atomically (a new file, renamed into place), readable by anyone.
@@ -52,10 +33,13 @@ pub fn write(saved: &SavedReceipt, path: &Path) -> Result<(), RecordError> {
 
 /// The saved inclusion proof as hashes.
 pub fn inclusion(saved: &SavedReceipt) -> Option<Vec<HexHash>> {
-    saved.inclusion.clone()
+    saved
+        .inclusion
+        .as_ref()
+        .map(|list| list.iter().map(|h| HexHash(*h)).collect())
 }
 
 /// An inclusion proof as the saved file holds it.
-pub fn proof_list(proof: &[HexHash]) -> Option<Vec<HexHash>> {
-    Some(proof.to_vec())
+pub fn proof_list(proof: &[HexHash]) -> Option<Vec<[u8; 32]>> {
+    Some(proof.iter().map(|h| h.0).collect())
 }
