@@ -209,3 +209,62 @@ async fn restart_keeps_the_log_and_the_receipts() {
     assert_eq!(board.get("/log/checkpoint").await.text(), before);
     board.stop().await;
 }
+
+#[path = "common/mod.rs"]
+mod synthetic;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_tiles_are_served_immutable() {
+    use rand::SeedableRng;
+    use saylau::log::tree::TreeBuilder;
+    use saylau_board::sequencer::Entry;
+
+    let mut board = TestBoard::start(1, 0).await;
+    // 300 entries straight to the sequencer (it does not look inside them): a full first tile.
+    let submitter = board.running.as_ref().unwrap().board().submitter.clone();
+    let leaves = tokio::task::spawn_blocking(move || {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+        (0..300)
+            .map(|_| {
+                let entry = synthetic::cast_entry(&mut rng, 200);
+                let leaf = Leaf::cast(&entry.credential, entry.ballot_hash, &entry.signature);
+                submitter.submit(Entry::Cast(entry)).unwrap();
+                leaf
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    board.wait_for_checkpoint(300).await;
+
+    let tile = board.get("/log/tile/0/000").await;
+    assert_eq!(tile.status, 200);
+    assert_eq!(
+        tile.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let expected: Vec<u8> = leaves[..256].iter().flat_map(|l| l.hash()).collect();
+    assert_eq!(tile.body, expected);
+    let bundle = board.get("/log/tile/entries/000").await;
+    assert_eq!(
+        bundle.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let entries = decode_entry_bundle(&bundle.body).unwrap();
+    assert_eq!(entries.len(), 256);
+    assert_eq!(entries[255], leaves[255].to_bytes().to_vec());
+    // The partial tile at the edge is not immutable; level 1 holds the first subtree's root.
+    let edge = board.get("/log/tile/0/001.p/44").await;
+    assert_eq!(edge.status, 200);
+    assert_ne!(
+        edge.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let mut first = TreeBuilder::new();
+    for leaf in &leaves[..256] {
+        first.push(leaf.hash()).unwrap();
+    }
+    let level1 = board.get("/log/tile/1/000.p/1").await;
+    assert_eq!(level1.body, first.root().to_vec());
+    board.stop().await;
+}

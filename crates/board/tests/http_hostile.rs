@@ -241,6 +241,27 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
             .enter(*board.voters[1].public.as_bytes())
             .is_none());
     }
+    // Bad reads are JSON refusals too.
+    for (path, status, code) in [
+        ("/v1/consistency?from=x&to=1", 400, "malformed"),
+        ("/v1/consistency?from=1", 400, "malformed"),
+        ("/v1/ballots?after=-1", 400, "malformed"),
+        ("/v1/ballots?limit=5000", 400, "malformed"),
+        ("/v1/proof/1?size=zero", 400, "malformed"),
+        ("/v1/ballots/ABCD", 400, "malformed"),
+        ("/v1/receipts/00", 400, "malformed"),
+        ("/v1/election/secret.json", 404, "not_found"),
+        ("/log/tile/0/0001", 400, "malformed"),
+        ("/nowhere", 404, "not_found"),
+    ] {
+        let answer = board.get(path).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (status, code.to_string()),
+            "{path}"
+        );
+    }
+
     // Once the first is answered, the ballot goes through.
     assert_eq!(
         board.post("/v1/ballots", &to_json(&waiting)).await.status,

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +18,10 @@ use super::error::{parse_hash, ApiError};
 use super::submit::{receipt_for, ReceiptAnswer};
 use super::Board;
 use crate::store::StoreError;
+
+fn bad_query(e: QueryRejection) -> ApiError {
+    ApiError::malformed(format!("the query string: {}", e.body_text()))
+}
 
 fn store_error(e: StoreError) -> ApiError {
     ApiError::unavailable(format!("the store: {e}"))
@@ -63,8 +68,9 @@ fn not_in_checkpoint(index: u64, size: u64) -> ApiError {
 pub async fn proof(
     State(board): State<Arc<Board>>,
     Path(index): Path<String>,
-    Query(query): Query<SizeQuery>,
+    query: Result<Query<SizeQuery>, QueryRejection>,
 ) -> Result<Json<ProofAnswer>, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     let index: u64 = index
         .parse()
         .map_err(|_| ApiError::malformed(format!("leaf index {index:?} is not a number")))?;
@@ -138,8 +144,9 @@ pub struct ConsistencyAnswer {
     responses((status = 200, body = ConsistencyAnswer), (status = 400, body = super::error::ErrorBody)))]
 pub async fn consistency(
     State(board): State<Arc<Board>>,
-    Query(query): Query<ConsistencyQuery>,
+    query: Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Json<ConsistencyAnswer>, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     let latest = board.published.get().map_or(0, |c| c.checkpoint().size());
     let ConsistencyQuery { from, to } = query;
     if from > to || to > latest {
@@ -253,8 +260,9 @@ fn ndjson(body: Vec<u8>) -> Response {
     responses((status = 200, content_type = "application/x-ndjson", description = "ballots.jsonl lines")))]
 pub async fn ballots_page(
     State(board): State<Arc<Board>>,
-    Query(query): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     let limit = query.limit.unwrap_or(MAX_PAGE);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::malformed(format!("limit must be 1 to {MAX_PAGE}")).field("limit"));
@@ -296,8 +304,9 @@ pub fn checkpoint_lines(checkpoints: &[crate::store::StoredCheckpoint]) -> Vec<u
     responses((status = 200, content_type = "application/x-ndjson", description = "lines of log/checkpoints.jsonl")))]
 pub async fn checkpoints(
     State(board): State<Arc<Board>>,
-    Query(query): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     let after = query.after;
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let rows = board

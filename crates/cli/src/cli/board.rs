@@ -20,7 +20,8 @@ pub enum BoardCommand {
     /// Open for voting an election that `saylau ceremony finish` started: draw the board's keys
     /// (written to a 0600 key file beside the record) and write election.json.
     Open(OpenArgs),
-    /// Run the board: accept ballots over HTTP and publish its transparency log.
+    /// Run the board: accept ballots over HTTP and publish its transparency log. It speaks plain
+    /// HTTP: a public board runs behind a TLS-terminating reverse proxy (board.md §8.5).
     Serve(ServeArgs),
     /// Write the board's record (ballots, challenged ballots, the log's leaves and signed
     /// checkpoints) into the record folder, for `saylau verify`. The board must be stopped.
@@ -78,13 +79,6 @@ pub struct ServeArgs {
     /// With --demo: the host that names the log.
     #[arg(long, default_value = "localhost", requires = "demo")]
     pub host: String,
-    /// TLS certificate chain (PEM). Not built in: see the note printed, or serve behind a
-    /// TLS-terminating reverse proxy (protocol-spec/board.md §8.5).
-    #[arg(long, requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM).
-    #[arg(long, requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
 }
 
 /// Arguments of `saylau board export`.
@@ -141,9 +135,6 @@ fn open(args: OpenArgs) -> i32 {
 }
 
 fn serve(args: ServeArgs) -> i32 {
-    if args.tls_cert.is_some() {
-        return fail(&"TLS is not built into this board: serve it on loopback behind a TLS-terminating reverse proxy (protocol-spec/board.md §8.5)");
-    }
     let (record, database, keys) = if args.demo {
         match saylau_board::demo::create(&args.out, args.voters, &args.host, &mut OsRng) {
             Ok(demo) => {
