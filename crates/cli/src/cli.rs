@@ -15,10 +15,13 @@ macro_rules! outln {
 
 pub mod bench;
 pub mod board;
+pub mod credentials;
 pub mod election;
+pub mod load;
 pub mod progress;
 pub mod results;
 pub mod trustee;
+pub mod vote;
 pub mod voter;
 
 /// saylau: end-to-end verifiable elections.
@@ -38,6 +41,12 @@ pub enum Command {
     /// A voter's checks: find your cast ballot by its tracking code, or your challenged ballot
     /// by its ballot hash, on the published record.
     Receipt(voter::ReceiptArgs),
+    /// The voter's device: check the election against its fingerprint, fill in and encrypt
+    /// a ballot, cast or challenge it on the board, and keep the receipt with its proof.
+    Vote(vote::VoteArgs),
+    /// The credential authority: issue the voters' credentials.
+    #[command(subcommand)]
+    Credentials(credentials::CredentialsCommand),
     /// Print or check an election manifest.
     #[command(subcommand)]
     Manifest(election::ManifestCommand),
@@ -68,6 +77,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Demo(args) => election::demo(args),
         Command::Verify(args) => election::verify(args),
         Command::Receipt(args) => voter::receipt(args),
+        Command::Vote(args) => vote::vote(args),
+        Command::Credentials(command) => credentials::run(command),
         Command::Manifest(command) => election::manifest(command),
         Command::Seats(args) => results::seats(args),
         Command::Winner(args) => results::winner(args),

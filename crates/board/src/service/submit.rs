@@ -169,7 +169,14 @@ pub fn receipt_for(
     // `BoardKey::sign` is on main.
     let receipt = board
         .receipt_key
-        .sign(*board.fingerprint(), position, ballot_hash, code)
+        // MERGE (voter): receipt v2 signs the leaf index too; http's own version wins.
+        .sign(
+            *board.fingerprint(),
+            position,
+            ballot_hash,
+            code,
+            leaf_index,
+        )
         .map_err(|e| ApiError::unavailable(format!("signing the receipt: {e}")))?;
     Ok(ReceiptAnswer {
         receipt,

@@ -26,6 +26,9 @@ pub enum BoardCommand {
     /// Write the board's record (ballots, challenged ballots, the log's leaves and signed
     /// checkpoints) into the record folder, for `saylau verify`. The board must be stopped.
     Export(ExportArgs),
+    /// Load-test a board: cast distinct pre-generated ballots with concurrent clients, then
+    /// check every receipt's inclusion proof.
+    Load(super::load::LoadArgs),
 }
 
 /// Arguments of `saylau board open`.
@@ -99,6 +102,7 @@ pub fn run(command: BoardCommand) -> i32 {
         BoardCommand::Open(args) => open(args),
         BoardCommand::Serve(args) => serve(args),
         BoardCommand::Export(args) => export(args),
+        BoardCommand::Load(args) => super::load::run(args),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `saylau receipt`: a voter's checks on the published record (spec `board.md` §3.3).
+//! `saylau receipt`: a voter's checks on the published record (spec `board.md` §3.3), or on
+//! the live board with `--board` (spec `device.md` §4).
 
 use saylau::crypto::digest::Hash;
 use saylau::election::SavedReceipt;
@@ -10,8 +11,20 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("ballot").required(true).args(["receipt", "tracking_code", "challenged"])))]
 pub struct ReceiptArgs {
-    /// The election record directory.
-    pub dir: PathBuf,
+    /// The election record directory (the offline checks; give it or --board).
+    #[arg(required_unless_present = "board")]
+    pub dir: Option<PathBuf>,
+    /// Check a cast ballot's receipt file (written by `saylau vote`) on the live board at this
+    /// URL instead: signature, inclusion proof, consistency with what the device saw.
+    #[arg(long, conflicts_with_all = ["dir", "tracking_code", "challenged"], requires = "receipt")]
+    pub board: Option<String>,
+    /// With --board: the election fingerprint you hold from outside the board (your credential
+    /// letter), compared with the receipt's.
+    #[arg(long, requires = "board", value_parser = parse_hash)]
+    pub election: Option<Hash>,
+    /// With --board: a PEM file of certificates to trust for an https board with its own CA.
+    #[arg(long, requires = "board")]
+    pub ca: Option<PathBuf>,
     /// A cast ballot: the receipt file your device saved (JSON, board.md §3.4), or the bare
     /// receipt the board signed (board.md §3.1).
     #[arg(long)]
@@ -34,7 +47,7 @@ pub struct ReceiptArgs {
     pub json: bool,
 }
 
-fn parse_hash(text: &str) -> Result<Hash, String> {
+pub fn parse_hash(text: &str) -> Result<Hash, String> {
     let bytes = hex::decode(text.trim()).map_err(|_| "expected 64 hex characters".to_string())?;
     bytes
         .try_into()
@@ -101,6 +114,12 @@ fn shown_challenged(report: ChallengedReport) -> Shown {
 /// Runs `saylau receipt`: 0 when no check failed, 1 when one did, 2 when the record cannot be
 /// read.
 pub fn receipt(args: ReceiptArgs) -> i32 {
+    if let (Some(url), Some(path)) = (&args.board, &args.receipt) {
+        return on_board(&args, url, path);
+    }
+    let Some(dir) = args.dir.clone() else {
+        return unreadable(&"give the record directory, or --board URL --receipt FILE");
+    };
     if let Some(path) = &args.receipt {
         let receipt = match saylau::record::read_bounded(path)
             .map_err(|e| e.to_string())
@@ -116,16 +135,15 @@ pub fn receipt(args: ReceiptArgs) -> i32 {
         };
         return show(
             &args,
-            receipt::check_saved_receipt(&Record::at(&args.dir), &receipt).map(shown_cast),
+            receipt::check_saved_receipt(&Record::at(&dir), &receipt).map(shown_cast),
         );
     }
     let shown = match (&args.tracking_code, &args.challenged) {
         (Some(code), _) => {
-            receipt::check_cast(&Record::at(&args.dir), code, args.ballot_hash.as_ref())
-                .map(shown_cast)
+            receipt::check_cast(&Record::at(&dir), code, args.ballot_hash.as_ref()).map(shown_cast)
         }
         (None, Some(hash)) => {
-            receipt::check_challenged(&Record::at(&args.dir), hash, args.lang.as_deref())
+            receipt::check_challenged(&Record::at(&dir), hash, args.lang.as_deref())
                 .map(shown_challenged)
         }
         // clap requires one of the three.
@@ -200,4 +218,65 @@ fn verdict_line(passed: bool, checks: &[ReceiptCheck]) -> String {
 fn unreadable(error: &dyn std::fmt::Display) -> i32 {
     eprintln!("saylau receipt: {error}");
     2
+}
+
+/// `saylau receipt --board URL --receipt FILE`: 0 when every check passed, 1 when one failed, 2
+/// when the file or the board could not be read at all.
+fn on_board(args: &ReceiptArgs, url: &str, path: &std::path::Path) -> i32 {
+    let saved = match crate::client::saved::read(path) {
+        Ok(saved) => saved,
+        Err(error) => return unreadable(&format!("not a readable receipt file: {error}")),
+    };
+    let board = match crate::client::Board::new(url, args.ca.as_deref()) {
+        Ok(board) => board,
+        Err(error) => return unreadable(&error),
+    };
+    let report = crate::client::check::check_on_board(
+        &board,
+        &saved,
+        args.election.as_ref(),
+        std::time::Duration::from_secs(10),
+    );
+    let passed = report.passed();
+    if args.json {
+        let value = serde_json::json!({
+            "board": board.url(),
+            "passed": passed,
+            "checks": report.checks,
+            "not_checked": crate::client::check::NOT_CHECKED,
+            "bytes": report.bytes,
+            "ms": report.elapsed.as_secs_f64() * 1000.0,
+        });
+        outln!("{value}");
+    } else {
+        outln!(
+            "receipt {} on {}",
+            hex::encode(saved.receipt.tracking_code),
+            board.url()
+        );
+        if let Some(cast_to) = &saved.board {
+            if cast_to.trim_end_matches('/') != board.url() {
+                outln!(
+                    "NOTE your device cast to {cast_to}, this check asks {}",
+                    board.url()
+                );
+            }
+        }
+        print_checks(&report.checks);
+        outln!("not checked here:");
+        for line in crate::client::check::NOT_CHECKED {
+            outln!("  - {line}");
+        }
+        outln!(
+            "{} bytes from the board in {:.0} ms",
+            report.bytes,
+            report.elapsed.as_secs_f64() * 1000.0
+        );
+        outln!("{}", verdict_line(passed, &report.checks));
+    }
+    if passed {
+        0
+    } else {
+        1
+    }
 }

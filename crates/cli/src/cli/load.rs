@@ -1,0 +1,368 @@
+//! `saylau board load`: the load tool of issue 15's Targets. It pre-generates distinct ballots
+//! (outside the timed part, in parallel), casts them with concurrent clients, then checks every
+//! receipt: the board's signature, and the ballot's leaf in one signed checkpoint through its
+//! inclusion proof. `--lookups` then times receipt lookups with their proofs (spec `device.md` §5).
+
+use super::credentials::VoterCredential;
+use super::vote::{leaf_index, log_key};
+use crate::client::proof::{check_inclusion, open_checkpoint};
+use crate::client::{Board, ClientError, TrustedElection};
+use rayon::prelude::*;
+use saylau::ballot::BallotBody;
+use saylau::crypto::digest::Hash;
+use saylau::election::{Leaf, Receipt};
+use saylau::sim::demo::simulated_choices;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The most ballots one run casts (each is held in memory, about 14 KB).
+pub const MAX_BALLOTS: u64 = 200_000;
+/// The most concurrent clients.
+pub const MAX_CONCURRENCY: u64 = 256;
+
+/// Arguments of `saylau board load`.
+#[derive(clap::Args, Debug)]
+pub struct LoadArgs {
+    /// The board's URL.
+    pub url: String,
+    /// A folder written by `saylau credentials issue` whose list the board loaded.
+    #[arg(long)]
+    pub credentials: PathBuf,
+    /// How many voters cast (one distinct ballot each; the first N credential files).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_BALLOTS))]
+    pub voters: u64,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY))]
+    pub concurrency: u64,
+    /// Offer ballots at this rate (ballots per second, paced, open loop) instead of as fast as
+    /// the clients go; latency is then measured from each ballot's scheduled time.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Print one JSON line.
+    #[arg(long)]
+    pub json: bool,
+    /// Then time receipt lookups with their inclusion proofs (one per cast ballot).
+    #[arg(long)]
+    pub lookups: bool,
+    /// A PEM file of certificates to trust for an https board with its own CA.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+}
+
+/// One pre-generated ballot.
+struct Prepared {
+    json: Vec<u8>,
+    hash: Hash,
+    leaf: Leaf,
+}
+
+/// One cast: the ballot's index, its latency, the board's answer.
+type Outcome = (usize, Duration, Result<Receipt, ClientError>);
+
+/// Runs `saylau board load`: 0 when every ballot was accepted and every receipt verified.
+pub fn run(args: LoadArgs) -> i32 {
+    match load(&args) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(error) => {
+            eprintln!("saylau board load: {error}");
+            2
+        }
+    }
+}
+
+fn load(args: &LoadArgs) -> Result<bool, String> {
+    if let Some(rate) = args.rate {
+        if !(rate > 0.0 && rate <= 1e6) {
+            return Err("--rate must be between 0 and 1,000,000 ballots per second".into());
+        }
+    }
+    let n = args.voters as usize;
+    let board = Board::new(&args.url, args.ca.as_deref()).map_err(|e| e.to_string())?;
+    let election = TrustedElection::fetch(&board, None).map_err(|e| e.to_string())?;
+    let log_key = log_key(&election)?;
+    let credentials = read_credentials(&args.credentials, n)?;
+
+    // Not timed: the ballots, encrypted and signed in parallel.
+    let prepare_start = Instant::now();
+    let key = election.key();
+    let prepared: Vec<Prepared> = credentials
+        .par_iter()
+        .map(|credential| {
+            let mut rng = rand_core::OsRng;
+            let choices = simulated_choices(&election.manifest, &mut rng);
+            let (body, _) = BallotBody::encrypt(
+                &election.manifest,
+                election.fingerprint(),
+                &key,
+                &credential.public,
+                &choices,
+                &mut rng,
+            )
+            .map_err(|e| e.to_string())?;
+            let hash = body.hash();
+            let ballot = body
+                .sign(election.fingerprint(), &credential.secret, &mut rng)
+                .map_err(|e| e.to_string())?;
+            Ok(Prepared {
+                json: serde_json::to_vec(&ballot).map_err(|e| e.to_string())?,
+                hash,
+                leaf: Leaf::cast(&credential.public, hash, &ballot.signature),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    drop(credentials);
+    let prepare_s = prepare_start.elapsed().as_secs_f64();
+    if !args.json {
+        outln!(
+            "{n} ballots prepared in {prepare_s:.1} s; casting with {} clients",
+            args.concurrency
+        );
+    }
+
+    // Timed: the casts.
+    let f = *election.fingerprint();
+    let clients = clients(args)?;
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(n));
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for client in &clients {
+            let (next, outcomes, prepared) = (&next, &outcomes, &prepared);
+            scope.spawn(move || {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= prepared.len() {
+                        break;
+                    }
+                    let sent = match args.rate {
+                        Some(rate) => {
+                            let due = start + Duration::from_secs_f64(i as f64 / rate);
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                            due
+                        }
+                        None => Instant::now(),
+                    };
+                    let answer = client.cast(&f, &prepared[i].json).map(|a| a.receipt);
+                    mine.push((i, sent.elapsed(), answer));
+                }
+                outcomes.lock().expect("no client panicked").extend(mine);
+            });
+        }
+    });
+    let cast_s = start.elapsed().as_secs_f64();
+    let outcomes = outcomes.into_inner().expect("no client panicked");
+
+    let mut latencies: Vec<Duration> = outcomes.iter().map(|(_, d, _)| *d).collect();
+    latencies.sort();
+    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+    let mut receipts: Vec<(usize, Receipt)> = Vec::new();
+    for (i, _, answer) in outcomes {
+        match answer {
+            Ok(receipt) => receipts.push((i, receipt)),
+            Err(error) => {
+                let key = error
+                    .code()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{error}"));
+                *refused.entry(key).or_default() += 1;
+            }
+        }
+    }
+    receipts.sort_by_key(|(i, _)| *i);
+    let accepted = receipts.len();
+
+    // The receipts: signature and fields, then inclusion in one signed checkpoint.
+    let verify_start = Instant::now();
+    let board_key = *election.board_key();
+    let signed_ok: Vec<bool> = receipts
+        .par_iter()
+        .map(|(i, r)| {
+            r.election == f && r.ballot_hash == prepared[*i].hash && r.verify(&board_key).is_ok()
+        })
+        .collect();
+    let last = receipts.iter().map(|(_, r)| leaf_index(r)).max();
+    let mut verified = 0;
+    let mut checkpoint_size = 0;
+    if let Some(last) = last {
+        let proof = wait_covering(&board, last)?;
+        let checkpoint = open_checkpoint(&proof.checkpoint, &f, &log_key)
+            .map_err(|e| e.to_string())?
+            .checkpoint()
+            .clone();
+        checkpoint_size = checkpoint.size();
+        let included = in_parallel(&clients, &receipts, |client, (i, r)| {
+            client
+                .proof(leaf_index(r), Some(checkpoint.size()))
+                .ok()
+                .flatten()
+                .is_some_and(|p| {
+                    check_inclusion(&checkpoint, leaf_index(r), &prepared[*i].leaf, &p.inclusion)
+                        .is_ok()
+                })
+        });
+        verified = included
+            .iter()
+            .zip(&signed_ok)
+            .filter(|(a, b)| **a && **b)
+            .count();
+    }
+    let verify_s = verify_start.elapsed().as_secs_f64();
+
+    // Optional: receipt lookups with proofs.
+    let lookups = if args.lookups && accepted > 0 {
+        let size = checkpoint_size;
+        let lookup_start = Instant::now();
+        let timed = in_parallel(&clients, &receipts, |client, (_, r)| {
+            let t0 = Instant::now();
+            let ok = client
+                .receipt(&r.tracking_code)
+                .is_ok_and(|found| &found == r)
+                && client
+                    .proof(leaf_index(r), Some(size))
+                    .is_ok_and(|p| p.is_some());
+            (t0.elapsed(), ok)
+        });
+        let elapsed = lookup_start.elapsed().as_secs_f64();
+        let mut times: Vec<Duration> = timed.iter().map(|(d, _)| *d).collect();
+        times.sort();
+        let ok = timed.iter().filter(|(_, ok)| *ok).count();
+        Some((
+            timed.len() as f64 / elapsed,
+            percentile(&times, 50.0),
+            percentile(&times, 99.0),
+            ok,
+        ))
+    } else {
+        None
+    };
+
+    let per_s = accepted as f64 / cast_s;
+    let (p50, p99) = (percentile(&latencies, 50.0), percentile(&latencies, 99.0));
+    if args.json {
+        let mut line = format!(
+            "{{\"ballots\":{n},\"accepted\":{accepted},\"per_s\":{per_s:.1},\"p50_ms\":{p50:.2},\"p99_ms\":{p99:.2},\"receipts_verified\":{verified}"
+        );
+        line.push_str(&format!(
+            ",\"concurrency\":{},\"offered_per_s\":{},\"refused\":{},\"checkpoint_size\":{checkpoint_size},\"verify_s\":{verify_s:.2}",
+            args.concurrency,
+            args.rate.map(|r| format!("{r}")).unwrap_or_else(|| "null".into()),
+            serde_json::to_string(&refused).unwrap_or_default()
+        ));
+        if let Some((per_s, p50, p99, ok)) = lookups {
+            line.push_str(&format!(
+                ",\"lookups_per_s\":{per_s:.1},\"lookup_p50_ms\":{p50:.2},\"lookup_p99_ms\":{p99:.2},\"lookups_ok\":{ok}"
+            ));
+        }
+        line.push('}');
+        outln!("{line}");
+    } else {
+        outln!(
+            "cast: {accepted} of {n} accepted in {cast_s:.2} s: {per_s:.0} ballots/s, latency p50 {p50:.1} ms, p99 {p99:.1} ms"
+        );
+        for (code, count) in &refused {
+            outln!("refused: {count} × {code}");
+        }
+        outln!(
+            "receipts: {verified} of {accepted} verified (signature, leaf in the signed checkpoint of size {checkpoint_size}) in {verify_s:.2} s"
+        );
+        if let Some((per_s, p50, p99, ok)) = lookups {
+            outln!(
+                "lookups: {ok} receipts found with their proofs: {per_s:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms"
+            );
+        }
+    }
+    Ok(accepted == n && verified == n)
+}
+
+/// One client (its own connection pool) per concurrent worker.
+fn clients(args: &LoadArgs) -> Result<Vec<Board>, String> {
+    (0..args.concurrency)
+        .map(|_| Board::new(&args.url, args.ca.as_deref()).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// Runs `work` on every item with one thread per client; results in item order.
+fn in_parallel<T: Sync, R: Send>(
+    clients: &[Board],
+    items: &[T],
+    work: impl Fn(&Board, &T) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|scope| {
+        for client in clients {
+            let (next, results, work) = (&next, &results, &work);
+            scope.spawn(move || {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    mine.push((i, work(client, item)));
+                }
+                results.lock().expect("no worker panicked").extend(mine);
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("no worker panicked");
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Waits (at most 30 s) for a signed checkpoint that covers leaf `last`.
+fn wait_covering(board: &Board, last: u64) -> Result<crate::client::board::ProofAnswer, String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match board.proof(last, None).map_err(|e| e.to_string())? {
+            Some(proof) => return Ok(proof),
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            None => {
+                return Err(format!(
+                    "no signed checkpoint covers leaf {last} after 30 s"
+                ))
+            }
+        }
+    }
+}
+
+/// The nearest-rank percentile of sorted durations, in milliseconds.
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+/// The first `n` credential files of a folder written by `saylau credentials issue`.
+fn read_credentials(dir: &Path, n: usize) -> Result<Vec<VoterCredential>, String> {
+    let voters = dir.join("voters");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&voters)
+        .map_err(|e| format!("{}: {e}", voters.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("voter-") && name.ends_with(".json"))
+        })
+        .collect();
+    if files.len() < n {
+        return Err(format!(
+            "{} holds {} credentials, fewer than --voters {n}",
+            voters.display(),
+            files.len()
+        ));
+    }
+    files.sort();
+    files.truncate(n);
+    files
+        .par_iter()
+        .map(|path| VoterCredential::read(path))
+        .collect()
+}
