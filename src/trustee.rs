@@ -34,12 +34,12 @@ mod shares;
 mod stage;
 
 pub use count::finish_tally;
-pub use decrypt::Decryptor;
+pub use decrypt::{check_key_share, Decryptor};
 
 pub use delivery::encrypt_share;
 pub use directory::{publish_once, Published};
 pub use envelope::{
-    reveal_hash, CommitBody, Complaint, EncryptedShare, Envelope, RevealBody, Round2Body,
+    reveal_hash, CommitBody, Complaint, EncryptedShare, Envelope, Judged, RevealBody, Round2Body,
 };
 pub use error::TrusteeError;
 pub use identity::{

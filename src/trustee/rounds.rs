@@ -4,7 +4,9 @@
 
 use super::delivery::{complaint_statement, complaint_transcript, encrypt_share, open_share};
 use super::directory::Published;
-use super::envelope::{reveal_hash, CommitBody, Complaint, Envelope, RevealBody, Round2Body};
+use super::envelope::{
+    reveal_hash, CommitBody, Complaint, Envelope, Judged, RevealBody, Round2Body,
+};
 use super::error::{short, TrusteeError};
 use super::identity::{decode_secret, read_public, Identity, PublicIdentity};
 use super::sealed::{write_json_file, SealedFile};
@@ -319,6 +321,7 @@ fn public_fault(
 
 /// The round-1 messages of every trustee, with the public faults found in them.
 pub(crate) struct RoundOne {
+    pub(crate) commits: Vec<Envelope<CommitBody>>,
     pub(crate) reveals: Vec<Envelope<RevealBody>>,
     pub(crate) faults: Vec<Option<String>>,
 }
@@ -337,7 +340,11 @@ pub(crate) fn round_one(
         .zip(1..)
         .map(|((commit, reveal), author)| public_fault(context, author, commit, reveal))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(RoundOne { reveals, faults })
+    Ok(RoundOne {
+        commits,
+        reveals,
+        faults,
+    })
 }
 
 /// Round 2 (spec §12.3): decrypt and check every share addressed to this trustee; keep the good
@@ -369,6 +376,13 @@ pub fn round2<R: RngCore + CryptoRng>(
     let mut kept: Vec<round2::SecretShare> =
         stored.into_iter().filter(|s| s.from == index).collect();
     let mut notes = Vec::new();
+    // Spec §12.3: the round-1 messages judged here, with their authors' signatures, so a trustee
+    // who later puts other round-1 messages in the directory is caught signing two.
+    let judged = (1..)
+        .zip(round.commits.iter().zip(&round.reveals))
+        .filter(|(author, _)| *author != index)
+        .map(|(author, (commit, reveal))| Judged::of(author, commit, reveal))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut accepted = Vec::new();
     let mut complaints = Vec::new();
     for (sender, (reveal, fault)) in (1..).zip(round.reveals.iter().zip(&round.faults)) {
@@ -430,6 +444,7 @@ pub fn round2<R: RngCore + CryptoRng>(
         index,
         Stage::Round2,
         Round2Body {
+            judged,
             accepted,
             complaints,
         },
