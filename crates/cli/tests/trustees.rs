@@ -1054,7 +1054,7 @@ fn rewrite_round1(scene: &Scene, ceremony: &Path, author: u32, commit_too: bool)
     let reveal_hash = trustee::reveal_hash(&context.setup.ceremony_id, author, &body).unwrap();
     let reveal =
         Envelope::sign(&context, &identity, author, Stage::Reveal, body, &mut OsRng).unwrap();
-    std::fs::remove_file(ceremony.join(Stage::Reveal.file(author))).unwrap();
+    let _ = std::fs::remove_file(ceremony.join(Stage::Reveal.file(author)));
     if commit_too {
         let commit = Envelope::sign(
             &context,
@@ -1318,4 +1318,36 @@ fn a_round2_message_must_carry_the_signed_round1_messages_it_judged() {
         let record: CeremonyRecord = read_json(&out.join("ceremony.json"));
         assert_eq!(record.qualified(), vec![1, 2, 3, 4], "{label}");
     }
+}
+
+/// The same class before round 2 (rushing, `ceremony.md` §12.2): trustee 3 waits for the others'
+/// reveals, then replaces its commitment and publishes a polynomial chosen after seeing theirs.
+/// Every round 2 then judged the new messages, so `judged` alone shows nothing; each trustee kept
+/// the commitments it saw when it revealed, and its round 2 carries trustee 3's first one.
+#[test]
+fn a_commitment_replaced_after_the_reveals_disqualifies_its_author() {
+    let scene = Scene::new("rushing");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for t in 1..=5 {
+        scene.step("round1", t, &ceremony);
+    }
+    for t in [1, 2, 4, 5] {
+        scene.step("reveal", t, &ceremony);
+    }
+    rewrite_round1(&scene, &ceremony, 3, true);
+    let said = scene.step("round2", 1, &ceremony);
+    assert!(
+        said.contains("trustee 3 (Dana) replaced its commitment after you revealed"),
+        "{said}"
+    );
+    for t in 2..=5 {
+        scene.step("round2", t, &ceremony);
+    }
+    let (record, output) = scene.finish(&ceremony);
+    assert!(
+        output.contains("DISQUALIFIED trustee 3 (Dana): equivocated: it signed two different commit messages, the one trustee 1 judged in round 2"),
+        "{output}"
+    );
+    let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
+    assert_eq!(ceremony_record.qualified(), vec![1, 2, 4, 5]);
 }
