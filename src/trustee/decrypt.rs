@@ -6,7 +6,7 @@ use super::identity::{Identity, PublicIdentity};
 use super::judge::audit_record;
 use super::rounds::load_shares;
 use super::setup::{CeremonyDir, TRANSCRIPT_DIR};
-use super::shares::ShareFiles;
+use super::shares::{check_decryption_folder, ShareFiles};
 use crate::ceremony::{CeremonyRecord, KeyShare};
 use crate::election::{Election, VerifiedTally};
 use crate::record::file_hash;
@@ -114,6 +114,7 @@ impl Decryptor {
         let share_files =
             ShareFiles::for_record(record, election.fingerprint(), &file_hash(&tally_bytes))?;
         let file = decryption_file_name(index);
+        check_decryption_folder(record)?;
         if record.path(&file).exists() {
             // Spec §14.6 step 4: the slot is taken. Say whether by this trustee or by someone else.
             return Err(match share_files.read(record, &file, index) {

@@ -128,7 +128,7 @@ impl CeremonyDir {
 }
 
 /// The names in `dir`, sorted (so the first bad one reported does not depend on the file system).
-fn entries(dir: &Path) -> Result<Vec<String>, TrusteeError> {
+pub(crate) fn entries(dir: &Path) -> Result<Vec<String>, TrusteeError> {
     let mut names = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
         let entry = entry.map_err(|e| io_error(dir, e))?;
@@ -148,7 +148,7 @@ fn slot_index(stage: Stage, name: &str) -> Option<u32> {
 
 /// A publisher's temporary file, `.trustee-<i>.json.<16 hex>.tmp` (`record.md` §6.5): it exists
 /// only while [`publish_once`] links it into place, and is never read.
-fn is_temporary(name: &str) -> bool {
+pub(crate) fn is_temporary(name: &str) -> bool {
     let Some(rest) = name.strip_prefix('.').and_then(|r| r.strip_suffix(".tmp")) else {
         return false;
     };

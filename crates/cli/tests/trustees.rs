@@ -1351,3 +1351,80 @@ fn a_commitment_replaced_after_the_reveals_disqualifies_its_author() {
     let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
     assert_eq!(ceremony_record.qualified(), vec![1, 2, 4, 5]);
 }
+
+/// The same class in the record (issue 18 item 4): `trustee decrypt` published next to files in
+/// `decryption/` it never looked at, and `tally finish` wrote the results past them. Both now
+/// refuse any entry there that is not a share file, by name, and change nothing.
+#[test]
+fn decrypt_and_tally_finish_refuse_files_they_did_not_check() {
+    let scene = Scene::new("stray-shares");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for step in ["round1", "reveal", "round2"] {
+        for t in 1..=5 {
+            scene.step(step, t, &ceremony);
+        }
+    }
+    let (record, _) = scene.finish(&ceremony);
+    ok(
+        &[
+            "demo",
+            "--record",
+            s(&record),
+            "--voters",
+            "5",
+            "--quiet",
+            "--seed",
+            "7",
+        ],
+        None,
+    );
+    let decrypt = |trustee: usize| {
+        run(
+            &[
+                "trustee",
+                "decrypt",
+                "--key",
+                scene.key(trustee),
+                "--record",
+                s(&record),
+            ],
+            Some(trustee),
+        )
+    };
+    let finish = || run(&["tally", "finish", "--record", s(&record)], None);
+    std::fs::create_dir_all(record.join("decryption/rejected")).unwrap();
+    for stray in [
+        "decryption/notes.json",
+        "decryption/.trustee-2.json",
+        "decryption/trustee-02.json",
+        "decryption/rejected/other.json",
+    ] {
+        std::fs::write(record.join(stray), b"{}").unwrap();
+        let before = snapshot(&record);
+        let out = decrypt(1);
+        assert!(!out.status.success(), "decrypt accepted {stray}");
+        assert!(
+            text(&out).contains(stray) && text(&out).contains("unexpected file"),
+            "{stray}: {}",
+            text(&out)
+        );
+        assert_eq!(before, snapshot(&record), "{stray}: decrypt wrote");
+        std::fs::remove_file(record.join(stray)).unwrap();
+    }
+    for t in 1..=3 {
+        scene.decrypt(t, &record);
+    }
+    std::fs::write(record.join("decryption/rejected/other.json"), b"{}").unwrap();
+    let before = snapshot(&record);
+    let out = finish();
+    assert!(!out.status.success(), "tally finish accepted a stray file");
+    assert!(
+        text(&out).contains("decryption/rejected/other.json"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(before, snapshot(&record));
+    std::fs::remove_file(record.join("decryption/rejected/other.json")).unwrap();
+    let out = finish();
+    assert!(out.status.success(), "{}", text(&out));
+}
