@@ -34,12 +34,12 @@ mod shares;
 mod stage;
 
 pub use count::finish_tally;
-pub use decrypt::Decryptor;
+pub use decrypt::{check_key_share, Decryptor};
 
 pub use delivery::encrypt_share;
 pub use directory::{publish_once, Published};
 pub use envelope::{
-    reveal_hash, CommitBody, Complaint, EncryptedShare, Envelope, RevealBody, Round2Body,
+    reveal_hash, CommitBody, Complaint, EncryptedShare, Envelope, Judged, RevealBody, Round2Body,
 };
 pub use error::TrusteeError;
 pub use identity::{
@@ -47,7 +47,7 @@ pub use identity::{
     PUBLIC_FILE, SECRET_KEY_FILE,
 };
 pub use judge::{audit_record, finish, judge, transcript_files, Judgement};
-pub use rounds::{pending_reveal_name, reveal, round1, round2, StepReport};
+pub use rounds::{pending_reveal_name, reveal, round1, round2, seen_commits_name, StepReport};
 pub use sealed::{KdfParameters, SealedFile, KDF_ITERATIONS, KDF_MEMORY_KIB, KDF_PARALLELISM};
 pub use setup::{CeremonyDir, CeremonySetup, PARAMETERS_FILE, TRANSCRIPT_DIR};
 pub use shares::{tally_file_hash, ShareFiles, ShareStatement};

@@ -3,7 +3,7 @@
 //! writes `results.json`, `results.svg` and `record.json`.
 
 use super::error::TrusteeError;
-use super::shares::ShareFiles;
+use super::shares::{check_decryption_folder, ShareFiles};
 use crate::election::Election;
 use crate::record::file_hash;
 use crate::record::{decryption_file_name, Record, RecordError, REJECTED_DIR, RESULTS, TALLY};
@@ -32,6 +32,7 @@ pub fn finish_tally(record: &Record, election: &Election) -> Result<Results, Tru
     // trustee is invalid as published and never reaches it. A file that is not its trustee's
     // share at all (it does not decode, or in a signed record its signature is not the
     // trustee's) is evidence against nobody: it stops the tally (spec `ceremony.md` §14.7).
+    check_decryption_folder(record)?;
     let share_files =
         ShareFiles::for_record(record, election.fingerprint(), &file_hash(&tally_bytes))?;
     let unattributed = |name: &str, error: TrusteeError| {

@@ -2,15 +2,15 @@
 
 use super::directory::{publish_once, Published};
 use super::error::TrusteeError;
-use super::identity::Identity;
+use super::identity::{Identity, PublicIdentity};
 use super::judge::audit_record;
 use super::rounds::load_shares;
 use super::setup::{CeremonyDir, TRANSCRIPT_DIR};
-use super::shares::ShareFiles;
-use crate::ceremony::KeyShare;
+use super::shares::{check_decryption_folder, ShareFiles};
+use crate::ceremony::{CeremonyRecord, KeyShare};
 use crate::election::{Election, VerifiedTally};
 use crate::record::file_hash;
-use crate::record::{decryption_file_name, Record, RESULTS, TALLY};
+use crate::record::{decryption_file_name, Record, CEREMONY, RESULTS, TALLY};
 use crate::tally::EncryptedTally;
 use rand_core::{CryptoRng, RngCore};
 use std::path::Path;
@@ -31,6 +31,58 @@ pub struct Decryptor {
     file: String,
 }
 
+/// The trustee's key share for the record's ceremony (spec §14.6 step 2–3): the identity is the
+/// trustee of its index, it is not disqualified, and the sealed shares of the qualified dealers
+/// sum to a key share whose public key is its verification key in `ceremony.json`.
+fn open_key_share(
+    key_dir: &Path,
+    record: &Record,
+    ceremony: &CeremonyRecord,
+    public: &PublicIdentity,
+    passphrase: &[u8],
+) -> Result<(u32, KeyShare), TrusteeError> {
+    let (index, shares) = load_shares(key_dir, &ceremony.ceremony_id, passphrase)?;
+    if let Ok(transcript) = CeremonyDir::open(&record.path(TRANSCRIPT_DIR)) {
+        if transcript.setup.index_of(public) != Some(index) {
+            return Err(TrusteeError::usage(format!(
+                "this key directory's identity is not trustee {index} of the record's ceremony"
+            )));
+        }
+    }
+    if let Some(d) = ceremony.disqualified.iter().find(|d| d.index == index) {
+        return Err(TrusteeError::usage(format!(
+            "trustee {index} ({}) was disqualified by the ceremony ({}) and holds no key share",
+            d.name, d.reason
+        )));
+    }
+    let key_share = KeyShare::from_dealer_shares(ceremony, index, &shares).map_err(|e| {
+        TrusteeError::usage(format!(
+            "the shares in {} do not make trustee {index}'s key share of {CEREMONY} ({e}): with them this trustee cannot decrypt; tell the commission before voting opens",
+            key_dir.display()
+        ))
+    })?;
+    Ok((index, key_share))
+}
+
+/// `trustee check` (spec §14.4): right after `ceremony finish`, before voting opens, a trustee
+/// checks that the record's ceremony audits and that its sealed shares make the key share whose
+/// verification key `ceremony.json` publishes, so a ceremony that cannot decrypt is found before
+/// the first ballot. Returns the trustee's index.
+pub fn check_key_share(
+    key_dir: &Path,
+    record: &Record,
+    passphrase: &[u8],
+) -> Result<u32, TrusteeError> {
+    let (ceremony, _): (CeremonyRecord, _) = record.json(CEREMONY)?;
+    ceremony
+        .verify()
+        .map_err(|e| TrusteeError::invalid(CEREMONY, e.to_string()))?;
+    audit_record(record, &ceremony)?;
+    let identity = Identity::load(key_dir, passphrase)?;
+    let (index, _) = open_key_share(key_dir, record, &ceremony, identity.public(), passphrase)?;
+    Ok(index)
+}
+
 impl Decryptor {
     /// Steps 1–4, all cheap: run before the verifier, so a wrong passphrase or a taken slot is
     /// reported at once.
@@ -49,34 +101,20 @@ impl Decryptor {
         let election = Election::open(record)?;
         audit_record(record, &election.ceremony)?;
         let identity = Identity::load(key_dir, passphrase)?;
-        let public = identity.public().clone();
-        let (index, shares) = load_shares(key_dir, &election.ceremony.ceremony_id, passphrase)?;
-        if let Ok(transcript) = CeremonyDir::open(&record.path(TRANSCRIPT_DIR)) {
-            if transcript.setup.index_of(&public) != Some(index) {
-                return Err(TrusteeError::usage(format!(
-                    "this key directory's identity is not trustee {index} of the record's ceremony"
-                )));
-            }
-        }
-        if let Some(d) = election
-            .ceremony
-            .disqualified
-            .iter()
-            .find(|d| d.index == index)
-        {
-            return Err(TrusteeError::usage(format!(
-                "trustee {index} ({}) was disqualified by the ceremony ({}) and holds no key share",
-                d.name, d.reason
-            )));
-        }
-        let key_share = KeyShare::from_dealer_shares(&election.ceremony, index, &shares)?;
-        drop(shares);
+        let (index, key_share) = open_key_share(
+            key_dir,
+            record,
+            &election.ceremony,
+            identity.public(),
+            passphrase,
+        )?;
         // The share will be signed for this `tally.json` (spec §14.6 step 6); `publish` checks that
         // it holds the tally the verifier recomputes.
         let (tally, tally_bytes): (EncryptedTally, _) = record.json(TALLY)?;
         let share_files =
             ShareFiles::for_record(record, election.fingerprint(), &file_hash(&tally_bytes))?;
         let file = decryption_file_name(index);
+        check_decryption_folder(record)?;
         if record.path(&file).exists() {
             // Spec §14.6 step 4: the slot is taken. Say whether by this trustee or by someone else.
             return Err(match share_files.read(record, &file, index) {

@@ -3,7 +3,7 @@
 
 use super::envelope::{CommitBody, Envelope, RevealBody, Round2Body};
 use super::error::{io_error, TrusteeError};
-use super::setup::CeremonyDir;
+use super::setup::{CeremonyDir, PARAMETERS_FILE};
 use super::stage::{Stage, STAGES};
 use crate::record::{self};
 use crate::record::{create_temporary, sync_folder, Access};
@@ -31,37 +31,42 @@ impl CeremonyDir {
         Ok(Some(envelope))
     }
 
-    /// Checks every file present in every slot, so a foreign or forged file is reported before
-    /// anything is written. Returns nothing; fails on the first bad file.
+    /// Checks every entry of the ceremony directory (spec §12): the top level holds only
+    /// `parameters.json` and the slot directories, and a slot directory only its slot files, each
+    /// a valid message of its author. Anything else (a stray file, a hidden file, another
+    /// folder, a slot that is not a folder) is refused by name before anything is written. The
+    /// one exception is a publisher's in-flight temporary file (§12.4), which is never read.
     pub fn check_all(&self) -> Result<(), TrusteeError> {
+        let unexpected = |name: &str| {
+            TrusteeError::invalid(name, "unexpected file in the ceremony directory; remove it")
+        };
+        for name in entries(&self.path)? {
+            let is_slot = STAGES.iter().any(|stage| stage.name() == name);
+            let is_dir = fs::symlink_metadata(self.path.join(&name))
+                .map(|m| m.is_dir())
+                .unwrap_or(false);
+            if !(name == PARAMETERS_FILE || is_slot && is_dir) {
+                return Err(unexpected(&name));
+            }
+        }
         for stage in STAGES {
             let dir = self.path.join(stage.name());
-            let Ok(entries) = fs::read_dir(&dir) else {
+            if !dir.exists() {
                 continue;
-            };
-            for entry in entries {
-                let entry = entry.map_err(|e| io_error(&dir, e))?;
-                let name = entry.file_name().to_string_lossy().to_string();
-                if name.starts_with('.') {
+            }
+            for name in entries(&dir)? {
+                let file = format!("{}/{name}", stage.name());
+                if is_temporary(&name) {
                     continue;
                 }
-                let index = name
-                    .strip_prefix("trustee-")
-                    .and_then(|rest| rest.strip_suffix(".json"))
-                    .and_then(|digits| digits.parse::<u32>().ok())
-                    .filter(|&i| stage.file(i) == format!("{}/{name}", stage.name()))
-                    .filter(|&i| self.params.check_index(i).is_ok());
-                let Some(index) = index else {
-                    return Err(TrusteeError::invalid(
-                        &format!("{}/{name}", stage.name()),
-                        "unexpected file in the ceremony directory; remove it",
-                    ));
-                };
+                let index = slot_index(stage, &name)
+                    .filter(|&i| self.params.check_index(i).is_ok())
+                    .ok_or_else(|| unexpected(&file))?;
                 match stage {
                     Stage::Commit => self.read::<CommitBody>(stage, index).map(|_| ())?,
                     Stage::Reveal => self.read::<RevealBody>(stage, index).map(|_| ())?,
                     Stage::Round2 => self.read::<Round2Body>(stage, index).map(|_| ())?,
-                    Stage::Decryption => {}
+                    Stage::Decryption => return Err(unexpected(&file)),
                 }
             }
         }
@@ -120,6 +125,41 @@ impl CeremonyDir {
             }
         }
     }
+}
+
+/// The names in `dir`, sorted (so the first bad one reported does not depend on the file system).
+pub(crate) fn entries(dir: &Path) -> Result<Vec<String>, TrusteeError> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The index `i` of a slot file named exactly `trustee-<i>.json` (no sign, no leading zero).
+fn slot_index(stage: Stage, name: &str) -> Option<u32> {
+    name.strip_prefix("trustee-")
+        .and_then(|rest| rest.strip_suffix(".json"))
+        .and_then(|digits| digits.parse::<u32>().ok())
+        .filter(|&i| stage.file(i) == format!("{}/{name}", stage.name()))
+}
+
+/// A publisher's temporary file, `.trustee-<i>.json.<16 hex>.tmp` (`record.md` §6.5): it exists
+/// only while [`publish_once`] links it into place, and is never read.
+pub(crate) fn is_temporary(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|r| r.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((slot, random)) = rest.rsplit_once('.') else {
+        return false;
+    };
+    random.len() == 16
+        && random
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && slot_index(Stage::Commit, slot).is_some()
 }
 
 /// The outcome of [`publish_once`].

@@ -173,10 +173,64 @@ pub struct EncryptedShare {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Round2Body {
+    /// The round-1 messages the verdicts are about: one entry per other trustee, increasing by
+    /// author, each carrying that trustee's own signatures (spec §12.3).
+    pub judged: Vec<Judged>,
     /// Senders whose share was valid, increasing.
     pub accepted: Vec<u32>,
     /// Complaints against senders whose share was not, increasing by `accused`.
     pub complaints: Vec<Complaint>,
+}
+
+/// The round-1 messages of one trustee as the author of a round-2 message read them: the
+/// signed hash of each (spec §12) and its author's signature on it, so anyone can check that
+/// the trustee signed them, and see whether the directory now holds others (spec §14.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Judged {
+    /// The trustee whose round-1 messages these are.
+    pub author: u32,
+    /// The signed hash of its `commit/` message.
+    #[serde(with = "hash_hex")]
+    pub commit: Hash,
+    /// Its signature on `commit`, copied from that message.
+    pub commit_signature: SchnorrProof,
+    /// The signed hash of its `reveal/` message.
+    #[serde(with = "hash_hex")]
+    pub reveal: Hash,
+    /// Its signature on `reveal`, copied from that message.
+    pub reveal_signature: SchnorrProof,
+}
+
+impl Judged {
+    /// The entry for `commit` and `reveal`, both by `author`.
+    pub fn of(
+        author: u32,
+        commit: &Envelope<CommitBody>,
+        reveal: &Envelope<RevealBody>,
+    ) -> Result<Self, TrusteeError> {
+        Ok(Self {
+            author,
+            commit: commit.signed_hash()?,
+            commit_signature: commit.signature,
+            reveal: reveal.signed_hash()?,
+            reveal_signature: reveal.signature,
+        })
+    }
+
+    /// True when both signatures verify under `signing_key` (spec §12).
+    pub fn verifies(&self, ceremony_id: &Hash, signing_key: &GroupElement) -> bool {
+        [
+            (&self.commit, &self.commit_signature),
+            (&self.reveal, &self.reveal_signature),
+        ]
+        .iter()
+        .all(|(hash, signature)| {
+            signature
+                .verify(&mut signature_transcript(ceremony_id, hash), signing_key)
+                .is_ok()
+        })
+    }
 }
 
 /// A complaint: the complainer reveals the Diffie–Hellman value of one share and proves it

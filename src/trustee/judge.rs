@@ -2,7 +2,7 @@
 //! qualified set, `ceremony finish`, and the audit of a record's transcript.
 
 use super::delivery::{complaint_statement, complaint_transcript, open_share};
-use super::envelope::Round2Body;
+use super::envelope::{Judged, Round2Body};
 use super::error::{io_error, TrusteeError};
 use super::rounds::round_one;
 use super::setup::{CeremonyDir, PARAMETERS_FILE, TRANSCRIPT_DIR};
@@ -49,6 +49,41 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
             *slot = Some(why);
         }
     };
+    // Spec §14.1: a round-2 message carries the round-1 messages its author judged, with their
+    // authors' signatures. A validly signed one that is not the one in the directory means its
+    // author signed two different messages for one slot: that author is disqualified, never the
+    // trustees who judged the first.
+    let mut current = Vec::new();
+    for (author, (commit, reveal)) in (1..).zip(round.commits.iter().zip(&round.reveals)) {
+        current.push(Judged::of(author, commit, reveal)?);
+    }
+    for (complainer, message) in (1..).zip(&round2) {
+        for entry in message.iter().flat_map(|m| &m.body.judged) {
+            let Some(now) = current.get((entry.author as usize).wrapping_sub(1)) else {
+                continue;
+            };
+            let changed = if entry.commit != now.commit {
+                Stage::Commit
+            } else if entry.reveal != now.reveal {
+                Stage::Reveal
+            } else {
+                continue;
+            };
+            let signed = setup
+                .trustee(entry.author)
+                .is_some_and(|t| entry.verifies(&setup.ceremony_id, &t.signing_key));
+            if signed {
+                blame(
+                    &mut reasons,
+                    entry.author,
+                    format!(
+                        "equivocated: it signed two different {changed} messages, the one trustee {complainer} judged in round 2 and {}",
+                        changed.file(entry.author)
+                    ),
+                );
+            }
+        }
+    }
     for complainer in 1..=n {
         if round.faults[complainer as usize - 1].is_some() {
             continue;
@@ -56,9 +91,38 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
         let Some(message) = &round2[complainer as usize - 1] else {
             continue;
         };
+        // Spec §12.3: one entry per other trustee, in order, each signed by that trustee.
+        let authors: Vec<u32> = message.body.judged.iter().map(|e| e.author).collect();
+        let others: Vec<u32> = (1..=n).filter(|&i| i != complainer).collect();
+        let signed = message.body.judged.iter().all(|e| {
+            setup
+                .trustee(e.author)
+                .is_some_and(|t| e.verifies(&setup.ceremony_id, &t.signing_key))
+        });
+        if authors != others || !signed {
+            blame(
+                &mut reasons,
+                complainer,
+                "invalid round-2 message: it must carry every other trustee's signed round-1 messages exactly once, in order".into(),
+            );
+            continue;
+        }
+        // The trustees whose round-1 messages this author read differ from the directory's: its
+        // verdicts on them are about messages that are no longer there, and are not judged.
+        let elsewhere: Vec<u32> = message
+            .body
+            .judged
+            .iter()
+            .filter(|e| {
+                let now = &current[e.author as usize - 1];
+                e.commit != now.commit || e.reveal != now.reveal
+            })
+            .map(|e| e.author)
+            .collect();
         // Spec §14.2: every other trustee without a public fault appears exactly once.
         let expected: Vec<u32> = (1..=n)
             .filter(|&i| i != complainer && round.faults[i as usize - 1].is_none())
+            .filter(|i| !elsewhere.contains(i))
             .collect();
         let mut listed: Vec<u32> = message
             .body
@@ -66,6 +130,7 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
             .iter()
             .copied()
             .chain(message.body.complaints.iter().map(|c| c.accused))
+            .filter(|i| !elsewhere.contains(i))
             .collect();
         listed.sort_unstable();
         if listed != expected {
@@ -78,6 +143,9 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
         }
         for complaint in &message.body.complaints {
             let accused = complaint.accused;
+            if elsewhere.contains(&accused) {
+                continue;
+            }
             let reveal = &round.reveals[accused as usize - 1];
             let Some(encrypted) = reveal.body.shares.iter().find(|s| s.to == complainer) else {
                 continue;

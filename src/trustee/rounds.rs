@@ -4,7 +4,9 @@
 
 use super::delivery::{complaint_statement, complaint_transcript, encrypt_share, open_share};
 use super::directory::Published;
-use super::envelope::{reveal_hash, CommitBody, Complaint, Envelope, RevealBody, Round2Body};
+use super::envelope::{
+    reveal_hash, CommitBody, Complaint, Envelope, Judged, RevealBody, Round2Body,
+};
 use super::error::{short, TrusteeError};
 use super::identity::{decode_secret, read_public, Identity, PublicIdentity};
 use super::sealed::{write_json_file, SealedFile};
@@ -44,6 +46,12 @@ struct SharePlaintext {
 /// The name of the trustee's sealed share file for a ceremony: `ceremony-<first 16 hex>.key`.
 pub(crate) fn shares_file_name(ceremony_id: &Hash) -> String {
     format!("ceremony-{}.key", short(ceremony_id))
+}
+
+/// The name of the file in which a trustee keeps the commitments it saw when it revealed
+/// (spec §12.2): public messages, kept so that round 2 can show a commitment changed since.
+pub fn seen_commits_name(ceremony_id: &Hash) -> String {
+    format!("ceremony-{}.commits.json", short(ceremony_id))
 }
 
 /// The name of the trustee's signed, not yet published round-1 message.
@@ -265,12 +273,36 @@ pub fn reveal(key_dir: &Path, ceremony_dir: &Path) -> Result<StepReport, Trustee
             stage: Stage::Reveal,
         });
     }
+    // Spec §12.2: keep the commitments this reveal answers (the first ones seen, never replaced),
+    // so a trustee who swaps its commitment after seeing the reveals is caught in round 2.
+    let seen = key_dir.join(seen_commits_name(&id));
+    if !seen.exists() {
+        let commits: Vec<Envelope<CommitBody>> = commits.into_iter().flatten().collect();
+        write_json_file(&seen, &commits, Access::Public)?;
+    }
     let published = context.publish(&reveal)?;
     Ok(StepReport {
         index,
         already_done: published == Published::AlreadyThere,
         notes: vec![],
     })
+}
+
+/// The commitments this trustee kept when it revealed (spec §12.2), each checked as a message of
+/// this ceremony; none if it kept no copy.
+fn seen_commits(
+    key_dir: &Path,
+    context: &CeremonyDir,
+) -> Result<Vec<Envelope<CommitBody>>, TrusteeError> {
+    let name = seen_commits_name(&context.setup.ceremony_id);
+    if !key_dir.join(&name).exists() {
+        return Ok(Vec::new());
+    }
+    let (commits, _): (Vec<Envelope<CommitBody>>, _) = record::read_json(key_dir, &name)?;
+    for commit in &commits {
+        commit.check(context, &name, Stage::Commit, commit.author)?;
+    }
+    Ok(commits)
 }
 
 /// A fault anyone can see in a trustee's round-1 messages (spec §14.1), or `None`.
@@ -319,6 +351,7 @@ fn public_fault(
 
 /// The round-1 messages of every trustee, with the public faults found in them.
 pub(crate) struct RoundOne {
+    pub(crate) commits: Vec<Envelope<CommitBody>>,
     pub(crate) reveals: Vec<Envelope<RevealBody>>,
     pub(crate) faults: Vec<Option<String>>,
 }
@@ -337,7 +370,11 @@ pub(crate) fn round_one(
         .zip(1..)
         .map(|((commit, reveal), author)| public_fault(context, author, commit, reveal))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(RoundOne { reveals, faults })
+    Ok(RoundOne {
+        commits,
+        reveals,
+        faults,
+    })
 }
 
 /// Round 2 (spec §12.3): decrypt and check every share addressed to this trustee; keep the good
@@ -369,6 +406,24 @@ pub fn round2<R: RngCore + CryptoRng>(
     let mut kept: Vec<round2::SecretShare> =
         stored.into_iter().filter(|s| s.from == index).collect();
     let mut notes = Vec::new();
+    // Spec §12.3: the round-1 messages judged here, with their authors' signatures, so a trustee
+    // who later puts other round-1 messages in the directory is caught signing two.
+    // The commitment of each is the one seen when this trustee revealed (§12.2), if it differs.
+    let seen = seen_commits(key_dir, &context)?;
+    let mut judged = Vec::new();
+    for (author, (commit, reveal)) in (1..).zip(round.commits.iter().zip(&round.reveals)) {
+        if author == index {
+            continue;
+        }
+        let first = seen.iter().find(|c| c.author == author).unwrap_or(commit);
+        if first.signed_hash()? != commit.signed_hash()? {
+            notes.push(format!(
+                "trustee {} replaced its commitment after you revealed: it equivocated and will be disqualified",
+                context.setup.label(author)
+            ));
+        }
+        judged.push(Judged::of(author, first, reveal)?);
+    }
     let mut accepted = Vec::new();
     let mut complaints = Vec::new();
     for (sender, (reveal, fault)) in (1..).zip(round.reveals.iter().zip(&round.faults)) {
@@ -430,6 +485,7 @@ pub fn round2<R: RngCore + CryptoRng>(
         index,
         Stage::Round2,
         Round2Body {
+            judged,
             accepted,
             complaints,
         },

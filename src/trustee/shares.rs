@@ -1,6 +1,7 @@
 //! A record's decryption-share files, signed by their trustees (spec `ceremony.md` §14.6,
 //! `record.md` §5.5).
 
+use super::directory::{entries, is_temporary};
 use super::envelope::Envelope;
 use super::error::{short, TrusteeError};
 use super::identity::Identity;
@@ -8,7 +9,7 @@ use super::setup::{CeremonyDir, PARAMETERS_FILE, TRANSCRIPT_DIR};
 use super::stage::Stage;
 use crate::crypto::digest::Hash;
 use crate::crypto::group::hash_hex;
-use crate::record::{file_hash, Record, TALLY};
+use crate::record::{file_hash, Record, DECRYPTION_DIR, REJECTED_DIR, TALLY};
 use crate::tally::{DecryptionShare, EncryptedTally};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,42 @@ pub fn tally_file_hash(record: &Record, tally: &EncryptedTally) -> Result<Hash, 
         )));
     }
     Ok(file_hash(&bytes))
+}
+
+/// Checks the names in the record's `decryption/` folder (spec §14.6–§14.7): only
+/// `trustee-<i>.json` files and the folder `rejected/`, which holds only `trustee-<i>.json`
+/// files, besides a publisher's in-flight temporary file (`ceremony.md` §12). A command that
+/// writes there refuses, by name, any other entry, which neither it nor `tally finish` would
+/// read.
+pub fn check_decryption_folder(record: &Record) -> Result<(), TrusteeError> {
+    let unexpected = |name: String| {
+        TrusteeError::invalid(
+            &name,
+            "unexpected file in the record's decryption folder: it is not a decryption share; the commission keeps a copy as evidence and removes it",
+        )
+    };
+    for (folder, subfolder) in [(DECRYPTION_DIR, Some("rejected")), (REJECTED_DIR, None)] {
+        let dir = record.path(folder);
+        if !dir.exists() {
+            continue;
+        }
+        for name in entries(&dir)? {
+            let path = dir.join(&name);
+            let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if Some(name.as_str()) == subfolder && is_dir {
+                continue;
+            }
+            let numbered = name
+                .strip_prefix("trustee-")
+                .and_then(|rest| rest.strip_suffix(".json"))
+                .and_then(|digits| digits.parse::<u32>().ok())
+                .is_some_and(|i| name == format!("trustee-{i}.json"));
+            if !(numbered && !is_dir || is_temporary(&name)) {
+                return Err(unexpected(format!("{folder}/{name}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How a record's decryption-share files are read (spec §14.6). A record that carries the

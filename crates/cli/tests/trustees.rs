@@ -10,8 +10,8 @@ use saylau::crypto::elgamal::Secret;
 use saylau::crypto::group::GroupElement;
 use saylau::tally::results::Results;
 use saylau::trustee::{
-    self, encrypt_share, CeremonyDir, CommitBody, Envelope, Identity, RevealBody, ShareStatement,
-    Stage, TrusteeError,
+    self, encrypt_share, CeremonyDir, CommitBody, Envelope, Identity, RevealBody, Round2Body,
+    ShareStatement, Stage, TrusteeError,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -1029,4 +1029,402 @@ fn record_with_disqualified_trustees_is_checked() {
             threshold: 3
         }
     );
+}
+
+/// Trustee `author` puts new round-1 messages in the directory after the others' round 2: a new
+/// polynomial, validly signed; with `commit_too`, a matching new commitment as well (issue 18
+/// item 1).
+fn rewrite_round1(scene: &Scene, ceremony: &Path, author: u32, commit_too: bool) {
+    let context = CeremonyDir::open(ceremony).unwrap();
+    let identity = Identity::load(
+        &scene.keys[author as usize - 1],
+        passphrase(author as usize).as_bytes(),
+    )
+    .unwrap();
+    let (secret, package) = ceremony::part1(context.params(), author, &mut OsRng).unwrap();
+    let shares = (1..=5)
+        .filter(|&j| j != author)
+        .map(|j| encrypt_share(&context.setup, &secret.share_for(j).unwrap(), &mut OsRng).unwrap())
+        .collect();
+    let body = RevealBody {
+        commitments: package.commitments,
+        proof: package.proof,
+        shares,
+    };
+    let reveal_hash = trustee::reveal_hash(&context.setup.ceremony_id, author, &body).unwrap();
+    let reveal =
+        Envelope::sign(&context, &identity, author, Stage::Reveal, body, &mut OsRng).unwrap();
+    let _ = std::fs::remove_file(ceremony.join(Stage::Reveal.file(author)));
+    if commit_too {
+        let commit = Envelope::sign(
+            &context,
+            &identity,
+            author,
+            Stage::Commit,
+            CommitBody { reveal_hash },
+            &mut OsRng,
+        )
+        .unwrap();
+        std::fs::remove_file(ceremony.join(Stage::Commit.file(author))).unwrap();
+        context.publish(&commit).unwrap();
+    }
+    context.publish(&reveal).unwrap();
+}
+
+fn check_key(scene: &Scene, trustee: usize, record: &Path) -> Output {
+    run(
+        &[
+            "trustee",
+            "check",
+            "--key",
+            scene.key(trustee),
+            "--record",
+            s(record),
+        ],
+        Some(trustee),
+    )
+}
+
+/// Issue 18 item 1: trustee 3 rewrites its commitment and round-1 message after everyone's
+/// round 2. Before, `ceremony finish` qualified the new polynomial, which nobody held shares of,
+/// and after voting no trustee could decrypt. Now each round-2 message carries the round-1
+/// messages it judged, signed by their authors, so trustee 3 is caught signing two; and
+/// `trustee check` confirms every qualified trustee's key share before voting opens.
+#[test]
+fn a_round1_rewrite_after_round2_disqualifies_its_author() {
+    let scene = Scene::new("rewrite");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for step in ["round1", "reveal", "round2"] {
+        for t in 1..=5 {
+            scene.step(step, t, &ceremony);
+        }
+    }
+    rewrite_round1(&scene, &ceremony, 3, true);
+    let (record, output) = scene.finish(&ceremony);
+    assert!(
+        output.contains("DISQUALIFIED trustee 3 (Dana): equivocated: it signed two different commit messages, the one trustee 1 judged in round 2"),
+        "{output}"
+    );
+    let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
+    assert_eq!(ceremony_record.qualified(), vec![1, 2, 4, 5]);
+    for t in [1, 2, 4, 5] {
+        let checked = check_key(&scene, t, &record);
+        assert!(checked.status.success(), "{}", text(&checked));
+        assert!(
+            text(&checked).contains("your key share matches your verification key"),
+            "{}",
+            text(&checked)
+        );
+    }
+    let out = check_key(&scene, 3, &record);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("was disqualified"), "{}", text(&out));
+    let results = vote_and_finish(&scene, &record, &[1, 2, 4]);
+    assert!(results.rejected_shares.is_empty());
+}
+
+/// Issue 18 item 1: trustee 3 replaces only its round-1 message after round 2 (the commitment
+/// stays). Before, every honest trustee was disqualified, for having accepted a trustee that now
+/// showed a public fault. Now trustee 3 alone is, and the others qualify.
+#[test]
+fn a_reveal_replaced_after_round2_blames_its_author_not_those_who_accepted_it() {
+    let scene = Scene::new("replaced-reveal");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for step in ["round1", "reveal", "round2"] {
+        for t in 1..=5 {
+            scene.step(step, t, &ceremony);
+        }
+    }
+    rewrite_round1(&scene, &ceremony, 3, false);
+    let (record, output) = scene.finish(&ceremony);
+    let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
+    assert_eq!(ceremony_record.qualified(), vec![1, 2, 4, 5], "{output}");
+    assert_eq!(ceremony_record.disqualified.len(), 1);
+    assert!(ceremony_record.disqualified[0]
+        .reason
+        .contains("equivocated"));
+    let checked = check_key(&scene, 1, &record);
+    assert!(checked.status.success(), "{}", text(&checked));
+}
+
+/// `trustee check` finds a trustee that cannot decrypt before voting opens: here trustee 2 kept
+/// the round-1 backup of its share file, which holds its own share only.
+#[test]
+fn trustee_check_finds_a_key_share_that_cannot_decrypt() {
+    let scene = Scene::new("check");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for t in 1..=5 {
+        scene.step("round1", t, &ceremony);
+    }
+    let context = CeremonyDir::open(&ceremony).unwrap();
+    let share_file = std::fs::read_dir(&scene.keys[1])
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            name.starts_with("ceremony-") && name.ends_with(".key")
+        })
+        .unwrap();
+    let backup = std::fs::read(&share_file).unwrap();
+    for step in ["reveal", "round2"] {
+        for t in 1..=5 {
+            scene.step(step, t, &ceremony);
+        }
+    }
+    let (record, _) = scene.finish(&ceremony);
+    drop(context);
+    std::fs::write(&share_file, backup).unwrap();
+    let out = check_key(&scene, 2, &record);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("cannot decrypt; tell the commission before voting opens"),
+        "{}",
+        text(&out)
+    );
+    let fine = check_key(&scene, 1, &record);
+    assert!(fine.status.success(), "{}", text(&fine));
+}
+
+/// Issue 18 item 4 (`ceremony.md` §12): a round-1 command published next to files it had not
+/// checked: a hidden file in a slot, a stray file, a stray folder, a `decryption/` folder. Each
+/// is now refused by name, by every command, and the directory is unchanged; a publisher's
+/// in-flight temporary file is the one name tolerated.
+#[test]
+fn every_command_refuses_files_it_did_not_check() {
+    let scene = Scene::new("stray");
+    let ceremony = scene.ceremony("ceremony", 3);
+    scene.step("round1", 1, &ceremony);
+    std::fs::create_dir_all(ceremony.join("reveal")).unwrap();
+    let strays: [(&str, bool); 6] = [
+        ("commit/.trustee-2.json", false),
+        ("commit/trustee-02.json", false),
+        ("notes.json", false),
+        ("stray/trustee-2.json", false),
+        ("decryption/trustee-1.json", false),
+        ("reveal/.trustee-2.json.0123456789abcdef.tmp", true),
+    ];
+    for (stray, tolerated) in strays {
+        let path = ceremony.join(stray);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"not a message").unwrap();
+        let before = snapshot(&ceremony);
+        let commands: [(&[&str], Option<usize>); 3] = [
+            (
+                &[
+                    "trustee",
+                    "round1",
+                    "--key",
+                    scene.key(2),
+                    "--ceremony",
+                    s(&ceremony),
+                ],
+                Some(2),
+            ),
+            (
+                &[
+                    "trustee",
+                    "reveal",
+                    "--key",
+                    scene.key(1),
+                    "--ceremony",
+                    s(&ceremony),
+                ],
+                None,
+            ),
+            (&["ceremony", "status", "--ceremony", s(&ceremony)], None),
+        ];
+        for (args, trustee) in commands {
+            let out = run(args, trustee);
+            if tolerated {
+                // round1 of trustee 2 succeeds; reveal must wait for the others' commitments.
+                let said = text(&out);
+                assert!(!said.contains("unexpected file"), "{stray}: {said}");
+                continue;
+            }
+            assert!(!out.status.success(), "{stray} accepted by {args:?}");
+            let said = text(&out);
+            let name = stray
+                .split_once('/')
+                .filter(|(top, _)| ["commit", "reveal", "round2"].contains(top))
+                .map_or(stray.split('/').next().unwrap(), |_| stray);
+            assert!(
+                said.contains(name) && said.contains("unexpected file"),
+                "{stray}: {said}"
+            );
+            assert_eq!(before, snapshot(&ceremony), "{stray}: {args:?} wrote");
+        }
+        if !tolerated {
+            std::fs::remove_file(&path).unwrap();
+            let parent = path.parent().unwrap();
+            if parent != ceremony && std::fs::read_dir(parent).unwrap().next().is_none() {
+                std::fs::remove_dir(parent).unwrap();
+            }
+        }
+    }
+}
+
+/// Each part of a round-2 message's `judged` list is checked (`ceremony.md` §14.2): an entry
+/// missing, or a signature that is not its author's, disqualifies the message's author; and a
+/// verdict about messages no longer in the directory is not held against it.
+#[test]
+fn a_round2_message_must_carry_the_signed_round1_messages_it_judged() {
+    let scene = Scene::new("judged");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for step in ["round1", "reveal", "round2"] {
+        for t in 1..=5 {
+            scene.step(step, t, &ceremony);
+        }
+    }
+    let identity = Identity::load(&scene.keys[4], passphrase(5).as_bytes()).unwrap();
+    let honest: Envelope<Round2Body> = read_json(&ceremony.join(Stage::Round2.file(5)));
+    type Tamper = fn(&mut Round2Body);
+    let tampers: [(&str, Tamper); 3] = [
+        ("dropped", |body| {
+            body.judged.remove(0);
+        }),
+        ("swapped", |body| {
+            body.judged[0].commit_signature = body.judged[0].reveal_signature;
+        }),
+        ("reordered", |body| body.judged.swap(0, 1)),
+    ];
+    for (label, tamper) in tampers {
+        let copy = scene.root.join(format!("ceremony-{label}"));
+        copy_dir(&ceremony, &copy);
+        let context = CeremonyDir::open(&copy).unwrap();
+        let mut body = honest.body.clone();
+        tamper(&mut body);
+        let forged =
+            Envelope::sign(&context, &identity, 5, Stage::Round2, body, &mut OsRng).unwrap();
+        std::fs::remove_file(copy.join(Stage::Round2.file(5))).unwrap();
+        context.publish(&forged).unwrap();
+        let out = scene.root.join(format!("record-{label}"));
+        let output = ok(
+            &[
+                "ceremony",
+                "finish",
+                "--ceremony",
+                s(&copy),
+                "--manifest",
+                s(&scene.manifest),
+                "--out",
+                s(&out),
+            ],
+            None,
+        );
+        assert!(
+            output.contains("DISQUALIFIED trustee 5 (Saule): invalid round-2 message: it must carry every other trustee's signed round-1 messages"),
+            "{label}: {output}"
+        );
+        let record: CeremonyRecord = read_json(&out.join("ceremony.json"));
+        assert_eq!(record.qualified(), vec![1, 2, 3, 4], "{label}");
+    }
+}
+
+/// The same class before round 2 (rushing, `ceremony.md` §12.2): trustee 3 waits for the others'
+/// reveals, then replaces its commitment and publishes a polynomial chosen after seeing theirs.
+/// Every round 2 then judged the new messages, so `judged` alone shows nothing; each trustee kept
+/// the commitments it saw when it revealed, and its round 2 carries trustee 3's first one.
+#[test]
+fn a_commitment_replaced_after_the_reveals_disqualifies_its_author() {
+    let scene = Scene::new("rushing");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for t in 1..=5 {
+        scene.step("round1", t, &ceremony);
+    }
+    for t in [1, 2, 4, 5] {
+        scene.step("reveal", t, &ceremony);
+    }
+    rewrite_round1(&scene, &ceremony, 3, true);
+    let said = scene.step("round2", 1, &ceremony);
+    assert!(
+        said.contains("trustee 3 (Dana) replaced its commitment after you revealed"),
+        "{said}"
+    );
+    for t in 2..=5 {
+        scene.step("round2", t, &ceremony);
+    }
+    let (record, output) = scene.finish(&ceremony);
+    assert!(
+        output.contains("DISQUALIFIED trustee 3 (Dana): equivocated: it signed two different commit messages, the one trustee 1 judged in round 2"),
+        "{output}"
+    );
+    let ceremony_record: CeremonyRecord = read_json(&record.join("ceremony.json"));
+    assert_eq!(ceremony_record.qualified(), vec![1, 2, 4, 5]);
+}
+
+/// The same class in the record (issue 18 item 4): `trustee decrypt` published next to files in
+/// `decryption/` it never looked at, and `tally finish` wrote the results past them. Both now
+/// refuse any entry there that is not a share file, by name, and change nothing.
+#[test]
+fn decrypt_and_tally_finish_refuse_files_they_did_not_check() {
+    let scene = Scene::new("stray-shares");
+    let ceremony = scene.ceremony("ceremony", 3);
+    for step in ["round1", "reveal", "round2"] {
+        for t in 1..=5 {
+            scene.step(step, t, &ceremony);
+        }
+    }
+    let (record, _) = scene.finish(&ceremony);
+    ok(
+        &[
+            "demo",
+            "--record",
+            s(&record),
+            "--voters",
+            "5",
+            "--quiet",
+            "--seed",
+            "7",
+        ],
+        None,
+    );
+    let decrypt = |trustee: usize| {
+        run(
+            &[
+                "trustee",
+                "decrypt",
+                "--key",
+                scene.key(trustee),
+                "--record",
+                s(&record),
+            ],
+            Some(trustee),
+        )
+    };
+    let finish = || run(&["tally", "finish", "--record", s(&record)], None);
+    std::fs::create_dir_all(record.join("decryption/rejected")).unwrap();
+    for stray in [
+        "decryption/notes.json",
+        "decryption/.trustee-2.json",
+        "decryption/trustee-02.json",
+        "decryption/rejected/other.json",
+    ] {
+        std::fs::write(record.join(stray), b"{}").unwrap();
+        let before = snapshot(&record);
+        let out = decrypt(1);
+        assert!(!out.status.success(), "decrypt accepted {stray}");
+        assert!(
+            text(&out).contains(stray) && text(&out).contains("unexpected file"),
+            "{stray}: {}",
+            text(&out)
+        );
+        assert_eq!(before, snapshot(&record), "{stray}: decrypt wrote");
+        std::fs::remove_file(record.join(stray)).unwrap();
+    }
+    for t in 1..=3 {
+        scene.decrypt(t, &record);
+    }
+    std::fs::write(record.join("decryption/rejected/other.json"), b"{}").unwrap();
+    let before = snapshot(&record);
+    let out = finish();
+    assert!(!out.status.success(), "tally finish accepted a stray file");
+    assert!(
+        text(&out).contains("decryption/rejected/other.json"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(before, snapshot(&record));
+    std::fs::remove_file(record.join("decryption/rejected/other.json")).unwrap();
+    let out = finish();
+    assert!(out.status.success(), "{}", text(&out));
 }

@@ -31,6 +31,16 @@ pub enum TrusteeCommand {
     Reveal(StepArgs),
     /// Round 2: check the shares sent to you; publish acceptances or complaints.
     Round2(StepArgs),
+    /// After `ceremony finish`, before voting opens: check that your sealed shares make the key
+    /// share whose verification key the record's ceremony.json publishes.
+    Check {
+        /// Your key directory.
+        #[arg(long)]
+        key: PathBuf,
+        /// The election record started by `ceremony finish`.
+        #[arg(long)]
+        record: PathBuf,
+    },
     /// After voting: decrypt the tally recomputed from the record's ballots, with proofs.
     Decrypt {
         /// Your key directory.
@@ -255,6 +265,23 @@ pub fn trustee(command: TrusteeCommand) -> i32 {
                 Err(e) => fail("trustee round2", e),
             }
         }
+        TrusteeCommand::Check { key, record } => {
+            let record = Record::at(record);
+            let passphrase = match passphrase(&key_prompt(&key), false) {
+                Ok(p) => p,
+                Err(e) => return fail("trustee check", e),
+            };
+            match trustee::check_key_share(&key, &record, passphrase.as_bytes()) {
+                Ok(index) => {
+                    outln!(
+                        "Trustee {index}: the ceremony in {} audits, and your key share matches your verification key in ceremony.json. You will be able to decrypt.",
+                        record.dir().display()
+                    );
+                    0
+                }
+                Err(e) => fail("trustee check", e),
+            }
+        }
         TrusteeCommand::Decrypt { key, record } => {
             let record = Record::at(record);
             let passphrase = match passphrase(&key_prompt(&key), false) {
@@ -410,6 +437,10 @@ pub fn ceremony(command: CeremonyCommand) -> i32 {
                     );
                     outln!(
                         "Record started: {} (manifest.json, ceremony.json, ceremony/).",
+                        out.display()
+                    );
+                    outln!(
+                        "Next, before voting opens: each qualified trustee runs `saylau trustee check --key DIR --record {}`.",
                         out.display()
                     );
                     0
