@@ -1,9 +1,10 @@
 //! What the board keeps on disk, said without naming a database: the [`Store`] trait, the rows
-//! it reads and writes, and its errors. [`sqlite::SqliteStore`] implements it; a PostgreSQL
-//! store will implement the same trait.
+//! it reads and writes, and its errors. [`sqlite::SqliteStore`] and
+//! [`postgres::PostgresStore`] implement it.
 //!
 //! Spec: `protocol-spec/board.md` §7 (the log), `log.md` §2.3 (stored hashes).
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::path::PathBuf;
@@ -91,6 +92,12 @@ pub enum StoreError {
     Locked {
         /// The lock file.
         path: PathBuf,
+    },
+    /// Another board holds the advisory lock of this PostgreSQL database.
+    #[error("another board holds the advisory lock of database {database}: refusing to start a second writer on the same log")]
+    DatabaseLocked {
+        /// The database (server and name; never a password).
+        database: String,
     },
     /// A checkpoint smaller than the latest stored one, or a different one of the same size.
     #[error("refusing checkpoint of size {offered}: the latest stored checkpoint has size {latest}{}", if *same_size { " and different text" } else { "" })]

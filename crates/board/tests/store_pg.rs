@@ -1,0 +1,197 @@
+//! What only the PostgreSQL store has: durable settings checked on the live connection, the
+//! advisory lock that stops a second board, the schema version, and errors that never show a
+//! password. Each test runs on a throwaway cluster (tests/common/pg.rs).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use saylau_board::store::postgres::{PostgresStore, ADVISORY_LOCK_KEY, SCHEMA_VERSION};
+use saylau_board::store::StoreError;
+
+use common::pg::{self, Cluster};
+
+fn fresh() -> (std::sync::Arc<Cluster>, String) {
+    let cluster = pg::shared();
+    let name = cluster.create_database();
+    (cluster, name)
+}
+
+fn open_err(url: &str) -> StoreError {
+    match PostgresStore::open(url) {
+        Ok(store) => panic!("expected an error, opened {store:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn live_connection_is_durable() {
+    let (cluster, name) = fresh();
+    // Even where the database's default says otherwise, the board's sessions commit durably.
+    cluster.sql(
+        "postgres",
+        &format!("ALTER DATABASE {name} SET synchronous_commit = off"),
+    );
+    let store = PostgresStore::open(&cluster.url(&name)).unwrap();
+    let other = store.another().unwrap();
+    for s in [&store, &other] {
+        assert_eq!(s.setting("synchronous_commit").unwrap(), "on");
+        assert_eq!(s.setting("fsync").unwrap(), "on");
+        assert_eq!(s.setting("full_page_writes").unwrap(), "on");
+    }
+    // A connection that does not take the store's settings sees the database's default: the
+    // setting above is in force, and the store overrode it.
+    let mut plain = postgres::Client::connect(&cluster.url(&name), postgres::NoTls).unwrap();
+    let default: String = plain
+        .query_one("SHOW synchronous_commit", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(default, "off");
+}
+
+#[test]
+fn refuses_a_server_without_fsync() {
+    let cluster = Cluster::start_new(false, &["fsync = off"]);
+    let name = cluster.create_database();
+    let err = open_err(&cluster.url(&name));
+    match &err {
+        StoreError::Setting {
+            setting: "fsync",
+            found,
+            expected: "on",
+            ..
+        } => assert_eq!(found, "off"),
+        other => panic!("expected the fsync setting refused, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&name), "{err}");
+}
+
+#[test]
+fn advisory_lock_stops_a_second_board() {
+    let (cluster, name) = fresh();
+    let url = cluster.url(&name);
+    let first = PostgresStore::open(&url).unwrap();
+    let reader = first.another().unwrap();
+    let err = open_err(&url);
+    match &err {
+        StoreError::DatabaseLocked { database } => {
+            assert!(database.ends_with(&format!("/{name}")), "{database}")
+        }
+        other => panic!("expected DatabaseLocked, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&name), "{err}");
+    // The lock is held as long as any connection of the first board lives.
+    drop(first);
+    assert!(matches!(
+        PostgresStore::open(&url),
+        Err(StoreError::DatabaseLocked { .. })
+    ));
+    drop(reader);
+    // The server releases it once the lock's connection has closed (asynchronously: the
+    // backend exits after the client hung up).
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        match PostgresStore::open(&url) {
+            Ok(_) => break,
+            Err(StoreError::DatabaseLocked { .. }) if Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("the lock was not released: {e}"),
+        }
+    }
+    // The lock is per database: a board on another database of the same server starts.
+    let other = cluster.create_database();
+    let _a = PostgresStore::open(&url).unwrap();
+    let _b = PostgresStore::open(&cluster.url(&other)).unwrap();
+    // And it is the documented key.
+    let mut plain = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let held: bool = plain
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&ADVISORY_LOCK_KEY])
+        .unwrap()
+        .get(0);
+    assert!(
+        !held,
+        "the board does not hold the documented advisory lock key"
+    );
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let (cluster, name) = fresh();
+    let url = cluster.url(&name);
+    drop(PostgresStore::open(&url).unwrap());
+    cluster.sql(
+        &name,
+        &format!(
+            "INSERT INTO schema_version (version) VALUES ({})",
+            SCHEMA_VERSION + 1
+        ),
+    );
+    let until = Instant::now() + Duration::from_secs(20);
+    let err = loop {
+        match PostgresStore::open(&url) {
+            Err(StoreError::DatabaseLocked { .. }) if Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => break e,
+            Ok(_) => panic!("opened a database with a newer schema"),
+        }
+    };
+    match &err {
+        StoreError::SchemaTooNew { found, known, .. } => {
+            assert_eq!(*found, i64::from(SCHEMA_VERSION) + 1);
+            assert_eq!(*known, i64::from(SCHEMA_VERSION));
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&name), "{err}");
+}
+
+#[test]
+fn migrations_run_once() {
+    let (cluster, name) = fresh();
+    let url = cluster.url(&name);
+    drop(PostgresStore::open(&url).unwrap());
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        match PostgresStore::open(&url) {
+            Ok(_) => break,
+            Err(StoreError::DatabaseLocked { .. }) if Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("reopening failed: {e}"),
+        }
+    }
+    let mut plain = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let versions: Vec<i32> = plain
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, vec![SCHEMA_VERSION]);
+}
+
+#[test]
+fn errors_never_show_the_password() {
+    let (cluster, name) = fresh();
+    const SECRET: &str = "s3cret-pw-do-not-show";
+    let urls = [
+        // Nothing listens on port 1.
+        format!("postgres://postgres:{SECRET}@127.0.0.1:1/{name}"),
+        // A database that does not exist, over the socket.
+        format!("{} password={SECRET}", cluster.url("no_such_db")),
+        // Not a connection string at all.
+        format!("postgres://postgres:{SECRET}@127.0.0.1:notaport/{name}"),
+    ];
+    for url in &urls {
+        let err = open_err(url);
+        let shown = format!("{err} / {err:?}");
+        assert!(!shown.contains(SECRET), "password shown: {shown}");
+    }
+    // The errors that reached a server name the database.
+    let err = open_err(&urls[1]);
+    assert!(err.to_string().contains("no_such_db"), "{err}");
+    let err = open_err(&urls[0]);
+    assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+}
