@@ -133,9 +133,22 @@ pub struct PostgresStore {
     statements: Statements,
     config: Config,
     database: String,
-    // The connection that holds the advisory lock, shared by every connection of this board;
-    // the server releases the lock when it closes (the board exits or dies).
-    _lock: Arc<Mutex<Client>>,
+    // The connection that holds the advisory lock, shared by every connection of this board.
+    _lock: Arc<LockHolder>,
+}
+
+/// The connection holding the advisory lock. Dropping the last handle unlocks before closing, so
+/// that a board restarted at once finds the lock free; if the board dies instead, the server
+/// releases the lock when it notices the connection is gone.
+struct LockHolder(Mutex<Client>);
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        if let Ok(client) = self.0.get_mut() {
+            // Best effort: on failure the server releases the lock with the connection.
+            let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&ADVISORY_LOCK_KEY]);
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -263,7 +276,7 @@ impl PostgresStore {
             return Err(StoreError::DatabaseLocked { database });
         }
         migrate(&mut lock, &database)?;
-        Self::connect(config, database, Arc::new(Mutex::new(lock)))
+        Self::connect(config, database, Arc::new(LockHolder(Mutex::new(lock))))
     }
 
     /// Another connection to the same database, under the same advisory lock: for a second thread
@@ -280,7 +293,7 @@ impl PostgresStore {
     fn connect(
         config: Config,
         database: String,
-        lock: Arc<Mutex<Client>>,
+        lock: Arc<LockHolder>,
     ) -> Result<Self, StoreError> {
         let mut client = connect(&config, &database)?;
         let statements = Statements::prepare(&mut client).map_err(|e| backend(&database, e))?;
