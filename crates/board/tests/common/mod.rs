@@ -2,6 +2,7 @@
 //! key. The ballots are not valid ballots: the board's store and sequencer never look inside.
 #![allow(dead_code)]
 
+pub mod crash;
 pub mod db;
 pub mod pg;
 

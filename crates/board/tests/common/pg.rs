@@ -105,7 +105,9 @@ impl Cluster {
                 "--no-sync",
             ],
         );
-        let mut conf = String::from("\n# saylau test cluster\nmax_connections = 200\n");
+        let mut conf = String::from("\n# saylau test cluster\nmax_connections = 200\nlog_line_prefix = '%m [%p] '\n\
+             # after a crash, one syncfs() of the data directory's file system instead of an fsync\n\
+             # of each of its files (seconds here)\nrecovery_init_sync_method = syncfs\n");
         for s in settings {
             conf.push_str(s);
             conf.push('\n');
@@ -232,7 +234,7 @@ impl Cluster {
         assert!(status.success(), "kill -KILL {pid} failed");
         // Wait for it to be gone, so the next start does not find it alive.
         let until = Instant::now() + Duration::from_secs(30);
-        while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < until {
+        while alive(pid) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -310,6 +312,17 @@ impl Drop for Cluster {
         if let Some(root) = self.root.take() {
             let _ = root.close();
         }
+    }
+}
+
+/// Whether process `pid` still runs (a zombie waiting for its parent to reap it does not).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
     }
 }
 
