@@ -206,6 +206,17 @@ pub trait Store: HashReader<Error = StoreError> {
     /// The ballot (cast or challenged) with ballot hash `ballot_hash`.
     fn ballot_by_hash(&self, ballot_hash: &Hash) -> Result<Option<BallotRow>, StoreError>;
 
+    /// The ballots (cast or challenged) with these hashes, those on the log only, in no
+    /// particular order: the sequencer's dedup of a whole group in one call. The default asks
+    /// [`Store::ballot_by_hash`] for each; a store across a network answers in one round trip.
+    fn ballots_by_hashes(&self, ballot_hashes: &[Hash]) -> Result<Vec<BallotRow>, StoreError> {
+        let mut found = Vec::new();
+        for h in ballot_hashes {
+            found.extend(self.ballot_by_hash(h)?);
+        }
+        Ok(found)
+    }
+
     /// The cast ballot with tracking code `tracking_code`.
     fn ballot_by_tracking_code(
         &self,

@@ -194,3 +194,26 @@ fn racing_writers(db: TestDb) {
     assert!(first.leaf(size - 1).unwrap().is_some());
     assert!(first.leaf(size).unwrap().is_none());
 }
+
+both!(ballots_by_hashes_finds_those_on_the_log, by_hashes);
+fn by_hashes(db: TestDb) {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let mut store = db.open().unwrap();
+    let mut tree = TreeBuilder::new();
+    let b = batch(&mut rng, Head::default(), &mut tree, 5);
+    store.append(0, &b).unwrap();
+    let absent = batch(&mut rng, b.head, &mut tree, 2);
+    let mut asked: Vec<_> = [4, 1, 2]
+        .iter()
+        .map(|&i| *b.leaves[i].leaf.ballot_hash())
+        .collect();
+    asked.extend(absent.leaves.iter().map(|l| *l.leaf.ballot_hash()));
+    let mut found = store.ballots_by_hashes(&asked).unwrap();
+    found.sort_by_key(|r| r.leaf_index);
+    let want: Vec<BallotRow> = [1, 2, 4]
+        .iter()
+        .map(|&i| b.leaves[i].ballot.clone().unwrap())
+        .collect();
+    assert_eq!(found, want);
+    assert!(store.ballots_by_hashes(&[]).unwrap().is_empty());
+}

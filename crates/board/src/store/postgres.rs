@@ -52,6 +52,9 @@ CREATE TABLE ballots (
     tracking_code BYTEA UNIQUE,
     line BYTEA NOT NULL
 );
+-- Lines are mostly hex, and compressing each one on the sequencer's path took 3/4 of the time
+-- of its inserts (14 KB lines, 64 per group, this machine): stored out of line, uncompressed.
+ALTER TABLE ballots ALTER COLUMN line SET STORAGE EXTERNAL;
 CREATE TABLE checkpoints (size BIGINT PRIMARY KEY, text TEXT NOT NULL);
 INSERT INTO schema_version (version) VALUES (1);
 ";
@@ -77,6 +80,7 @@ struct Statements {
     hashes: Statement,
     leaf: Statement,
     ballot_by_hash: Statement,
+    ballots_by_hashes: Statement,
     ballot_by_code: Statement,
     ballots_after: Statement,
     latest_checkpoint: Statement,
@@ -110,6 +114,9 @@ impl Statements {
             leaf: client.prepare("SELECT bytes FROM leaves WHERE idx = $1")?,
             ballot_by_hash: client.prepare(&format!(
                 "SELECT {BALLOT_COLUMNS} FROM ballots WHERE hash = $1"
+            ))?,
+            ballots_by_hashes: client.prepare(&format!(
+                "SELECT {BALLOT_COLUMNS} FROM ballots WHERE hash = ANY($1::bytea[])"
             ))?,
             ballot_by_code: client.prepare(&format!(
                 "SELECT {BALLOT_COLUMNS} FROM ballots WHERE tracking_code = $1"
@@ -553,6 +560,18 @@ impl Store for PostgresStore {
 
     fn ballot_by_hash(&self, ballot_hash: &Hash) -> Result<Option<BallotRow>, StoreError> {
         self.read_ballot(&self.statements.ballot_by_hash, ballot_hash)
+    }
+
+    fn ballots_by_hashes(&self, ballot_hashes: &[Hash]) -> Result<Vec<BallotRow>, StoreError> {
+        if ballot_hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&[u8]> = ballot_hashes.iter().map(|h| h.as_slice()).collect();
+        let rows = self
+            .client()?
+            .query(&self.statements.ballots_by_hashes, &[&keys])
+            .map_err(|e| self.db(e))?;
+        rows.iter().map(ballot_row).collect()
     }
 
     fn ballot_by_tracking_code(

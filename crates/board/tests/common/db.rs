@@ -19,7 +19,7 @@ pub enum AnyStore {
     /// A SQLite file.
     Sqlite(SqliteStore),
     /// A PostgreSQL database.
-    Postgres(PostgresStore),
+    Postgres(Box<PostgresStore>),
 }
 
 macro_rules! each {
@@ -37,7 +37,7 @@ impl AnyStore {
     pub fn open(db: &str) -> Result<Self, StoreError> {
         match db.strip_prefix("sqlite:") {
             Some(path) => SqliteStore::open(path.as_ref()).map(Self::Sqlite),
-            None => PostgresStore::open(db).map(Self::Postgres),
+            None => PostgresStore::open(db).map(|s| Self::Postgres(Box::new(s))),
         }
     }
 
@@ -45,7 +45,7 @@ impl AnyStore {
     pub fn another(&self) -> Result<Self, StoreError> {
         match self {
             Self::Sqlite(s) => s.another().map(Self::Sqlite),
-            Self::Postgres(s) => s.another().map(Self::Postgres),
+            Self::Postgres(s) => s.another().map(|s| Self::Postgres(Box::new(s))),
         }
     }
 }
