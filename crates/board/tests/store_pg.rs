@@ -91,7 +91,8 @@ fn advisory_lock_stops_a_second_board() {
     let other = cluster.create_database();
     let _a = PostgresStore::open(&url).unwrap();
     let _b = PostgresStore::open(&cluster.url(&other)).unwrap();
-    // And it is the documented key.
+    // And it is the key board.md §7.7 documents.
+    assert_eq!(ADVISORY_LOCK_KEY, 8314059893501157988);
     let mut plain = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let held: bool = plain
         .query_one("SELECT pg_try_advisory_lock($1)", &[&ADVISORY_LOCK_KEY])

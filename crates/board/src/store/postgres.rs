@@ -3,7 +3,7 @@
 //! `synchronous_commit=on`, and the server must run with `fsync=on` and `full_page_writes=on`, so
 //! a committed group is flushed to the server's write-ahead log before [`Store::append`] returns.
 //!
-//! Spec: `protocol-spec/board.md` §7.4 (durability), §7.5 (one writer), §7.8 (PostgreSQL).
+//! Spec: `protocol-spec/board.md` §7.4 (durability), §7.5 (one writer), §7.7 (PostgreSQL).
 //!
 //! The tables are those of the SQLite store (`head`, `leaves`, `hashes`, `ballots`,
 //! `checkpoints`, `schema_version`). A group is one transaction: the conditional update of the head
@@ -28,7 +28,7 @@ use super::{BallotRow, Batch, Head, Store, StoreError, StoredCheckpoint};
 /// The newest schema this program writes; `schema_version` holds the database's.
 pub const SCHEMA_VERSION: i32 = 1;
 
-/// The advisory lock key a board holds on its database (board.md §7.8): the bytes
+/// The advisory lock key a board holds on its database (board.md §7.7): the bytes
 /// `saylaubd` as a big-endian signed 64-bit integer.
 pub const ADVISORY_LOCK_KEY: i64 = i64::from_be_bytes(*b"saylaubd");
 
