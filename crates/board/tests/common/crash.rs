@@ -20,7 +20,7 @@ use saylau::log::checkpoint::SignedCheckpoint;
 use saylau::log::tree::{tree_hash, Hash};
 use saylau::record::tracking_link;
 use saylau_board::checkpoints::Checkpointer;
-use saylau_board::sequencer::{Grouping, Sequencer};
+use saylau_board::sequencer::{Grouping, Recorded, Sequencer};
 use saylau_board::store::{Store, StoreError};
 
 use super::db::AnyStore;
@@ -50,8 +50,16 @@ pub fn child(db: &str) {
                     let entry = super::any_entry(&mut rng, 2000);
                     let ack = sub.submit(entry).unwrap();
                     let hash = hex::encode(ack.ballot_hash.unwrap());
+                    // A cast ballot's receipt also promises its position and tracking code.
+                    let cast = match ack.recorded {
+                        Recorded::Cast {
+                            position,
+                            tracking_code,
+                        } => format!(" {position} {}", hex::encode(tracking_code)),
+                        _ => String::new(),
+                    };
                     let mut out = stdout.lock().unwrap();
-                    writeln!(out, "ACK {} {hash}", ack.index).unwrap();
+                    writeln!(out, "ACK {} {hash}{cast}", ack.index).unwrap();
                     out.flush().unwrap();
                 }
             });
@@ -74,6 +82,8 @@ pub fn child(db: &str) {
 pub struct Promises {
     /// Acknowledged leaves: index to ballot hash.
     pub acks: HashMap<u64, Hash>,
+    /// Acknowledged cast ballots: ballot hash to position and tracking code.
+    pub receipts: HashMap<Hash, (u64, Hash)>,
     /// The largest checkpoint size the child reported stored.
     pub checkpoint: u64,
 }
@@ -86,11 +96,20 @@ fn read_promises(stdout: impl std::io::Read, promises: Arc<Mutex<Promises>>) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let mut p = promises.lock().unwrap();
         match words.as_slice() {
-            ["ACK", index, hash] => {
+            ["ACK", index, hash, rest @ ..] => {
                 let hash: Hash = hex::decode(hash).unwrap().try_into().unwrap();
                 let index: u64 = index.parse().unwrap();
                 if let Some(old) = p.acks.insert(index, hash) {
                     assert_eq!(old, hash, "index {index} acknowledged for two hashes");
+                }
+                if let [position, code] = rest {
+                    let receipt = (
+                        position.parse().unwrap(),
+                        hex::decode(code).unwrap().try_into().unwrap(),
+                    );
+                    if let Some(old) = p.receipts.insert(hash, receipt) {
+                        assert_eq!(old, receipt, "two receipts for {}", hex::encode(hash));
+                    }
                 }
             }
             ["CHECKPOINT", size] => {
@@ -213,6 +232,19 @@ pub fn check_store(db: &str, promises: &Promises, last_checkpoint: &mut u64) -> 
             None => store.ballot_by_hash(hash).unwrap().unwrap().leaf_index,
         };
         assert_eq!(found, index, "ballot {} row", hex::encode(hash));
+    }
+    // Every receipt handed out still holds: the same position and tracking code.
+    let stored: HashMap<Hash, (Option<u64>, Option<Hash>)> = rows
+        .iter()
+        .map(|r| (r.ballot_hash, (r.position, r.tracking_code)))
+        .collect();
+    for (hash, &(position, code)) in &promises.receipts {
+        assert_eq!(
+            stored.get(hash).copied(),
+            Some((Some(position), Some(code))),
+            "receipt of ballot {} changed",
+            hex::encode(hash)
+        );
     }
     // No checkpoint rolled back, and the stored hashes give its root.
     let latest = store.latest_checkpoint().unwrap();
