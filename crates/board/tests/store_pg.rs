@@ -36,6 +36,8 @@ fn live_connection_is_durable() {
         assert_eq!(s.setting("synchronous_commit").unwrap(), "on");
         assert_eq!(s.setting("fsync").unwrap(), "on");
         assert_eq!(s.setting("full_page_writes").unwrap(), "on");
+        // Lookups are planned with the tables' sizes of the moment, not those of the first use.
+        assert_eq!(s.setting("plan_cache_mode").unwrap(), "force_custom_plan");
     }
     // A connection that does not take the store's settings sees the database's default: the
     // setting above is in force, and the store overrode it.
