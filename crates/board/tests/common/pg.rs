@@ -89,6 +89,8 @@ impl Cluster {
                  `postgres` user?); {FIX}"
             );
         }
+        // From here on, a test process that dies without dropping the cluster still stops it.
+        cluster.watchdog = cluster.spawn_watchdog();
         let data = cluster.data();
         cluster.run_ok(
             "initdb",
@@ -117,7 +119,6 @@ impl Cluster {
         text.push_str(&conf);
         std::fs::write(&conf_path, text).unwrap();
         cluster.start();
-        cluster.watchdog = cluster.spawn_watchdog();
         cluster
     }
 
@@ -275,9 +276,9 @@ impl Cluster {
     /// A shell that stops the server and removes the directory once this process is gone.
     fn spawn_watchdog(&self) -> Option<Child> {
         let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; sleep 2; \
              if [ -f '{data}/postmaster.pid' ]; then kill -QUIT \"$(head -n1 '{data}/postmaster.pid')\"; \
-             sleep 2; rm -rf '{root}'; fi",
+             sleep 2; fi; rm -rf '{root}'",
             pid = std::process::id(),
             data = path_str(&self.data()),
             root = path_str(self.root()),
