@@ -349,7 +349,8 @@ impl PostgresStore {
     }
 }
 
-/// Brings the schema to [`SCHEMA_VERSION`] in one transaction, under the advisory lock.
+/// Brings the schema to [`SCHEMA_VERSION`] in one transaction, under the advisory lock, and waits
+/// for any transaction still writing the head.
 fn migrate(client: &mut Client, database: &str) -> Result<(), StoreError> {
     let db = |e| backend(database, e);
     let mut tx = client.transaction().map_err(db)?;
@@ -370,6 +371,12 @@ fn migrate(client: &mut Client, database: &str) -> Result<(), StoreError> {
     if version < 1 {
         tx.batch_execute(MIGRATION_1).map_err(db)?;
     }
+    // A board that died may leave its last group's transaction running in its server process
+    // (a COMMIT it sent just before dying), and that process may outlive the connection holding
+    // the advisory lock. SHARE conflicts with the writers' ROW EXCLUSIVE: this waits until every
+    // transaction that wrote the head has ended, so this board starts from the head it left.
+    tx.batch_execute("LOCK TABLE head IN SHARE MODE")
+        .map_err(db)?;
     tx.commit().map_err(db)
 }
 
