@@ -5,7 +5,7 @@
 mod common;
 
 use saylau_board::store::postgres::{PostgresStore, ADVISORY_LOCK_KEY, SCHEMA_VERSION};
-use saylau_board::store::StoreError;
+use saylau_board::store::{Store, StoreError};
 
 use common::pg::{self, Cluster};
 
@@ -167,4 +167,43 @@ fn errors_never_show_the_password() {
     assert!(err.to_string().contains("no_such_db"), "{err}");
     let err = open_err(&urls[0]);
     assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+}
+
+#[test]
+fn start_waits_for_a_transaction_still_writing_the_head() {
+    let (cluster, name) = fresh();
+    let url = cluster.url(&name);
+    drop(PostgresStore::open(&url).unwrap());
+    // A dead board's last group, still running in its server process: it has updated the head
+    // and not yet committed.
+    let mut old = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = old.transaction().unwrap();
+    tx.execute("UPDATE head SET cast_count = 7 WHERE id = 0", &[])
+        .unwrap();
+    std::thread::scope(|s| {
+        let opening = s.spawn(|| PostgresStore::open(&url));
+        // The new board waits on a lock (polled, bounded; a board that did not wait would be
+        // done, and no lock would ever be waited on).
+        let mut watch = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let waiting: i64 = watch
+                .query_one(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON l.database = d.oid \
+                     WHERE NOT l.granted AND d.datname = current_database()",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            assert!(!opening.is_finished(), "the store opened without waiting");
+            assert!(std::time::Instant::now() < until, "no one waits on a lock");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        tx.commit().unwrap();
+        let store = opening.join().unwrap().unwrap();
+        assert_eq!(store.head().unwrap().cast, 7);
+    });
 }
