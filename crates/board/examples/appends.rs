@@ -1,9 +1,13 @@
-//! Board alone, proofs pre-checked: how many durable appends per second the sequencer and the
-//! SQLite store sustain. N synthetic entries with ~14 KB JSON lines, from C submitter threads,
-//! each waiting for its acknowledgment (durable after its group's commit). Prints one JSON line.
+//! Board alone, proofs pre-checked: how many durable appends per second the sequencer and a
+//! store sustain. N synthetic entries with ~14 KB JSON lines, from C submitter threads, each
+//! waiting for its acknowledgment (durable after its group's commit). Prints one JSON line per
+//! store.
 //!
-//! usage: cargo run --release -p saylau-board --example appends -- [N] [C] [linger]
-//! (`linger`: wait out the 10 ms window instead of closing a group when the queue is empty)
+//! usage: cargo run --release -p saylau-board --example appends -- [N] [C] [linger] [--db DB]
+//! (`linger`: wait out the 10 ms window instead of closing a group when the queue is empty;
+//! `DB`: `sqlite` (default, a temporary file), `postgres` (a throwaway PostgreSQL 15 cluster on a
+//! 127.0.0.1 port, as the tests start it), `both` (SQLite, then PostgreSQL, in one run), or a
+//! PostgreSQL connection string of an existing, empty database)
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -13,10 +17,22 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use saylau_board::sequencer::{Entry, Grouping, Sequencer};
+use saylau_board::store::postgres::PostgresStore;
 use saylau_board::store::sqlite::SqliteStore;
+use saylau_board::store::Store;
+
+use common::pg::Cluster;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let db = match args.iter().position(|a| a == "--db") {
+        Some(i) => {
+            let value = args.get(i + 1).ok_or("--db needs a value")?.clone();
+            args.drain(i..i + 2);
+            value
+        }
+        None => "sqlite".into(),
+    };
     let n: usize = args
         .get(1)
         .map(|a| a.parse())
@@ -24,8 +40,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(20_000);
     let c: usize = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(64);
     let linger = args.get(3).is_some_and(|a| a == "linger");
-    let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(&dir.path().join("board.db"))?;
+    let sqlite = || -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open(&dir.path().join("board.db"))?;
+        run("sqlite", store, n, c, linger)
+    };
+    let postgres = || -> Result<(), Box<dyn std::error::Error>> {
+        let cluster = Cluster::start_new(true, &[]);
+        let name = cluster.create_database();
+        run(
+            "postgres",
+            PostgresStore::open(&cluster.tcp_url(&name))?,
+            n,
+            c,
+            linger,
+        )
+    };
+    match db.as_str() {
+        "sqlite" => sqlite(),
+        "postgres" => postgres(),
+        "both" => sqlite().and_then(|()| postgres()),
+        url => run("postgres", PostgresStore::open(url)?, n, c, linger),
+    }
+}
+
+fn run<S: Store + Send + 'static>(
+    name: &str,
+    store: S,
+    n: usize,
+    c: usize,
+    linger: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let grouping = Grouping {
         close_when_idle: !linger,
         ..Grouping::default()
@@ -79,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     println!(
-        "{{\"entries\":{},\"submitters\":{c},\"linger\":{linger},\"per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2}}}",
+        "{{\"store\":\"{name}\",\"entries\":{},\"submitters\":{c},\"linger\":{linger},\"per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2}}}",
         latencies.len(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         pct(0.50),

@@ -281,6 +281,23 @@ impl<S: Store> State<S> {
         let mut in_group: HashMap<Hash, Ack> = HashMap::new();
         let mut answers = Vec::with_capacity(group.len());
         let mut failure = None;
+        // board.md §1.2 step 4 / §6.1 step 2: which of the group's hashes are already on the
+        // log, asked once for the whole group.
+        let hashes: Vec<Hash> = group
+            .iter()
+            .filter_map(|(entry, _)| match entry {
+                Entry::Cast(c) => Some(c.ballot_hash),
+                Entry::Challenged(c) => Some(c.ballot_hash),
+                Entry::Close => None,
+            })
+            .collect();
+        let on_log: HashMap<Hash, Ack> = match self.store.ballots_by_hashes(&hashes) {
+            Ok(rows) => rows.iter().map(|r| (r.ballot_hash, existing(r))).collect(),
+            Err(e) => {
+                failure = Some(e);
+                HashMap::new()
+            }
+        };
         for (entry, reply) in group {
             if failure.is_none() {
                 let ballot = match entry {
@@ -290,9 +307,13 @@ impl<S: Store> State<S> {
                 };
                 let placed = match ballot {
                     None => self.place_close(&mut head, &mut tree, &mut batch),
-                    Some(ballot) => {
-                        self.place_ballot(ballot, &mut head, &mut tree, &mut batch, &mut in_group)
-                    }
+                    Some(ballot) => self.place_ballot(
+                        ballot,
+                        &mut head,
+                        &mut tree,
+                        &mut batch,
+                        (&on_log, &mut in_group),
+                    ),
                 };
                 match placed {
                     Ok(a) => answers.push((reply, a)),
@@ -372,7 +393,7 @@ impl<S: Store> State<S> {
         head: &mut Head,
         tree: &mut TreeBuilder,
         batch: &mut Batch,
-        in_group: &mut HashMap<Hash, Ack>,
+        (on_log, in_group): (&HashMap<Hash, Ack>, &mut HashMap<Hash, Ack>),
     ) -> Result<Answer, StoreError> {
         let ballot_hash = match &entry {
             BallotEntry::Cast(c) => c.ballot_hash,
@@ -382,8 +403,8 @@ impl<S: Store> State<S> {
         if let Some(ack) = in_group.get(&ballot_hash) {
             return Ok(Ok(Ack { new: false, ..*ack }));
         }
-        if let Some(row) = self.store.ballot_by_hash(&ballot_hash)? {
-            return Ok(Ok(existing(&row)));
+        if let Some(ack) = on_log.get(&ballot_hash) {
+            return Ok(Ok(*ack));
         }
         if let Some(close_index) = head.closed_at {
             return Ok(Err(SubmitError::Closed {

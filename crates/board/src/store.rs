@@ -1,9 +1,10 @@
 //! What the board keeps on disk, said without naming a database: the [`Store`] trait, the rows
-//! it reads and writes, and its errors. [`sqlite::SqliteStore`] implements it; a PostgreSQL
-//! store will implement the same trait.
+//! it reads and writes, and its errors. [`sqlite::SqliteStore`] and
+//! [`postgres::PostgresStore`] implement it.
 //!
 //! Spec: `protocol-spec/board.md` §7 (the log), `log.md` §2.3 (stored hashes).
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::path::PathBuf;
@@ -91,6 +92,12 @@ pub enum StoreError {
     Locked {
         /// The lock file.
         path: PathBuf,
+    },
+    /// Another board holds the advisory lock of this PostgreSQL database.
+    #[error("another board holds the advisory lock of database {database}: refusing to start a second writer on the same log")]
+    DatabaseLocked {
+        /// The database (server and name; never a password).
+        database: String,
     },
     /// A checkpoint smaller than the latest stored one, or a different one of the same size.
     #[error("refusing checkpoint of size {offered}: the latest stored checkpoint has size {latest}{}", if *same_size { " and different text" } else { "" })]
@@ -198,6 +205,17 @@ pub trait Store: HashReader<Error = StoreError> {
 
     /// The ballot (cast or challenged) with ballot hash `ballot_hash`.
     fn ballot_by_hash(&self, ballot_hash: &Hash) -> Result<Option<BallotRow>, StoreError>;
+
+    /// The ballots (cast or challenged) with these hashes, those on the log only, in no
+    /// particular order: the sequencer's dedup of a whole group in one call. The default asks
+    /// [`Store::ballot_by_hash`] for each; a store across a network answers in one round trip.
+    fn ballots_by_hashes(&self, ballot_hashes: &[Hash]) -> Result<Vec<BallotRow>, StoreError> {
+        let mut found = Vec::new();
+        for h in ballot_hashes {
+            found.extend(self.ballot_by_hash(h)?);
+        }
+        Ok(found)
+    }
 
     /// The cast ballot with tracking code `tracking_code`.
     fn ballot_by_tracking_code(

@@ -1,4 +1,4 @@
-//! Proofs from the store: every inclusion proof for sizes 1..=300 verifies against the signed
+//! Proofs from the store (SQLite and PostgreSQL): every inclusion proof for sizes 1..=300 verifies against the signed
 //! checkpoint of that size, whose root `TreeBuilder` recomputes from the leaves; checkpoints are
 //! consistent with each other; the signer refuses a store behind its checkpoints.
 
@@ -10,17 +10,18 @@ use saylau::log::checkpoint::SignedCheckpoint;
 use saylau::log::tree::{check_record, check_tree, prove_record, prove_tree, TreeBuilder};
 use saylau_board::checkpoints::{Checkpointer, CheckpointerError};
 use saylau_board::sequencer::{Grouping, Sequencer};
-use saylau_board::store::sqlite::SqliteStore;
 use saylau_board::store::Store;
 
+use common::db::TestDb;
 use common::{log_key, test_origin, FINGERPRINT};
 
-#[test]
-fn inclusion_and_consistency_for_sizes_1_to_300() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("board.db");
+both!(
+    inclusion_and_consistency_for_sizes_1_to_300,
+    proofs_1_to_300
+);
+fn proofs_1_to_300(db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(20);
-    let store = SqliteStore::open(&path).unwrap();
+    let store = db.open().unwrap();
     let mut signer_store = store.another().unwrap();
     let mut signer = Checkpointer::open(&signer_store, test_origin(), log_key()).unwrap();
     let seq = Sequencer::start(store, FINGERPRINT, Grouping::default()).unwrap();
@@ -73,13 +74,14 @@ fn inclusion_and_consistency_for_sizes_1_to_300() {
     seq.shutdown().unwrap();
 }
 
-#[test]
-fn signer_refuses_a_store_behind_or_unlike_its_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
+both!(
+    signer_refuses_a_store_behind_or_unlike_its_checkpoint,
+    signer_refuses
+);
+fn signer_refuses(a_db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(21);
     // Board A signs a checkpoint of size 3.
-    let a_path = dir.path().join("a.db");
-    let a = SqliteStore::open(&a_path).unwrap();
+    let a = a_db.open().unwrap();
     let mut a_signer_store = a.another().unwrap();
     let seq = Sequencer::start(a, FINGERPRINT, Grouping::default()).unwrap();
     for _ in 0..3 {
@@ -94,8 +96,11 @@ fn signer_refuses_a_store_behind_or_unlike_its_checkpoint() {
     drop(a_signer_store);
 
     // Board B holds a different log; plant A's checkpoint in it, first beyond its size...
-    let b_path = dir.path().join("b.db");
-    let b = SqliteStore::open(&b_path).unwrap();
+    let b_db = match a_db {
+        TestDb::Sqlite { .. } => TestDb::sqlite(),
+        TestDb::Postgres { .. } => TestDb::postgres(),
+    };
+    let b = b_db.open().unwrap();
     let mut b_other = b.another().unwrap();
     let seq = Sequencer::start(b, FINGERPRINT, Grouping::default()).unwrap();
     for _ in 0..2 {

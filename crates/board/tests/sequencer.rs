@@ -1,4 +1,4 @@
-//! The sequencer on a real SQLite file: positions, the tracking-code chain, exported lines,
+//! The sequencer on a real SQLite file and a real PostgreSQL database: positions, the tracking-code chain, exported lines,
 //! dedup, close, and a restart that continues the chain.
 
 mod common;
@@ -10,22 +10,15 @@ use rand_chacha::ChaCha20Rng;
 use saylau::election::LeafKind;
 use saylau::record::tracking_code;
 use saylau_board::sequencer::{Ack, Entry, Grouping, Recorded, Sequencer, SubmitError};
-use saylau_board::store::sqlite::SqliteStore;
 use saylau_board::store::Store;
 
+use common::db::TestDb;
 use common::FINGERPRINT;
 
-#[test]
-fn chains_positions_and_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("board.db");
+both!(chains_positions_and_lines, chains);
+fn chains(db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(10);
-    let seq = Sequencer::start(
-        SqliteStore::open(&path).unwrap(),
-        FINGERPRINT,
-        Grouping::default(),
-    )
-    .unwrap();
+    let seq = Sequencer::start(db.open().unwrap(), FINGERPRINT, Grouping::default()).unwrap();
     let sub = seq.submitter();
     let mut previous = FINGERPRINT;
     let mut casts = Vec::new();
@@ -58,7 +51,7 @@ fn chains_positions_and_lines() {
     drop(sub);
     seq.shutdown().unwrap();
 
-    let store = SqliteStore::open(&path).unwrap();
+    let store = db.open().unwrap();
     let head = store.head().unwrap();
     assert_eq!(head.size, 40);
     assert_eq!(head.cast, casts.len() as u64);
@@ -93,10 +86,8 @@ fn chains_positions_and_lines() {
     assert_eq!(store.ballots_after(10, 5).unwrap()[0].position, Some(11));
 }
 
-#[test]
-fn dedups_on_the_log_and_within_a_group() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("board.db");
+both!(dedups_on_the_log_and_within_a_group, dedups);
+fn dedups(db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     // A long window so that concurrent duplicates land in one group.
     let grouping = Grouping {
@@ -104,7 +95,7 @@ fn dedups_on_the_log_and_within_a_group() {
         max_wait: std::time::Duration::from_millis(50),
         ..Grouping::default()
     };
-    let seq = Sequencer::start(SqliteStore::open(&path).unwrap(), FINGERPRINT, grouping).unwrap();
+    let seq = Sequencer::start(db.open().unwrap(), FINGERPRINT, grouping).unwrap();
     let same = common::cast_entry(&mut rng, 100);
     let acks: Vec<Ack> = thread::scope(|s| {
         let handles: Vec<_> = (0..8)
@@ -140,34 +131,22 @@ fn dedups_on_the_log_and_within_a_group() {
     );
     drop(sub);
     seq.shutdown().unwrap();
-    let store = SqliteStore::open(&path).unwrap();
+    let store = db.open().unwrap();
     assert_eq!(store.head().unwrap().size, 2);
     assert_eq!(store.head().unwrap().cast, 1);
 }
 
-#[test]
-fn close_ends_casting_and_restart_continues() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("board.db");
+both!(close_ends_casting_and_restart_continues, close_and_restart);
+fn close_and_restart(db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(12);
     let first = common::cast_entry(&mut rng, 100);
     let a = {
-        let seq = Sequencer::start(
-            SqliteStore::open(&path).unwrap(),
-            FINGERPRINT,
-            Grouping::default(),
-        )
-        .unwrap();
+        let seq = Sequencer::start(db.open().unwrap(), FINGERPRINT, Grouping::default()).unwrap();
         let a = seq.submitter().submit(Entry::Cast(first.clone())).unwrap();
         seq.shutdown().unwrap();
         a
     };
-    let seq = Sequencer::start(
-        SqliteStore::open(&path).unwrap(),
-        FINGERPRINT,
-        Grouping::default(),
-    )
-    .unwrap();
+    let seq = Sequencer::start(db.open().unwrap(), FINGERPRINT, Grouping::default()).unwrap();
     let sub = seq.submitter();
     let second = common::cast_entry(&mut rng, 100);
     let b = sub.submit(Entry::Cast(second.clone())).unwrap();
@@ -204,7 +183,7 @@ fn close_ends_casting_and_restart_continues() {
     assert_eq!(sub.submit(Entry::Cast(first)).unwrap().index, 0);
     drop(sub);
     seq.shutdown().unwrap();
-    let store = SqliteStore::open(&path).unwrap();
+    let store = db.open().unwrap();
     assert_eq!(store.head().unwrap().closed_at, Some(2));
     assert_eq!(store.leaf(2).unwrap().unwrap().kind(), LeafKind::Close);
 }

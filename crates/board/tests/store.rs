@@ -1,5 +1,5 @@
-//! The SQLite store on real files: durable settings, the lock file, the fork guard, checkpoint
-//! rules and reads.
+//! The stores on real databases: SQLite's durable settings and lock file (PostgreSQL's are in
+//! `store_pg.rs`), and, on both SQLite and PostgreSQL, the fork guard, checkpoint rules and reads.
 
 mod common;
 
@@ -9,6 +9,8 @@ use saylau::election::Leaf;
 use saylau::log::tree::{HashReader, TreeBuilder};
 use saylau_board::store::sqlite::{lock_path, SqliteStore};
 use saylau_board::store::{BallotRow, Batch, Head, NewLeaf, Store, StoreError};
+
+use common::db::TestDb;
 
 /// A batch of `n` challenged leaves on top of `head`, built by hand (the sequencer is not used).
 fn batch(rng: &mut ChaCha20Rng, head: Head, tree: &mut TreeBuilder, n: usize) -> Batch {
@@ -64,12 +66,14 @@ fn lock_file_stops_a_second_board() {
     SqliteStore::open(&path).unwrap();
 }
 
-#[test]
-fn stale_writer_conflicts_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
+both!(
+    stale_writer_conflicts_and_writes_nothing,
+    stale_writer_conflicts
+);
+fn stale_writer_conflicts(db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let mut first = SqliteStore::open(&dir.path().join("board.db")).unwrap();
-    // A second writer on the same file, past the lock file: only the head's condition holds it.
+    let mut first = db.open().unwrap();
+    // A second writer on the same log, past the lock: only the head's condition holds it.
     let mut second = first.another().unwrap();
 
     let head = first.head().unwrap();
@@ -103,11 +107,10 @@ fn stale_writer_conflicts_and_writes_nothing() {
     );
 }
 
-#[test]
-fn batch_must_fit_its_head() {
-    let dir = tempfile::tempdir().unwrap();
+both!(batch_must_fit_its_head, batch_fits);
+fn batch_fits(db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    let mut store = SqliteStore::open(&dir.path().join("board.db")).unwrap();
+    let mut store = db.open().unwrap();
     let mut tree = TreeBuilder::new();
     let mut b = batch(&mut rng, Head::default(), &mut tree, 4);
     b.hashes.pop();
@@ -118,11 +121,10 @@ fn batch_must_fit_its_head() {
     assert_eq!(store.head().unwrap().size, 0);
 }
 
-#[test]
-fn checkpoints_only_move_forward() {
-    let dir = tempfile::tempdir().unwrap();
+both!(checkpoints_only_move_forward, checkpoints_forward);
+fn checkpoints_forward(db: TestDb) {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let mut store = SqliteStore::open(&dir.path().join("board.db")).unwrap();
+    let mut store = db.open().unwrap();
     assert!(matches!(
         store.store_checkpoint(1, "one"),
         Err(StoreError::CheckpointBeyondLog {
@@ -155,4 +157,63 @@ fn checkpoints_only_move_forward() {
     assert_eq!(store.latest_checkpoint().unwrap().unwrap().text, "eight");
     assert_eq!(store.checkpoint(5).unwrap().unwrap().text, "five");
     assert_eq!(store.checkpoint(3).unwrap(), None);
+}
+
+both!(racing_writers_one_wins, racing_writers);
+fn racing_writers(db: TestDb) {
+    let first = db.open().unwrap();
+    let barrier = std::sync::Barrier::new(2);
+    let results: Vec<Result<(), StoreError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2u64)
+            .map(|t| {
+                let mut store = first.another().unwrap();
+                let barrier = &barrier;
+                s.spawn(move || {
+                    let mut rng = ChaCha20Rng::seed_from_u64(40 + t);
+                    let mut tree = TreeBuilder::new();
+                    let b = batch(&mut rng, Head::default(), &mut tree, 3 + t as usize);
+                    barrier.wait();
+                    store.append(0, &b)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won: Vec<usize> = (0..2).filter(|&i| results[i].is_ok()).collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    let lost = 1 - won[0];
+    match &results[lost] {
+        Err(StoreError::Conflict { expected: 0, found }) => {
+            assert_eq!(*found, 3 + won[0] as u64)
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    // Only the winner's leaves are there.
+    let size = first.head().unwrap().size;
+    assert_eq!(size, 3 + won[0] as u64);
+    assert!(first.leaf(size - 1).unwrap().is_some());
+    assert!(first.leaf(size).unwrap().is_none());
+}
+
+both!(ballots_by_hashes_finds_those_on_the_log, by_hashes);
+fn by_hashes(db: TestDb) {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let mut store = db.open().unwrap();
+    let mut tree = TreeBuilder::new();
+    let b = batch(&mut rng, Head::default(), &mut tree, 5);
+    store.append(0, &b).unwrap();
+    let absent = batch(&mut rng, b.head, &mut tree, 2);
+    let mut asked: Vec<_> = [4, 1, 2]
+        .iter()
+        .map(|&i| *b.leaves[i].leaf.ballot_hash())
+        .collect();
+    asked.extend(absent.leaves.iter().map(|l| *l.leaf.ballot_hash()));
+    let mut found = store.ballots_by_hashes(&asked).unwrap();
+    found.sort_by_key(|r| r.leaf_index);
+    let want: Vec<BallotRow> = [1, 2, 4]
+        .iter()
+        .map(|&i| b.leaves[i].ballot.clone().unwrap())
+        .collect();
+    assert_eq!(found, want);
+    assert!(store.ballots_by_hashes(&[]).unwrap().is_empty());
 }

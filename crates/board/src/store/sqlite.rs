@@ -102,14 +102,14 @@ fn take_lock(database: &Path) -> Result<File, StoreError> {
     Ok(file)
 }
 
-fn int(value: u64, what: &str) -> Result<i64, StoreError> {
+pub(super) fn int(value: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::BadBatch {
         size: value,
         reason: format!("{what} {value} does not fit in a database integer"),
     })
 }
 
-fn uint(value: i64, table: &'static str, index: u64) -> Result<u64, StoreError> {
+pub(super) fn uint(value: i64, table: &'static str, index: u64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt {
         table,
         index,
@@ -117,7 +117,11 @@ fn uint(value: i64, table: &'static str, index: u64) -> Result<u64, StoreError> 
     })
 }
 
-fn hash32(bytes: Vec<u8>, table: &'static str, index: u64) -> Result<[u8; 32], StoreError> {
+pub(super) fn hash32(
+    bytes: Vec<u8>,
+    table: &'static str,
+    index: u64,
+) -> Result<[u8; 32], StoreError> {
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt {
         table,
         index,
@@ -277,7 +281,7 @@ fn ballot_row(raw: RawBallot) -> Result<BallotRow, StoreError> {
 }
 
 /// Checks that a batch fits the head it extends, before anything is written.
-fn check_batch(expected: u64, batch: &Batch) -> Result<(), StoreError> {
+pub(super) fn check_batch(expected: u64, batch: &Batch) -> Result<(), StoreError> {
     let bad = |reason: String| StoreError::BadBatch {
         size: expected,
         reason,

@@ -2,6 +2,10 @@
 //! key. The ballots are not valid ballots: the board's store and sequencer never look inside.
 #![allow(dead_code)]
 
+pub mod crash;
+pub mod db;
+pub mod pg;
+
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use rand::{Rng, RngCore};
