@@ -274,18 +274,25 @@ pub async fn start(
     let log_origin = origin(keys.host(), &fingerprint);
     let log_key = keys.log_signer(&fingerprint)?;
 
+    // Every store call blocks (PostgreSQL's client even runs a runtime of its own, which
+    // cannot start inside this one): open, read back and start off the async threads.
     let database = database.clone();
-    let connector: Arc<dyn Connector> =
-        tokio::task::spawn_blocking(move || database.open().map(Arc::from))
-            .await
-            .map_err(|e| StoreError::Io {
-                path: "open".into(),
-                source: std::io::Error::other(e),
-            })??;
-    let signer_store = connector.connect()?;
-    let checkpointer = Checkpointer::open(&*signer_store, log_origin.clone(), log_key)?;
+    let origin_for_signer = log_origin.clone();
+    let grouping = config.grouping;
+    let (connector, signer_store, checkpointer, sequencer) =
+        tokio::task::spawn_blocking(move || -> Result<_, StartError> {
+            let connector: Arc<dyn Connector> = Arc::from(database.open()?);
+            let signer_store = connector.connect()?;
+            let checkpointer = Checkpointer::open(&*signer_store, origin_for_signer, log_key)?;
+            let sequencer = Sequencer::start(connector.connect()?, fingerprint, grouping)?;
+            Ok((connector, signer_store, checkpointer, sequencer))
+        })
+        .await
+        .map_err(|e| StoreError::Io {
+            path: "open".into(),
+            source: std::io::Error::other(e),
+        })??;
     let published = checkpointer.published();
-    let sequencer = Sequencer::start(connector.connect()?, fingerprint, config.grouping)?;
 
     let context = Arc::new(ProofContext {
         manifest: election.manifest.clone(),

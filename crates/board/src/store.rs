@@ -295,6 +295,10 @@ impl Store for Box<dyn Store + Send> {
     fn ballot_by_hash(&self, ballot_hash: &Hash) -> Result<Option<BallotRow>, StoreError> {
         (**self).ballot_by_hash(ballot_hash)
     }
+    fn ballots_by_hashes(&self, ballot_hashes: &[Hash]) -> Result<Vec<BallotRow>, StoreError> {
+        // Forwarded, not defaulted: PostgreSQL answers a whole group in one round trip.
+        (**self).ballots_by_hashes(ballot_hashes)
+    }
     fn ballot_by_tracking_code(
         &self,
         tracking_code: &Hash,

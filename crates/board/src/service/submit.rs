@@ -34,8 +34,8 @@ pub struct ReceiptAnswer {
     /// The board's signed receipt.
     #[schema(value_type = Object)]
     pub receipt: Receipt,
-    /// The ballot's leaf in the log: ask `/v1/proof/{leaf_index}` for its inclusion proof.
-    // TODO(coordinator): receipt v2 carries the leaf index itself; drop this field then.
+    /// The ballot's leaf in the log, the receipt's own `leaf_index`: ask
+    /// `/v1/proof/{leaf_index}` for its inclusion proof without parsing the receipt.
     pub leaf_index: u64,
 }
 
@@ -165,11 +165,9 @@ pub fn receipt_for(
     code: Hash,
     leaf_index: u64,
 ) -> Result<ReceiptAnswer, ApiError> {
-    // TODO(coordinator): sign receipt v2 (position, h, t and the leaf index) once v2log's
-    // `BoardKey::sign` is on main.
     let receipt = board
         .receipt_key
-        // MERGE (voter): receipt v2 signs the leaf index too; http's own version wins.
+        // Receipt v2 signs the leaf index too (board.md §3.1).
         .sign(
             *board.fingerprint(),
             position,
