@@ -262,6 +262,15 @@ fn connect(config: &Config, database: &str) -> Result<Client, StoreError> {
     Ok(client)
 }
 
+/// The error for a connection whose mutex a panicking thread left poisoned.
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Corrupt {
+        table: "connection",
+        index: 0,
+        reason: "a thread panicked while using this connection".into(),
+    }
+}
+
 fn show(client: &mut Client, setting: &str) -> Result<String, postgres::Error> {
     // `setting` is one of REQUIRED_SETTINGS (or a test's literal), never outside input.
     client
@@ -329,11 +338,7 @@ impl PostgresStore {
     }
 
     fn client(&self) -> Result<MutexGuard<'_, Client>, StoreError> {
-        self.client.lock().map_err(|_| StoreError::Corrupt {
-            table: "connection",
-            index: 0,
-            reason: "a thread panicked while using this connection".into(),
-        })
+        self.client.lock().map_err(poisoned)
     }
 
     fn db(&self, e: postgres::Error) -> StoreError {
@@ -507,11 +512,7 @@ impl Store for PostgresStore {
         let database = &self.database;
         let db = |e| backend(database, e);
         let s = &self.statements;
-        let client = self.client.get_mut().map_err(|_| StoreError::Corrupt {
-            table: "connection",
-            index: 0,
-            reason: "a thread panicked while using this connection".into(),
-        })?;
+        let client = self.client.get_mut().map_err(poisoned)?;
         let mut tx = client.transaction().map_err(db)?;
         // board.md §7.5: the conditional update that keeps the log from forking. A concurrent
         // writer's update waits for this row's lock, then finds the size moved and changes nothing.
@@ -625,11 +626,7 @@ impl Store for PostgresStore {
         let database = &self.database;
         let db = |e| backend(database, e);
         let s = &self.statements;
-        let client = self.client.get_mut().map_err(|_| StoreError::Corrupt {
-            table: "connection",
-            index: 0,
-            reason: "a thread panicked while using this connection".into(),
-        })?;
+        let client = self.client.get_mut().map_err(poisoned)?;
         let mut tx = client.transaction().map_err(db)?;
         // One checkpoint writer at a time (readers go on): the latest read below stays the latest
         // until this transaction ends. The head only grows, so its size read here stays a bound.
