@@ -5,7 +5,6 @@
 //! Spec: `protocol-spec/board.md` §8.7.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rand_core::{CryptoRng, RngCore};
@@ -16,7 +15,7 @@ use saylau::sim::demo::register_voters;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::keys::default_keys_path;
+use crate::keys::{default_keys_path, write_private};
 use crate::open::{open_election, OpenError, Opened};
 
 /// Where a demo election's files are.
@@ -119,17 +118,4 @@ impl Drop for VoterFile {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.secret);
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }

@@ -243,7 +243,9 @@ fn seed(text: &str) -> Option<Zeroizing<[u8; 32]>> {
     Some(out)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a new file readable by its owner only (mode 0600 on Unix), refusing to replace one, and
+/// syncs it.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
