@@ -215,13 +215,7 @@ impl Ballot {
         body_hash: &Hash,
     ) -> Result<(), BallotError> {
         self.body.verify_each(manifest, fingerprint, key)?;
-        let base = ballot_transcript(fingerprint, &self.body.credential);
-        self.signature
-            .verify(
-                &mut signature_transcript(&base, body_hash),
-                &self.body.credential,
-            )
-            .map_err(BallotError::Signature)
+        self.verify_signature(fingerprint, body_hash)
     }
 }
 
