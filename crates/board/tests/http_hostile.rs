@@ -36,6 +36,18 @@ async fn refused(
     json
 }
 
+/// Posts `body` to `/v1/ballots` and asserts the refusal, as [`refused`] does.
+async fn refused_ballot(
+    board: &TestBoard,
+    body: &[u8],
+    status: u16,
+    code: &str,
+    head: Head,
+) -> serde_json::Value {
+    let answer = board.post("/v1/ballots", body).await;
+    refused(board, answer, status, code, head).await
+}
+
 fn to_json(ballot: &Ballot) -> Vec<u8> {
     serde_json::to_vec(ballot).unwrap()
 }
@@ -65,59 +77,45 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
     let fingerprint = *board.election.fingerprint();
 
     // Malformed JSON.
-    let answer = board.post("/v1/ballots", b"{\"body\": [").await;
-    refused(&board, answer, 400, "malformed", head).await;
+    refused_ballot(&board, b"{\"body\": [", 400, "malformed", head).await;
     // Data after the value.
     let mut trailing = to_json(&board.ballot(1));
     trailing.extend_from_slice(b" {}");
-    refused(
+    refused_ballot(&board, &trailing, 400, "malformed", head).await;
+    // An unknown field.
+    let mut value: serde_json::Value = serde_json::from_slice(&to_json(&board.ballot(1))).unwrap();
+    value["extra"] = serde_json::json!(1);
+    refused_ballot(
         &board,
-        board.post("/v1/ballots", &trailing).await,
+        &serde_json::to_vec(&value).unwrap(),
         400,
         "malformed",
         head,
     )
     .await;
-    // An unknown field.
-    let mut value: serde_json::Value = serde_json::from_slice(&to_json(&board.ballot(1))).unwrap();
-    value["extra"] = serde_json::json!(1);
-    let answer = board
-        .post("/v1/ballots", &serde_json::to_vec(&value).unwrap())
-        .await;
-    refused(&board, answer, 400, "malformed", head).await;
 
     // An oversized body.
     let big = vec![b' '; 300 * 1024];
-    refused(
-        &board,
-        board.post("/v1/ballots", &big).await,
-        413,
-        "too_large",
-        head,
-    )
-    .await;
+    refused_ballot(&board, &big, 413, "too_large", head).await;
 
     // A non-canonical point (the credential), named by its field.
     let mut value: serde_json::Value = serde_json::from_slice(&to_json(&board.ballot(1))).unwrap();
     value["body"]["credential"] = serde_json::json!("ff".repeat(32));
-    let answer = board
-        .post("/v1/ballots", &serde_json::to_vec(&value).unwrap())
-        .await;
-    let json = refused(&board, answer, 400, "malformed", head).await;
+    let json = refused_ballot(
+        &board,
+        &serde_json::to_vec(&value).unwrap(),
+        400,
+        "malformed",
+        head,
+    )
+    .await;
     assert_eq!(json["error"]["field"], "body.credential");
 
     // The identity as a ciphertext's alpha, validly signed: the proofs' check names it.
     let mut ballot = board.ballot(1);
     ballot.body.contests[0].options[0].ciphertext.alpha = GroupElement::decode(&[0u8; 32]).unwrap();
     let ballot = sign(&mut board, 1, ballot.body, &fingerprint);
-    let json = refused(
-        &board,
-        board.post("/v1/ballots", &to_json(&ballot)).await,
-        422,
-        "bad_proof",
-        head,
-    )
-    .await;
+    let json = refused_ballot(&board, &to_json(&ballot), 422, "bad_proof", head).await;
     assert_eq!(
         json["error"]["field"],
         "body.contests[0].options[0].ciphertext.alpha"
@@ -129,22 +127,19 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
     // The identity as the signature's commitment.
     let mut ballot = board.ballot(1);
     ballot.signature.commitment = GroupElement::decode(&[0u8; 32]).unwrap();
-    let json = refused(
-        &board,
-        board.post("/v1/ballots", &to_json(&ballot)).await,
-        422,
-        "bad_signature",
-        head,
-    )
-    .await;
+    let json = refused_ballot(&board, &to_json(&ballot), 422, "bad_signature", head).await;
     assert_eq!(json["error"]["field"], "signature");
     // The identity as the credential: not on the list.
     let mut value: serde_json::Value = serde_json::from_slice(&to_json(&board.ballot(1))).unwrap();
     value["body"]["credential"] = serde_json::json!("00".repeat(32));
-    let answer = board
-        .post("/v1/ballots", &serde_json::to_vec(&value).unwrap())
-        .await;
-    refused(&board, answer, 403, "unknown_credential", head).await;
+    refused_ballot(
+        &board,
+        &serde_json::to_vec(&value).unwrap(),
+        403,
+        "unknown_credential",
+        head,
+    )
+    .await;
 
     // A ballot for another election: made and signed for another fingerprint.
     let other = [0x42u8; 32];
@@ -158,14 +153,7 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
         )
         .unwrap();
     let foreign = sign(&mut board, 1, body, &other);
-    refused(
-        &board,
-        board.post("/v1/ballots", &to_json(&foreign)).await,
-        422,
-        "bad_signature",
-        head,
-    )
-    .await;
+    refused_ballot(&board, &to_json(&foreign), 422, "bad_signature", head).await;
     // ... and a device that says which election it encrypted for.
     let answer = board
         .post_with(
@@ -187,14 +175,7 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
             &mut board.rng,
         )
         .unwrap();
-    let json = refused(
-        &board,
-        board.post("/v1/ballots", &to_json(&ballot)).await,
-        403,
-        "unknown_credential",
-        head,
-    )
-    .await;
+    let json = refused_ballot(&board, &to_json(&ballot), 403, "unknown_credential", head).await;
     assert_eq!(json["error"]["field"], "body.credential");
 
     // The same body under another credential, signed by that credential: the proofs bind the
@@ -202,21 +183,13 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
     let mut copied = honest.body.clone();
     copied.credential = board.voters[2].public;
     let copied = sign(&mut board, 2, copied, &fingerprint);
-    refused(
-        &board,
-        board.post("/v1/ballots", &to_json(&copied)).await,
-        422,
-        "bad_proof",
-        head,
-    )
-    .await;
+    refused_ballot(&board, &to_json(&copied), 422, "bad_proof", head).await;
     // The same body, re-signed by its own credential: a different ballot with the same hash.
     let resigned = sign(&mut board, 0, honest.body.clone(), &fingerprint);
     assert_ne!(resigned.signature, honest.signature);
-    let answer = board.post("/v1/ballots", &to_json(&resigned)).await;
-    refused(
+    refused_ballot(
         &board,
-        answer,
+        &to_json(&resigned),
         422,
         "ballot_challenged_or_other_credential",
         head,
@@ -232,8 +205,7 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
             .in_flight
             .enter(*board.voters[1].public.as_bytes())
             .unwrap();
-        let answer = board.post("/v1/ballots", &to_json(&waiting)).await;
-        refused(&board, answer, 409, "in_flight", head).await;
+        refused_ballot(&board, &to_json(&waiting), 409, "in_flight", head).await;
         // The refusal did not free the slot its holder still has.
         assert!(running
             .board()
@@ -312,12 +284,9 @@ async fn challenged_ballots_are_checked_before_publishing() {
     let cast = body
         .sign(e.fingerprint(), &board.voters[0].secret, &mut board.rng)
         .unwrap();
-    let answer = board
-        .post("/v1/ballots", &serde_json::to_vec(&cast).unwrap())
-        .await;
-    refused(
+    refused_ballot(
         &board,
-        answer,
+        &to_json(&cast),
         422,
         "ballot_challenged_or_other_credential",
         head,
