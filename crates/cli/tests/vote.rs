@@ -46,6 +46,15 @@ fn vote(
     )
 }
 
+/// `saylau vote --choices … --cast --out OUT` for this election; asserts that it succeeded.
+fn cast(board: &DemoBoard, voter: u64, choices: [&str; 3], out: &Path) {
+    let mut extra = vec!["--choices"];
+    extra.extend_from_slice(&choices);
+    extra.extend_from_slice(&["--cast", "--out", path_str(out)]);
+    let (code, _, stderr) = vote(board, voter, &board.fingerprint, &extra);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
 }
@@ -142,21 +151,7 @@ fn scripted_cast_then_receipt_check_on_the_board() {
 
     // The same credential again: a revote gets the next position, and its own proof.
     let again = dir.path().join("receipt-2.json");
-    let (code, _, stderr) = vote(
-        &board,
-        1,
-        &board.fingerprint,
-        &[
-            "--choices",
-            "1",
-            "2",
-            "2",
-            "--cast",
-            "--out",
-            path_str(&again),
-        ],
-    );
-    assert_eq!(code, Some(0), "{stderr}");
+    cast(&board, 1, ["1", "2", "2"], &again);
     assert_eq!(read_json(&again)["receipt"]["position"], 2);
     // The first receipt still checks, now with a consistency proof to a larger tree.
     let (code, report) = check(&board, &out, false);
@@ -168,21 +163,7 @@ fn a_tampered_receipt_file_fails_on_the_board() {
     let dir = TempDir::new("vote-tamper");
     let board = DemoBoard::start(dir.path(), 2);
     let out = dir.path().join("receipt.json");
-    let (code, _, stderr) = vote(
-        &board,
-        1,
-        &board.fingerprint,
-        &[
-            "--choices",
-            "3",
-            "3",
-            "2",
-            "--cast",
-            "--out",
-            path_str(&out),
-        ],
-    );
-    assert_eq!(code, Some(0), "{stderr}");
+    cast(&board, 1, ["3", "3", "2"], &out);
     let saved = read_json(&out);
 
     let write = |name: &str, value: &Value| {
@@ -238,21 +219,7 @@ fn challenge_then_cast() {
         "{stdout}"
     );
     let out = dir.path().join("receipt.json");
-    let (code, _, stderr) = vote(
-        &board,
-        1,
-        &board.fingerprint,
-        &[
-            "--choices",
-            "4",
-            "2",
-            "1",
-            "--cast",
-            "--out",
-            path_str(&out),
-        ],
-    );
-    assert_eq!(code, Some(0), "{stderr}");
+    cast(&board, 1, ["4", "2", "1"], &out);
     let saved = read_json(&out);
     // The challenged ballot took leaf 0: the cast one is leaf 1 but the first cast position.
     assert_eq!(saved["receipt"]["leaf_index"], 1);
@@ -328,20 +295,6 @@ fn a_wrong_fingerprint_is_refused_and_nothing_is_cast() {
     assert!(!stdout.contains("ballot hash"), "{stdout}");
     assert!(!out.exists());
     // Nothing reached the board: the next ballot is the first.
-    let (code, _, stderr) = vote(
-        &board,
-        2,
-        &board.fingerprint,
-        &[
-            "--choices",
-            "1",
-            "1",
-            "1",
-            "--cast",
-            "--out",
-            path_str(&out),
-        ],
-    );
-    assert_eq!(code, Some(0), "{stderr}");
+    cast(&board, 2, ["1", "1", "1"], &out);
     assert_eq!(read_json(&out)["receipt"]["leaf_index"], 0);
 }
