@@ -900,9 +900,9 @@ fn errors_leave_the_ceremony_directory_unchanged() {
     assert!(!scene.root.join("short").exists());
 }
 
-/// A round-1 message for `author` other than the one it committed to, published in its slot.
-fn forge_reveal(scene: &Scene, ceremony: &Path, author: u32) {
-    let context = CeremonyDir::open(ceremony).unwrap();
+/// Trustee `author`'s identity and a new round-1 message from it: a fresh polynomial, its proof,
+/// and its shares encrypted to the other four.
+fn fresh_reveal(scene: &Scene, context: &CeremonyDir, author: u32) -> (Identity, RevealBody) {
     let identity = Identity::load(
         &scene.keys[author as usize - 1],
         passphrase(author as usize).as_bytes(),
@@ -918,6 +918,13 @@ fn forge_reveal(scene: &Scene, ceremony: &Path, author: u32) {
         proof: package.proof,
         shares,
     };
+    (identity, body)
+}
+
+/// A round-1 message for `author` other than the one it committed to, published in its slot.
+fn forge_reveal(scene: &Scene, ceremony: &Path, author: u32) {
+    let context = CeremonyDir::open(ceremony).unwrap();
+    let (identity, body) = fresh_reveal(scene, &context, author);
     let forged =
         Envelope::sign(&context, &identity, author, Stage::Reveal, body, &mut OsRng).unwrap();
     context.publish(&forged).unwrap();
@@ -1036,21 +1043,7 @@ fn record_with_disqualified_trustees_is_checked() {
 /// item 1).
 fn rewrite_round1(scene: &Scene, ceremony: &Path, author: u32, commit_too: bool) {
     let context = CeremonyDir::open(ceremony).unwrap();
-    let identity = Identity::load(
-        &scene.keys[author as usize - 1],
-        passphrase(author as usize).as_bytes(),
-    )
-    .unwrap();
-    let (secret, package) = ceremony::part1(context.params(), author, &mut OsRng).unwrap();
-    let shares = (1..=5)
-        .filter(|&j| j != author)
-        .map(|j| encrypt_share(&context.setup, &secret.share_for(j).unwrap(), &mut OsRng).unwrap())
-        .collect();
-    let body = RevealBody {
-        commitments: package.commitments,
-        proof: package.proof,
-        shares,
-    };
+    let (identity, body) = fresh_reveal(scene, &context, author);
     let reveal_hash = trustee::reveal_hash(&context.setup.ceremony_id, author, &body).unwrap();
     let reveal =
         Envelope::sign(&context, &identity, author, Stage::Reveal, body, &mut OsRng).unwrap();
