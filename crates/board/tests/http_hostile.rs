@@ -52,6 +52,13 @@ fn to_json(ballot: &Ballot) -> Vec<u8> {
     serde_json::to_vec(ballot).unwrap()
 }
 
+/// `ballot` as JSON, with `edit` applied to it first.
+fn edited_json(ballot: &Ballot, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut value: serde_json::Value = serde_json::from_slice(&to_json(ballot)).unwrap();
+    edit(&mut value);
+    serde_json::to_vec(&value).unwrap()
+}
+
 /// Voter `i` signs `body` (for election `fingerprint`).
 fn sign(
     board: &mut TestBoard,
@@ -83,32 +90,20 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
     trailing.extend_from_slice(b" {}");
     refused_ballot(&board, &trailing, 400, "malformed", head).await;
     // An unknown field.
-    let mut value: serde_json::Value = serde_json::from_slice(&to_json(&board.ballot(1))).unwrap();
-    value["extra"] = serde_json::json!(1);
-    refused_ballot(
-        &board,
-        &serde_json::to_vec(&value).unwrap(),
-        400,
-        "malformed",
-        head,
-    )
-    .await;
+    let edited = edited_json(&board.ballot(1), |value| {
+        value["extra"] = serde_json::json!(1)
+    });
+    refused_ballot(&board, &edited, 400, "malformed", head).await;
 
     // An oversized body.
     let big = vec![b' '; 300 * 1024];
     refused_ballot(&board, &big, 413, "too_large", head).await;
 
     // A non-canonical point (the credential), named by its field.
-    let mut value: serde_json::Value = serde_json::from_slice(&to_json(&board.ballot(1))).unwrap();
-    value["body"]["credential"] = serde_json::json!("ff".repeat(32));
-    let json = refused_ballot(
-        &board,
-        &serde_json::to_vec(&value).unwrap(),
-        400,
-        "malformed",
-        head,
-    )
-    .await;
+    let edited = edited_json(&board.ballot(1), |value| {
+        value["body"]["credential"] = serde_json::json!("ff".repeat(32))
+    });
+    let json = refused_ballot(&board, &edited, 400, "malformed", head).await;
     assert_eq!(json["error"]["field"], "body.credential");
 
     // The identity as a ciphertext's alpha, validly signed: the proofs' check names it.
@@ -130,16 +125,10 @@ async fn every_hostile_input_is_refused_and_stores_nothing() {
     let json = refused_ballot(&board, &to_json(&ballot), 422, "bad_signature", head).await;
     assert_eq!(json["error"]["field"], "signature");
     // The identity as the credential: not on the list.
-    let mut value: serde_json::Value = serde_json::from_slice(&to_json(&board.ballot(1))).unwrap();
-    value["body"]["credential"] = serde_json::json!("00".repeat(32));
-    refused_ballot(
-        &board,
-        &serde_json::to_vec(&value).unwrap(),
-        403,
-        "unknown_credential",
-        head,
-    )
-    .await;
+    let edited = edited_json(&board.ballot(1), |value| {
+        value["body"]["credential"] = serde_json::json!("00".repeat(32))
+    });
+    refused_ballot(&board, &edited, 403, "unknown_credential", head).await;
 
     // A ballot for another election: made and signed for another fingerprint.
     let other = [0x42u8; 32];
