@@ -123,8 +123,23 @@ pub struct RecordFiles {
 
 /// Read connections, reused across requests.
 pub struct Readers {
-    connector: Arc<dyn Connector>,
+    // Both hold database connections, and closing one blocks (PostgreSQL's client even runs a
+    // runtime of its own, which panics on an async thread): `Drop` closes them on a plain thread.
+    connector: Option<Arc<dyn Connector>>,
     idle: Mutex<Vec<Box<dyn Store + Send>>>,
+}
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        let connector = self.connector.take();
+        let idle = std::mem::take(match self.idle.get_mut() {
+            Ok(idle) => idle,
+            Err(poisoned) => poisoned.into_inner(),
+        });
+        let _ = std::thread::Builder::new()
+            .name("board-readers-close".into())
+            .spawn(move || drop((connector, idle)));
+    }
 }
 
 /// Idle read connections kept.
@@ -145,10 +160,12 @@ impl Readers {
             };
             let conn = match taken {
                 Some(conn) => conn,
-                None => readers
-                    .connector
-                    .connect()
-                    .map_err(|e| ApiError::unavailable(format!("the store: {e}")))?,
+                None => match &readers.connector {
+                    Some(connector) => connector
+                        .connect()
+                        .map_err(|e| ApiError::unavailable(format!("the store: {e}")))?,
+                    None => return Err(ApiError::unavailable("the board is closing")),
+                },
             };
             let result = f(conn.as_ref());
             if let Ok(mut idle) = readers.idle.lock() {
@@ -308,7 +325,7 @@ pub async fn start(
         submitter: sequencer.submitter(),
         verifier: Verifier::start(context, config.batch),
         readers: Arc::new(Readers {
-            connector,
+            connector: Some(connector),
             idle: Mutex::new(Vec::new()),
         }),
         published,

@@ -28,7 +28,32 @@ fn open_checkpoint(board: &TestBoard, text: &str) -> SignedCheckpoint {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cast_retry_revote_and_prove() {
-    let mut board = TestBoard::start(3, 0).await;
+    cast_retry_revote_and_prove_on(TestBoard::start(3, 0).await).await;
+}
+
+/// The same through `--db postgres://…` on a throwaway cluster (board.md §7.7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cast_retry_revote_and_prove_on_postgres() {
+    let test_db = tokio::task::spawn_blocking(synthetic::db::TestDb::postgres)
+        .await
+        .unwrap();
+    // `--db` takes a URL: the cluster's socket folder, port and database as URL parameters.
+    let dsn: std::collections::HashMap<_, _> = test_db
+        .arg()
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let url = format!(
+        "postgres://postgres@/{}?host={}&port={}",
+        dsn["dbname"], dsn["host"], dsn["port"]
+    );
+    let database = saylau_board::database::Database::parse(&url).unwrap();
+    cast_retry_revote_and_prove_on(TestBoard::start_on(3, 0, Some(database)).await).await;
+    drop(test_db);
+}
+
+async fn cast_retry_revote_and_prove_on(mut board: TestBoard) {
     let ballot = board.ballot(0);
     let body = serde_json::to_vec(&ballot).unwrap();
 

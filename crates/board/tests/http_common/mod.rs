@@ -24,7 +24,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct TestBoard {
     pub dir: tempfile::TempDir,
     pub record: PathBuf,
-    pub database: PathBuf,
+    /// The store: the demo's SQLite file, or a PostgreSQL database (`start_on`).
+    pub database: Database,
     pub keys: PathBuf,
     pub election: Election,
     pub voters: Vec<SimulatedVoter>,
@@ -56,8 +57,15 @@ fn read_voter(path: &Path) -> SimulatedVoter {
 }
 
 impl TestBoard {
-    /// A fresh demo election with `voters` voters and a board serving it.
+    /// A fresh demo election with `voters` voters and a board serving it on the demo's SQLite
+    /// file.
     pub async fn start(voters: u64, per_ip_rps: u32) -> Self {
+        Self::start_on(voters, per_ip_rps, None).await
+    }
+
+    /// The same on `database` when given (a PostgreSQL URL, say), else on the demo's SQLite
+    /// file.
+    pub async fn start_on(voters: u64, per_ip_rps: u32, database: Option<Database>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("demo");
         let mut rng = ChaCha20Rng::seed_from_u64(7);
@@ -72,7 +80,7 @@ impl TestBoard {
         let mut board = Self {
             dir,
             record: demo.record,
-            database: demo.database,
+            database: database.unwrap_or(Database::Sqlite(demo.database)),
             keys: demo.keys,
             election,
             voters,
@@ -89,7 +97,7 @@ impl TestBoard {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = service::start(
             &self.record,
-            &Database::Sqlite(self.database.clone()),
+            &self.database,
             &keys,
             test_config(per_ip_rps),
             listener,
