@@ -4,6 +4,11 @@
 #![allow(dead_code)]
 
 use super::command::saylau_binary;
+
+#[path = "../../../../tests/common/mod.rs"]
+mod record_common;
+/// A folder under the system's temporary folder, removed on drop (the record suites' own).
+pub use record_common::TempDir;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -91,38 +96,5 @@ impl Drop for DemoBoard {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// A folder under the system's temporary folder, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// A new, empty, uniquely named folder.
-    pub fn new(tag: &str) -> Self {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "saylau-voter-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).expect("create temporary folder");
-        Self(path)
-    }
-
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
