@@ -66,7 +66,7 @@ async fn cast_retry_revote_and_prove_on(mut board: TestBoard) {
     assert_eq!(receipt.election, *board.election.fingerprint());
     assert_eq!(receipt.position, 1);
     assert_eq!(receipt.ballot_hash, ballot.body.hash());
-    let leaf_index = answer["leaf_index"].as_u64().unwrap();
+    let leaf_index = answer["receipt"]["leaf_index"].as_u64().unwrap();
     assert_eq!(leaf_index, 0);
 
     // The same ballot again: 200 and the very same receipt, nothing appended.

@@ -199,8 +199,6 @@ pub enum BallotAnswer {
         /// Its receipt.
         #[schema(value_type = Object)]
         receipt: saylau::election::Receipt,
-        /// Its leaf index.
-        leaf_index: u64,
     },
     /// A challenged ballot.
     Challenged {
@@ -229,7 +227,6 @@ pub async fn ballot_by_hash(
             let answer = receipt_for(&board, position, hash, code, row.leaf_index)?;
             BallotAnswer::Cast {
                 receipt: answer.receipt,
-                leaf_index: row.leaf_index,
             }
         }
         _ => BallotAnswer::Challenged {

@@ -33,10 +33,8 @@ pub const ELECTION_HEADER: &str = "saylau-election";
 pub struct ReceiptAnswer {
     /// The board's signed receipt.
     #[schema(value_type = Object)]
+    /// Its `leaf_index` is the leaf to ask `/v1/proof/{leaf_index}` about.
     pub receipt: Receipt,
-    /// The ballot's leaf in the log, the receipt's own `leaf_index`: ask
-    /// `/v1/proof/{leaf_index}` for its inclusion proof without parsing the receipt.
-    pub leaf_index: u64,
 }
 
 /// The answer to a challenged ballot.
@@ -176,10 +174,7 @@ pub fn receipt_for(
             leaf_index,
         )
         .map_err(|e| ApiError::unavailable(format!("signing the receipt: {e}")))?;
-    Ok(ReceiptAnswer {
-        receipt,
-        leaf_index,
-    })
+    Ok(ReceiptAnswer { receipt })
 }
 
 /// The answer for a ballot already on the log: the same receipt if it is this very ballot,

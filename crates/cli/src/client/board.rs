@@ -30,27 +30,6 @@ pub struct HexHash(#[serde(with = "hash_hex")] pub Hash);
 #[serde(deny_unknown_fields)]
 struct ReceiptAnswer {
     receipt: Receipt,
-    /// The board sends the leaf index beside the receipt too (spec `board.md` §8.1); it must
-    /// be the receipt's own.
-    #[serde(default)]
-    leaf_index: Option<u64>,
-}
-
-impl ReceiptAnswer {
-    /// The leaf index beside the receipt, if any, must be the one the board signed.
-    fn check_leaf(&self, url: &str, status: u16) -> Result<(), ClientError> {
-        match self.leaf_index {
-            Some(index) if index != self.receipt.leaf_index => Err(ClientError::Unexpected {
-                url: url.to_string(),
-                status,
-                detail: format!(
-                    "leaf_index {index} beside a receipt signed for leaf {}",
-                    self.receipt.leaf_index
-                ),
-            }),
-            _ => Ok(()),
-        }
-    }
 }
 
 /// The board's answer to `POST /v1/challenged`.
@@ -168,7 +147,6 @@ impl Board {
         let (status, body) = self.post(&url, election, ballot_json)?;
         expect_status(&url, status, &body, &[200, 201])?;
         let answer: ReceiptAnswer = decode(&url, status, &body)?;
-        answer.check_leaf(&url, status)?;
         Ok(CastAnswer {
             receipt: answer.receipt,
             already_there: status == 200,
@@ -264,7 +242,6 @@ impl Board {
         let (status, body) = self.get(&url, MAX_SMALL_ANSWER)?;
         expect_status(&url, status, &body, &[200])?;
         let answer: ReceiptAnswer = decode(&url, status, &body)?;
-        answer.check_leaf(&url, status)?;
         Ok(answer.receipt)
     }
 
