@@ -7,6 +7,7 @@
 mod ballot_box;
 mod board_log;
 mod context;
+mod credential;
 mod keys;
 mod leaf;
 mod receipt;
@@ -15,6 +16,7 @@ mod sum;
 pub use ballot_box::{BallotBox, CastError};
 pub use board_log::{check_log_origin, log_origin, CheckpointLine, LogError, CHECKPOINT_EVERY};
 pub use context::{trustee_identities, Election, ElectionError};
+pub use credential::{voter_file, VoterCredential};
 pub use keys::BoardKeys;
 pub use leaf::{Leaf, LeafError, LeafKind, LEAF_SIZE, RESERVED_CEREMONY_KIND};
 pub use receipt::{BoardKey, Receipt, SavedReceipt, RECEIPT_VERSION};

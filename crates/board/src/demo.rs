@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 
 use rand_core::{CryptoRng, RngCore};
 use saylau::ceremony::run_in_process;
+use saylau::election::{voter_file, VoterCredential};
 use saylau::manifest::Manifest;
 use saylau::record::{self, CredentialList, Record};
 use saylau::sim::demo::register_voters;
-use serde::Serialize;
-use zeroize::Zeroizing;
 
 use crate::keys::{default_keys_path, write_private};
 use crate::open::{open_election, OpenError, Opened};
@@ -31,15 +30,6 @@ pub struct DemoElection {
     pub credentials: PathBuf,
     /// What opening the election gave.
     pub opened: Opened,
-}
-
-/// A voter's private credential file (the format of `saylau credentials issue`).
-#[derive(Serialize)]
-struct VoterFile {
-    version: u32,
-    voter: u64,
-    credential: String,
-    secret: String,
 }
 
 /// Creates a demo election in `out` (which must be missing or empty): `out/record`,
@@ -76,21 +66,15 @@ pub fn create<R: RngCore + CryptoRng>(
     record.write_json(record::CEREMONY, &ceremony)?;
 
     let simulated = register_voters(voters, rng);
-    let width = voters.to_string().len();
     for (n, voter) in (1u64..).zip(&simulated) {
-        let file = VoterFile {
-            version: 1,
+        // device.md §1: the same file `saylau credentials issue` writes.
+        let credential = VoterCredential {
             voter: n,
-            credential: hex::encode(voter.public.as_bytes()),
-            secret: hex::encode(voter.secret.expose().as_bytes()),
+            public: voter.public,
+            secret: voter.secret.clone(),
         };
-        let mut bytes = Zeroizing::new(
-            serde_json::to_vec_pretty(&file).map_err(|e| OpenError::Record(e.to_string()))?,
-        );
-        drop(file);
-        bytes.push(b'\n');
-        let path = voters_dir.join(format!("voter-{n:0width$}.json"));
-        write_private(&path, &bytes).map_err(|e| io(&path, e))?;
+        let path = voter_file(&credentials, n, voters);
+        write_private(&path, &credential.file_bytes()).map_err(|e| io(&path, e))?;
     }
     let list = CredentialList {
         credentials: simulated.iter().map(|v| v.public).collect(),
@@ -112,10 +96,4 @@ pub fn create<R: RngCore + CryptoRng>(
         credentials,
         opened,
     })
-}
-
-impl Drop for VoterFile {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.secret);
-    }
 }

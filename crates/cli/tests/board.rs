@@ -17,10 +17,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use curve25519_dalek::scalar::Scalar;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use saylau::crypto::elgamal::{EncryptionKey, Secret};
+use saylau::crypto::elgamal::EncryptionKey;
 use saylau::election::{Election, Leaf, LEAF_SIZE};
 use saylau::log::checkpoint::SignedCheckpoint;
 use saylau::log::tree::TreeBuilder;
@@ -60,17 +59,12 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8
 }
 
 fn read_voter(path: &Path) -> SimulatedVoter {
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    assert_eq!(json["version"], 1);
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(json["secret"].as_str().unwrap(), &mut bytes).unwrap();
-    let secret = Secret::from_scalar(Scalar::from_canonical_bytes(bytes).unwrap());
-    let public = secret.public_element();
-    assert_eq!(
-        hex::encode(public.as_bytes()),
-        json["credential"].as_str().unwrap()
-    );
-    SimulatedVoter { secret, public }
+    // device.md §1, read as the device reads it (X = x·G checked).
+    let credential = saylau::election::VoterCredential::read(path).unwrap();
+    SimulatedVoter {
+        secret: credential.secret,
+        public: credential.public,
+    }
 }
 
 #[cfg(unix)]

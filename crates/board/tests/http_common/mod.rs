@@ -5,11 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use curve25519_dalek::scalar::Scalar;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use saylau::ballot::Ballot;
-use saylau::crypto::elgamal::{EncryptionKey, Secret};
+use saylau::crypto::elgamal::EncryptionKey;
 use saylau::election::Election;
 use saylau::record::Record;
 use saylau::sim::demo::SimulatedVoter;
@@ -44,16 +43,12 @@ pub fn test_config(per_ip_rps: u32) -> ServeConfig {
 
 /// Reads a voter file written by the demo.
 fn read_voter(path: &Path) -> SimulatedVoter {
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(json["secret"].as_str().unwrap(), &mut bytes).unwrap();
-    let secret = Secret::from_scalar(Scalar::from_canonical_bytes(bytes).unwrap());
-    let public = secret.public_element();
-    assert_eq!(
-        hex::encode(public.as_bytes()),
-        json["credential"].as_str().unwrap()
-    );
-    SimulatedVoter { secret, public }
+    // device.md §1, read as the device reads it (X = x·G checked).
+    let credential = saylau::election::VoterCredential::read(path).unwrap();
+    SimulatedVoter {
+        secret: credential.secret,
+        public: credential.public,
+    }
 }
 
 impl TestBoard {
