@@ -7,6 +7,9 @@ use crate::crypto::digest::{tagged_hash, Hash};
 use crate::rules::{MajoritarianRule, ProportionalRule, ReferendumRule, Rule};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use text::{first_confusable_pair, text_problem};
+
+pub mod text;
 
 /// Labels by language code (`kk`, `ru`, `en`, ...).
 pub type Labels = BTreeMap<String, String>;
@@ -186,6 +189,9 @@ impl Manifest {
         if self.election_id.trim().is_empty() {
             problem("election_id".into(), "must not be empty".into());
         }
+        if let Some(text) = text_problem(&self.election_id) {
+            problem("election_id".into(), text);
+        }
         if self.languages.is_empty() {
             problem(
                 "languages".into(),
@@ -220,7 +226,28 @@ impl Manifest {
                         );
                     }
                 }
+                for (lang, text) in labels {
+                    if let Some(text) = text_problem(text) {
+                        problem(format!("{path}.{lang}"), text);
+                    }
+                }
             };
+        // Rule 19: texts of one list that a reader could not tell apart.
+        let confusable = |path: &dyn Fn(usize) -> String,
+                          texts: Vec<&str>,
+                          problem: &mut dyn FnMut(String, String)| {
+            if let Some((first, second)) = first_confusable_pair(texts.iter().copied()) {
+                problem(
+                    path(second),
+                    format!(
+                        "{:?} looks the same as {:?} at {} (same Unicode confusable skeleton)",
+                        texts[second],
+                        texts[first],
+                        path(first)
+                    ),
+                );
+            }
+        };
         check_labels("title".into(), &self.title, &mut problem);
         if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
             problem(
@@ -236,6 +263,9 @@ impl Manifest {
                     format!("{at}.id"),
                     format!("contest id {:?} is empty or repeated", contest.id),
                 );
+            }
+            if let Some(text) = text_problem(&contest.id) {
+                problem(format!("{at}.id"), text);
             }
             check_labels(format!("{at}.title"), &contest.title, &mut problem);
             let n = contest.options.len() as u64;
@@ -253,6 +283,9 @@ impl Manifest {
                         format!("option id {:?} is empty or repeated", option.id),
                     );
                 }
+                if let Some(text) = text_problem(&option.id) {
+                    problem(format!("{at}.options[{o}].id"), text);
+                }
                 check_labels(
                     format!("{at}.options[{o}].label"),
                     &option.label,
@@ -262,6 +295,24 @@ impl Manifest {
                     problem(
                         format!("{at}.options[{o}].against_all"),
                         "only a single_choice contest may have an \"against all\" option".into(),
+                    );
+                }
+            }
+            confusable(
+                &|o| format!("{at}.options[{o}].id"),
+                contest.options.iter().map(|o| o.id.as_str()).collect(),
+                &mut problem,
+            );
+            for lang in &self.languages {
+                if contest.options.iter().all(|o| o.label.contains_key(lang)) {
+                    confusable(
+                        &|o| format!("{at}.options[{o}].label.{lang}"),
+                        contest
+                            .options
+                            .iter()
+                            .map(|o| o.label[lang].as_str())
+                            .collect(),
+                        &mut problem,
                     );
                 }
             }
@@ -312,6 +363,11 @@ impl Manifest {
                 problem(format!("{at}.rule"), error.to_string());
             }
         }
+        confusable(
+            &|c| format!("contests[{c}].id"),
+            self.contests.iter().map(|c| c.id.as_str()).collect(),
+            &mut problem,
+        );
         problems
     }
 
@@ -489,6 +545,49 @@ mod tests {
                 "{extra}: {error}"
             );
         }
+    }
+
+    /// Rules 18 and 19 (§5.1): ids and labels that read the same as another, or hide
+    /// characters, are refused with the culprit's path.
+    #[test]
+    fn invisible_and_look_alike_texts_are_refused() {
+        let mut manifest = Manifest::example();
+        let id = manifest.contests[0].options[1].id.clone();
+        manifest.contests[0].options[2].id = format!("{id}\u{200B}");
+        manifest.contests[0].options[3]
+            .label
+            .insert("en".into(), "\u{202E}reklaw".into());
+        let bolat = manifest.contests[0].options[0].label["en"].clone();
+        let look_alike: String = bolat
+            .chars()
+            .map(|c| match c {
+                'a' => '\u{0430}',
+                'o' => '\u{043E}',
+                'e' => '\u{0435}',
+                c => c,
+            })
+            .collect();
+        assert_ne!(look_alike, bolat);
+        manifest.contests[0].options[4]
+            .label
+            .insert("en".into(), look_alike);
+        manifest.contests[2].id = "referendum".into();
+        manifest.contests[1].id = "r\u{0435}ferendum".into();
+        let problems = manifest.check();
+        let at = |path: &str| {
+            problems
+                .iter()
+                .find(|p| p.path == path)
+                .unwrap_or_else(|| panic!("no problem at {path}: {problems:?}"))
+                .message
+                .clone()
+        };
+        assert!(at("contests[0].options[2].id").contains("U+200B"));
+        assert!(at("contests[0].options[3].label.en").contains("U+202E"));
+        assert!(at("contests[0].options[4].label.en").contains("looks the same"));
+        assert!(at("contests[2].id").contains("looks the same"));
+        // The zero-width space also makes option 2's id read as option 1's.
+        assert_eq!(problems.len(), 5, "{problems:?}");
     }
 
     #[test]

@@ -184,3 +184,37 @@ fn a_key_file_demanding_an_expensive_derivation_is_refused_before_deriving() {
     Identity::load(&keys, passphrase).expect("the honest header still opens");
     fs::remove_dir_all(&dir).expect("clean");
 }
+
+/// Issue 18 item 13: trustee names that render alike, or hide characters, are refused by
+/// the ceremony's parameters (ceremony new) and by the ceremony record's check (verifier
+/// check 3), not compared byte for byte.
+#[test]
+fn trustee_names_that_read_alike_are_refused() {
+    use saylau::ceremony::{CeremonyError, CeremonyParameters};
+    let manifest_hash = [7u8; 32];
+    let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    for (list, culprit) in [
+        (
+            names(&["Bolat", "B\u{043E}l\u{0430}t", "Aigerim"]),
+            "B\u{043E}l\u{0430}t",
+        ),
+        (
+            names(&["Bolat", "Bolat\u{200D}", "Aigerim"]),
+            "Bolat\u{200D}",
+        ),
+        (
+            names(&["\u{2066}Bolat\u{2069}", "Aigerim"]),
+            "\u{2066}Bolat\u{2069}",
+        ),
+    ] {
+        match CeremonyParameters::for_election(&manifest_hash, &list, 2) {
+            Err(CeremonyError::TrusteeName { name, .. }) => assert_eq!(name, culprit),
+            other => panic!("{list:?}: {other:?}"),
+        }
+    }
+    assert!(
+        CeremonyParameters::for_election(&manifest_hash, &names(&["Болат", "Bolat K."]), 2).is_ok()
+    );
+    let refused = Identity::generate("Bolat\u{200B}", &mut OsRng).unwrap_err();
+    assert!(refused.to_string().contains("U+200B"), "{refused}");
+}

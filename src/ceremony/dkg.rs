@@ -29,6 +29,14 @@ pub enum CeremonyError {
     /// The parameters break `1 ≤ t ≤ n ≤ 255`, or a list has the wrong length.
     #[error("invalid ceremony parameters: {0}")]
     InvalidParameters(&'static str),
+    /// A trustee's name a reader could misread (spec `ceremony.md` §2, `manifest.md` §5.1).
+    #[error("trustee name {name:?}: {reason}")]
+    TrusteeName {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An index outside `1..=n` (spec §2).
     #[error("trustee index {index} is outside 1..=n")]
     UnknownTrustee {
@@ -200,6 +208,7 @@ impl CeremonyParameters {
     ) -> Result<Self, CeremonyError> {
         let trustees = u32::try_from(trustee_names.len())
             .map_err(|_| CeremonyError::InvalidParameters("too many trustees"))?;
+        check_trustee_names(trustee_names)?;
         Self::new(
             ceremony_id(manifest_hash, trustee_names, threshold),
             trustees,
@@ -234,6 +243,31 @@ impl CeremonyParameters {
     pub(crate) fn indices(&self) -> impl Iterator<Item = u32> {
         1..=self.trustees
     }
+}
+
+/// Refuses trustee names that a reader could misread (spec `ceremony.md` §2): a name with an
+/// invisible, bidi-control or non-NFC text, or two names with the same confusable skeleton.
+pub fn check_trustee_names(names: &[String]) -> Result<(), CeremonyError> {
+    use crate::manifest::text::{first_confusable_pair, text_problem};
+    if let Some((name, reason)) = names
+        .iter()
+        .find_map(|name| text_problem(name).map(|reason| (name, reason)))
+    {
+        return Err(CeremonyError::TrusteeName {
+            name: name.clone(),
+            reason,
+        });
+    }
+    if let Some((first, second)) = first_confusable_pair(names.iter().map(String::as_str)) {
+        return Err(CeremonyError::TrusteeName {
+            name: names[second].clone(),
+            reason: format!(
+                "looks the same as trustee {:?} (same Unicode confusable skeleton); give each trustee a name the others can tell apart",
+                names[first]
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The transcript of trustee `index`'s proof of possession (spec `ceremony.md` §4).

@@ -255,6 +255,7 @@ impl CeremonyRecord {
     /// transcript (spec §10, [`crate::trustee::audit_record`]).
     pub fn verify(&self) -> Result<(), CeremonyError> {
         let params = self.params()?;
+        crate::ceremony::dkg::check_trustee_names(&self.names())?;
         if ceremony_id(&self.manifest_hash, &self.names(), self.threshold) != self.ceremony_id {
             return Err(CeremonyError::CeremonyIdMismatch);
         }

@@ -67,6 +67,9 @@ impl PublicIdentity {
         if self.name.trim().is_empty() {
             return Err("empty name".into());
         }
+        if let Some(problem) = crate::manifest::text::text_problem(&self.name) {
+            return Err(format!("the name {problem}"));
+        }
         if self.signing_key.is_identity() || self.encryption_key.is_identity() {
             return Err("a key is the identity point".into());
         }
@@ -145,6 +148,9 @@ impl Identity {
         let name = name.trim();
         if name.is_empty() {
             return Err(TrusteeError::usage("--name must not be empty"));
+        }
+        if let Some(problem) = crate::manifest::text::text_problem(name) {
+            return Err(TrusteeError::usage(format!("--name {problem}")));
         }
         let signing = Secret::random(rng);
         let encryption = Secret::random(rng);
