@@ -118,9 +118,6 @@ pub enum RulesError {
         /// Its denominator.
         denominator: u64,
     },
-    /// No party list received a vote, so no seat can be allocated.
-    #[error("no party received a vote; the seats cannot be allocated")]
-    NoPartyVotes,
     /// A referendum was given a number of options other than two.
     #[error("a referendum has exactly two options, yes then no; got {count}")]
     ReferendumOptions {
@@ -411,7 +408,8 @@ pub struct ProportionalOutcome {
     pub participants: u64,
     /// "Against all" votes, if the ballot had that line.
     pub against_all: Option<u64>,
-    /// Seats allocated; the `seats` of all parties add up to this.
+    /// Seats to fill; the `seats` of all parties add up to this, except under
+    /// [`Admission::NoVotes`], where none is awarded.
     pub seats: u32,
     /// The admission threshold as a share of participants, e.g. `"1/20"` for 5%.
     pub threshold: Ratio,
@@ -453,6 +451,9 @@ pub enum Admission {
     /// No party reached the threshold, so the two parties with the most votes were admitted (or
     /// the only one that had votes).
     TopTwoAdmitted,
+    /// No party received a vote: nobody is admitted and no seat is awarded. Nobody voting is
+    /// a result, not a failure (spec `rules.md` §3.2).
+    NoVotes,
 }
 
 /// One party's line in a proportional outcome.
@@ -664,7 +665,25 @@ pub fn proportional<S: AsRef<str>>(
         .map(|((_, v), _)| *v)
         .sum(); // validate() bounded the sum of all counts by participants
     if total == 0 {
-        return Err(RulesError::NoPartyVotes);
+        // §3.2: no seat can be awarded; the quota V / seats is 0.
+        return Ok(ProportionalOutcome {
+            participants,
+            against_all,
+            seats,
+            threshold,
+            admission: Admission::NoVotes,
+            quota: Ratio::new(0, 1).ok_or(RulesError::ZeroSeats)?,
+            parties: parties
+                .iter()
+                .map(|(name, votes)| PartySeats {
+                    party: name.as_ref().to_owned(),
+                    votes: *votes,
+                    admitted: false,
+                    seats: 0,
+                    remainder_seat: false,
+                })
+                .collect(),
+        });
     }
     let quota = Ratio::new(total, u64::from(seats)).ok_or(RulesError::ZeroSeats)?;
     let v_total = u128::from(total);
