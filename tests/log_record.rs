@@ -645,3 +645,25 @@ fn the_receipt_v2_vector_is_reproduced_and_verifies() {
     other.leaf_index += 1;
     assert!(other.verify(&key).is_err(), "the leaf index is signed");
 }
+
+/// Issue 18, spec item 5: an election in which nobody votes finishes (no party-list seat is
+/// awarded) and its empty log verifies, check 16 included: nothing to check is not "not run".
+#[test]
+fn an_election_nobody_voted_in_verifies() {
+    let empty = (0..64)
+        .map(|seed| (seed, Template::demo(1, seed, 0)))
+        .find(|(_, t)| {
+            t.files
+                .iter()
+                .any(|(name, bytes)| name == "ballots.jsonl" && bytes.is_empty())
+        })
+        .expect("one of 64 seeds leaves the single voter at home");
+    let dir = empty.1.instantiate("nobody-voted");
+    assert_verified(&verify(dir.path()));
+    let results = fs::read_to_string(dir.path().join("results.json")).expect("results.json");
+    assert!(
+        results.contains("\"no_votes\""),
+        "seed {}: {results}",
+        empty.0
+    );
+}

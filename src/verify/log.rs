@@ -450,6 +450,8 @@ fn check_leaves(record: &Record, checkpoints: &[Signed], report: &mut Report) ->
             );
         }
     }
+    // An empty log is checked, not skipped: nobody voting is a result (rules.md §3.2).
+    report.item(LEAVES_CHECK, 0);
     // Lines left without a leaf.
     for lines in [&mut ballots, &mut challenged] {
         while let Next::Line(expected) = lines.next(report) {
