@@ -32,4 +32,4 @@ pub use dkg::{
     KeyShare, CEREMONY_ID_LABEL, MAX_TRUSTEES,
 };
 pub use in_process::run_in_process;
-pub use record::{CeremonyRecord, DisqualifiedTrustee, TrusteeRecord};
+pub use record::{CeremonyRecord, DisqualificationCode, DisqualifiedTrustee, TrusteeRecord};

@@ -63,8 +63,28 @@ pub struct DisqualifiedTrustee {
     pub index: u32,
     /// The trustee's name, as hashed into the ceremony id.
     pub name: String,
-    /// Why, in the words of spec §10 (re-derived from the ceremony transcript by an auditor).
+    /// Which rule of spec §14 excluded it: what an auditor re-derives and compares.
+    pub code: DisqualificationCode,
+    /// Why, in words, for the people who read the record. Informative: an auditor does not
+    /// compare it (spec §7).
     pub reason: String,
+}
+
+/// The rule that disqualified a trustee (spec `ceremony.md` §7, §14.1–§14.3). When several
+/// apply, the first in this order is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisqualificationCode {
+    /// Its own round-1 files are at fault (§14.1).
+    PublicFault,
+    /// It signed two different round-1 messages for one slot (§14.1, `judged`).
+    Equivocation,
+    /// Its round-2 message is malformed (§14.2).
+    MalformedRound2,
+    /// It complained against a trustee whose share was valid, or without a valid proof (§14.3).
+    FalseComplaint,
+    /// A complaint against it was upheld (§14.3).
+    ComplaintUpheld,
 }
 
 /// The verification keys and the joint key determined by the qualified trustees' commitments

@@ -7,7 +7,7 @@ use super::error::{io_error, TrusteeError};
 use super::rounds::round_one;
 use super::setup::{CeremonyDir, PARAMETERS_FILE, TRANSCRIPT_DIR};
 use super::stage::{Stage, STAGES};
-use crate::ceremony::{round1, CeremonyRecord, DisqualifiedTrustee};
+use crate::ceremony::{round1, CeremonyRecord, DisqualificationCode as Code, DisqualifiedTrustee};
 use crate::manifest::Manifest;
 use crate::record::Record;
 use crate::record::{self};
@@ -41,12 +41,16 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
         .collect();
     let round2 = context.all::<Round2Body>(Stage::Round2, "ceremony finish", &faulty)?;
     let n = setup.count();
-    let mut reasons: Vec<Option<String>> = round.faults.clone();
+    let mut reasons: Vec<Option<(Code, String)>> = round
+        .faults
+        .iter()
+        .map(|fault| fault.clone().map(|why| (Code::PublicFault, why)))
+        .collect();
     let mut judged = Vec::new();
-    let blame = |reasons: &mut Vec<Option<String>>, who: u32, why: String| {
+    let blame = |reasons: &mut Vec<Option<(Code, String)>>, who: u32, code: Code, why: String| {
         let slot = &mut reasons[who as usize - 1];
         if slot.is_none() {
-            *slot = Some(why);
+            *slot = Some((code, why));
         }
     };
     // Spec §14.1: a round-2 message carries the round-1 messages its author judged, with their
@@ -76,6 +80,7 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
                 blame(
                     &mut reasons,
                     entry.author,
+                    Code::Equivocation,
                     format!(
                         "equivocated: it signed two different {changed} messages, the one trustee {complainer} judged in round 2 and {}",
                         changed.file(entry.author)
@@ -103,6 +108,7 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
             blame(
                 &mut reasons,
                 complainer,
+                Code::MalformedRound2,
                 "invalid round-2 message: it must carry every other trustee's signed round-1 messages exactly once, in order".into(),
             );
             continue;
@@ -137,6 +143,7 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
             blame(
                 &mut reasons,
                 complainer,
+                Code::MalformedRound2,
                 "invalid round-2 message: it must accept or accuse every other trustee exactly once".into(),
             );
             continue;
@@ -169,6 +176,7 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
                 blame(
                     &mut reasons,
                     complainer,
+                    Code::FalseComplaint,
                     format!(
                         "false complaint against trustee {accused}: its Diffie-Hellman proof does not verify"
                     ),
@@ -187,6 +195,7 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
                     blame(
                         &mut reasons,
                         complainer,
+                        Code::FalseComplaint,
                         format!("false complaint against trustee {accused}: the share is valid"),
                     );
                     judged.push((complainer, accused, false));
@@ -195,6 +204,7 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
                     blame(
                         &mut reasons,
                         accused,
+                        Code::ComplaintUpheld,
                         format!("complaint by trustee {complainer} upheld: {fault}"),
                     );
                     judged.push((complainer, accused, true));
@@ -210,9 +220,10 @@ pub fn judge(context: &CeremonyDir) -> Result<Judgement, TrusteeError> {
             .map(|t| t.name.clone())
             .unwrap_or_default();
         match reason {
-            Some(reason) => disqualified.push(DisqualifiedTrustee {
+            Some((code, reason)) => disqualified.push(DisqualifiedTrustee {
                 index,
                 name,
+                code,
                 reason,
             }),
             None => packages.push(round1::Package {
@@ -319,7 +330,41 @@ pub fn audit_record(record: &Record, ceremony: &CeremonyRecord) -> Result<bool, 
     let transcript = record.path(TRANSCRIPT_DIR);
     let context = CeremonyDir::open(&transcript)?;
     let judgement = judge(&context)?;
-    if &judgement.record != ceremony {
+    // The disqualifications first, by index and code, so the culprit is named; their reasons
+    // are words for readers and are not compared (spec §7).
+    let expected = &judgement.record.disqualified;
+    for (found, wanted) in ceremony.disqualified.iter().zip(expected) {
+        if (found.index, &found.name, found.code) != (wanted.index, &wanted.name, wanted.code) {
+            return Err(TrusteeError::invalid(
+                record::CEREMONY,
+                format!(
+                    "disqualified entry for trustee {} ({:?}, {:?}) is not what the ceremony transcript gives: trustee {} ({:?}, {:?})",
+                    found.index, found.name, found.code, wanted.index, wanted.name, wanted.code
+                ),
+            ));
+        }
+    }
+    if ceremony.disqualified.len() != expected.len() {
+        let listed = |list: &[DisqualifiedTrustee]| {
+            list.iter()
+                .map(|d| d.index.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(TrusteeError::invalid(
+            record::CEREMONY,
+            format!(
+                "disqualifies trustees [{}], the ceremony transcript disqualifies [{}]",
+                listed(&ceremony.disqualified),
+                listed(expected)
+            ),
+        ));
+    }
+    let mut without_reasons = ceremony.clone();
+    for (mine, theirs) in without_reasons.disqualified.iter_mut().zip(expected) {
+        mine.reason.clone_from(&theirs.reason);
+    }
+    if without_reasons != judgement.record {
         return Err(TrusteeError::invalid(
             record::CEREMONY,
             "does not match the judgement of the ceremony transcript under ceremony/",

@@ -380,7 +380,26 @@ fn bad_dealing_and_wrong_decryption_share_are_caught() {
     assert!(ceremony_record.disqualified[0]
         .reason
         .contains("complaint by trustee 4 upheld"));
+    assert_eq!(
+        ceremony_record.disqualified[0].code,
+        saylau::ceremony::DisqualificationCode::ComplaintUpheld
+    );
     ceremony_record.verify().unwrap();
+    // Issue 18, spec item 2: the auditor compares the rule (code), never the words.
+    let opened = saylau::record::Record::at(&record);
+    let mut reworded = ceremony_record.clone();
+    reworded.disqualified[0].reason = "anders formuliert".into();
+    assert_eq!(
+        saylau::trustee::audit_record(&opened, &reworded).ok(),
+        Some(true)
+    );
+    let mut recoded = ceremony_record.clone();
+    recoded.disqualified[0].code = saylau::ceremony::DisqualificationCode::FalseComplaint;
+    let refused = saylau::trustee::audit_record(&opened, &recoded).unwrap_err();
+    assert!(
+        refused.to_string().contains("trustee 2") && refused.to_string().contains("FalseComplaint"),
+        "{refused}"
+    );
 
     ok(
         &[
@@ -714,6 +733,10 @@ fn equivocation_is_detected() {
     assert!(ceremony_record.disqualified[0]
         .reason
         .contains("equivocated"));
+    assert_eq!(
+        ceremony_record.disqualified[0].code,
+        saylau::ceremony::DisqualificationCode::Equivocation
+    );
 }
 
 /// Wrong passphrase, a damaged key file, a file from another ceremony, round 2 too early: each
@@ -987,6 +1010,7 @@ fn record_with_disqualified_trustees_is_checked() {
     let out = |i: u32| DisqualifiedTrustee {
         index: i,
         name: names[i as usize - 1].clone(),
+        code: saylau::ceremony::DisqualificationCode::ComplaintUpheld,
         reason: "test".into(),
     };
     let qualified: Vec<_> = packages.iter().filter(|p| p.index != 2).cloned().collect();
@@ -1136,6 +1160,10 @@ fn a_reveal_replaced_after_round2_blames_its_author_not_those_who_accepted_it() 
     assert!(ceremony_record.disqualified[0]
         .reason
         .contains("equivocated"));
+    assert_eq!(
+        ceremony_record.disqualified[0].code,
+        saylau::ceremony::DisqualificationCode::Equivocation
+    );
     let checked = check_key(&scene, 1, &record);
     assert!(checked.status.success(), "{}", text(&checked));
 }
