@@ -735,7 +735,9 @@ fn equivocation_is_detected() {
         .contains("equivocated"));
     assert_eq!(
         ceremony_record.disqualified[0].code,
-        saylau::ceremony::DisqualificationCode::Equivocation
+        // Its reveal no longer matches its own commitment: a public fault of its files,
+        // the first rule of ceremony.md §14.3's order.
+        saylau::ceremony::DisqualificationCode::PublicFault
     );
 }
 
@@ -1162,7 +1164,9 @@ fn a_reveal_replaced_after_round2_blames_its_author_not_those_who_accepted_it() 
         .contains("equivocated"));
     assert_eq!(
         ceremony_record.disqualified[0].code,
-        saylau::ceremony::DisqualificationCode::Equivocation
+        // Its reveal no longer matches its own commitment: a public fault of its files,
+        // the first rule of ceremony.md §14.3's order.
+        saylau::ceremony::DisqualificationCode::PublicFault
     );
     let checked = check_key(&scene, 1, &record);
     assert!(checked.status.success(), "{}", text(&checked));
