@@ -1371,6 +1371,16 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     write_lines(dir, record::BALLOTS, &lines);
     let mut leaves = std::fs::read(dir.join(record::LOG_LEAVES)).expect("leaves");
     leaves.extend_from_slice(&leaf.to_bytes());
+    // Then closes voting with the commission's signed close (the demo's commission key).
+    let commission = demo::demo_commission(&board_keys);
+    leaves.extend_from_slice(
+        &saylau::election::Leaf::close(
+            &commission.public(),
+            record::close_message(&fingerprint),
+            &commission.sign_close(&fingerprint),
+        )
+        .to_bytes(),
+    );
     std::fs::write(dir.join(record::LOG_LEAVES), &leaves).expect("leaves");
     let mut tree = saylau::log::tree::TreeBuilder::new();
     for bytes in leaves.chunks(saylau::election::LEAF_SIZE) {
