@@ -543,14 +543,14 @@ mod tests {
         let (a, b, c, stranger) = (witness(1), witness(2), witness(3), witness(4));
         let policy = info(2, &[&a, &b, &c]);
         // Two of three: holds, and the items say how many cosigned.
-        let report = run(&policy, &closing(&[&a, &c]));
+        let mut report = run(&policy, &closing(&[&a, &c]));
         assert_eq!(
             report.check(WITNESSED).status,
             crate::verify::Status::Passed
         );
         assert_eq!(report.check(WITNESSED).items, 2);
         // One of three, and a stranger's cosignature does not count.
-        let report = run(&policy, &closing(&[&b, &stranger]));
+        let mut report = run(&policy, &closing(&[&b, &stranger]));
         let check = report.check(WITNESSED).clone();
         assert_eq!(check.status, crate::verify::Status::Failed);
         assert_eq!(check.failures[0].culprit, "election.json: witness_policy");
@@ -569,14 +569,14 @@ mod tests {
         text.text = text
             .text
             .replace(&line, &String::from_utf8(bent).expect("utf-8"));
-        let report = run(&policy, &text);
+        let mut report = run(&policy, &text);
         let check = report.check(WITNESSED).clone();
         assert_eq!(check.status, crate::verify::Status::Failed);
         assert!(check.failures[0]
             .culprit
             .contains("log/checkpoints.jsonl line 1"));
         // Quorum 0 holds trivially, and says so.
-        let report = run(&info(0, &[]), &closing(&[]));
+        let mut report = run(&info(0, &[]), &closing(&[]));
         let check = report.check(WITNESSED).clone();
         assert_eq!(check.status, crate::verify::Status::Passed);
         assert!(check.notes[0].contains("quorum 0"));

@@ -98,6 +98,57 @@ fn board_open_writes_v2_and_a_private_key_file_once() {
     };
     let credentials = dir.path().join("credentials.json");
     std::fs::write(&credentials, serde_json::to_vec_pretty(&list).unwrap()).unwrap();
+    // The commission's key, made by `saylau commission new` (passphrase from the environment).
+    let commission = dir.path().join("commission");
+    let made = Command::new(saylau_binary())
+        .args(["commission", "new", "--out", path_str(&commission)])
+        .env("SAYLAU_PASSPHRASE", "a commission passphrase")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made.stderr));
+    #[cfg(unix)]
+    assert_eq!(mode(&commission.join("commission.key")), 0o600);
+    let commission_key =
+        saylau::trustee::read_commission_public(&commission).expect("commission.json");
+    let again = Command::new(saylau_binary())
+        .args(["commission", "new", "--out", path_str(&commission)])
+        .env("SAYLAU_PASSPHRASE", "a commission passphrase")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_ne!(
+        again.status.code(),
+        Some(0),
+        "a commission key is never replaced"
+    );
+    // `--commission-key` is required, and must be a key.
+    let missing = saylau(&[
+        "board",
+        "open",
+        "--record",
+        path_str(&record_dir),
+        "--credentials",
+        path_str(&credentials),
+    ]);
+    assert_ne!(missing.status.code(), Some(0));
+    let weak = saylau(&[
+        "board",
+        "open",
+        "--record",
+        path_str(&record_dir),
+        "--credentials",
+        path_str(&credentials),
+        "--commission-key",
+        &format!("01{}", "00".repeat(31)),
+    ]);
+    assert_ne!(weak.status.code(), Some(0));
+    assert!(
+        text(&weak.stderr).contains("weak"),
+        "{}",
+        text(&weak.stderr)
+    );
+    assert!(!record_dir.join(record::ELECTION).exists());
 
     let args = [
         "board",
@@ -108,6 +159,8 @@ fn board_open_writes_v2_and_a_private_key_file_once() {
         path_str(&credentials),
         "--host",
         "board.example",
+        "--commission-key",
+        path_str(&commission),
     ];
     let output = saylau(&args);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -120,6 +173,7 @@ fn board_open_writes_v2_and_a_private_key_file_once() {
     let info: ElectionInfo =
         serde_json::from_slice(&std::fs::read(record_dir.join(record::ELECTION)).unwrap()).unwrap();
     assert_eq!(info.version, 2);
+    assert_eq!(info.commission_key, commission_key);
     let keys_json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&keys).unwrap()).unwrap();
     assert_eq!(keys_json["host"], "board.example");
@@ -227,6 +281,49 @@ fn demo_board_serves_then_exports_a_log_that_reads_back() {
         std::fs::read(record_dir.join(record::ELECTION)).unwrap()
     );
 
+    // The commission closes voting (the demo's key, its documented passphrase); afterwards the
+    // board takes no ballot.
+    let close = |passphrase: &str| {
+        Command::new(saylau_binary())
+            .args([
+                "board",
+                "close",
+                "--board",
+                &format!("http://{addr}"),
+                "--commission-key",
+                path_str(&out.join("commission")),
+            ])
+            .env("SAYLAU_PASSPHRASE", passphrase)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let wrong = close("not the passphrase");
+    assert_ne!(wrong.status.code(), Some(0));
+    assert!(
+        text(&wrong.stderr).contains("wrong passphrase"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let closed = close(saylau_board::demo::DEMO_COMMISSION_PASSPHRASE);
+    assert_eq!(closed.status.code(), Some(0), "{}", text(&closed.stderr));
+    assert!(
+        text(&closed.stdout).contains("voting is closed: close leaf 3"),
+        "{}",
+        text(&closed.stdout)
+    );
+    let late = read_voter(&files[0])
+        .cast(&election.manifest, election.fingerprint(), &key, &mut rng)
+        .unwrap();
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/v1/ballots",
+        &serde_json::to_vec(&late).unwrap(),
+    );
+    assert_eq!(status, 409, "{}", text(&body));
+    assert!(text(&body).contains("board_closed"), "{}", text(&body));
+
     // Ctrl-C stops it; the export then signs what is left and writes the log.
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -247,7 +344,12 @@ fn demo_board_serves_then_exports_a_log_that_reads_back() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
 
     let leaves = std::fs::read(record_dir.join("log/leaves")).unwrap();
-    assert_eq!(leaves.len(), 3 * LEAF_SIZE);
+    // Three cast leaves and the close leaf.
+    assert_eq!(leaves.len(), 4 * LEAF_SIZE);
+    assert_eq!(
+        Leaf::decode(&leaves[3 * LEAF_SIZE..]).unwrap().kind(),
+        saylau::election::LeafKind::Close
+    );
     let mut tree = TreeBuilder::new();
     for chunk in leaves.chunks(LEAF_SIZE) {
         tree.push(Leaf::decode(chunk).unwrap().hash()).unwrap();
@@ -255,7 +357,7 @@ fn demo_board_serves_then_exports_a_log_that_reads_back() {
     let checkpoints = std::fs::read_to_string(record_dir.join("log/checkpoints.jsonl")).unwrap();
     let last: serde_json::Value =
         serde_json::from_str(checkpoints.lines().last().unwrap()).unwrap();
-    assert_eq!(last["size"], 3);
+    assert_eq!(last["size"], 4);
     let origin = election.info.log_origin("localhost");
     let verifier = election.info.log_key.verifier(&origin).unwrap();
     let signed = SignedCheckpoint::open(
