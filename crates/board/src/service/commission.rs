@@ -222,7 +222,9 @@ fn already_published(
             "other results are already published in this record; a publication is final",
         ));
     }
-    let index = RecordIndex::compute(dir)
+    // The index stored with the publication (the record folder holds no ballots: they are in
+    // the store, so the index is not recomputed here).
+    let (index, _): (RecordIndex, _) = record::read_json(dir, record::INDEX)
         .map_err(|e| ApiError::unavailable(format!("the record index: {e}")))?;
     let mut files: Vec<String> = request.files.iter().map(|f| f.name.clone()).collect();
     files.push(record::INDEX.to_string());
