@@ -376,3 +376,147 @@ fn demo_board_serves_then_exports_a_log_that_reads_back() {
     }
     assert_eq!(lines.lines().count(), 3);
 }
+
+/// `saylau board publish`: after the close and the count, the commission uploads the tally, the
+/// shares and the results, signed; the board stores them once the record verifies, and a second
+/// upload of the same files is answered as already done (board.md §9.3).
+#[test]
+fn board_publish_uploads_the_count_signed_by_the_commission() {
+    let dir = TempDir::new("board-publish");
+    let out = dir.path().join("demo");
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let demo = saylau_board::demo::create(&out, 3, "localhost", &mut rng).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let keys = saylau_board::keys::BoardKeys::read(&demo.keys).unwrap();
+    let database = saylau_board::database::Database::Sqlite(demo.database.clone());
+    let config = saylau_board::service::ServeConfig {
+        per_ip_rps: 0,
+        checkpoint_every: Duration::from_millis(30),
+        ..Default::default()
+    };
+    let running = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        saylau_board::service::start(&demo.record, &database, &keys, config, listener)
+            .await
+            .unwrap()
+    });
+    let addr = running.addr;
+    let election = Election::open(&Record::at(&demo.record)).unwrap();
+    let key = EncryptionKey::new(*election.key());
+    let mut files: Vec<_> = std::fs::read_dir(out.join("credentials/voters"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in &files {
+        let ballot = read_voter(file)
+            .cast(&election.manifest, election.fingerprint(), &key, &mut rng)
+            .unwrap();
+        let (status, body) = http(
+            addr,
+            "POST",
+            "/v1/ballots",
+            &serde_json::to_vec(&ballot).unwrap(),
+        );
+        assert_eq!(status, 201, "{}", text(&body));
+    }
+    let commission = |args: &[&str]| {
+        Command::new(saylau_binary())
+            .args(args)
+            .env(
+                "SAYLAU_PASSPHRASE",
+                saylau_board::demo::DEMO_COMMISSION_PASSPHRASE,
+            )
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let url = format!("http://{addr}");
+    let key_dir = out.join("commission");
+    let closed = commission(&[
+        "board",
+        "close",
+        "--board",
+        &url,
+        "--commission-key",
+        path_str(&key_dir),
+    ]);
+    assert_eq!(closed.status.code(), Some(0), "{}", text(&closed.stderr));
+
+    // The commission's copy of the record: the board's export, then the trustees' shares (the
+    // demo's seeded ceremony gives the same key shares) and the count.
+    let work = dir.path().join("count");
+    std::fs::create_dir_all(&work).unwrap();
+    for name in [
+        record::MANIFEST,
+        record::CEREMONY,
+        record::CREDENTIALS,
+        record::ELECTION,
+    ] {
+        std::fs::copy(demo.record.join(name), work.join(name)).unwrap();
+    }
+    let target = work.clone();
+    let board = std::sync::Arc::clone(running.board());
+    runtime
+        .block_on(board.readers.read(move |store| {
+            saylau_board::export::export_to_dir(store, &target)
+                .map_err(|e| saylau_board::service::error::ApiError::unavailable(e.to_string()))
+        }))
+        .unwrap();
+    let count = Record::at(&work);
+    let manifest_bytes = std::fs::read(work.join(record::MANIFEST)).unwrap();
+    let names: Vec<String> = (1..=3).map(|i| format!("Commission member {i}")).collect();
+    let (_, shares) = saylau::ceremony::run_in_process(
+        &Manifest::hash_bytes(&manifest_bytes),
+        &names,
+        2,
+        &mut ChaCha20Rng::seed_from_u64(5),
+    )
+    .unwrap();
+    saylau::election::publish_tally(&count, &election).unwrap();
+    let verified = saylau::verify::verified_tally(&count).unwrap();
+    for share in &shares[..2] {
+        saylau::sim::demo::trustee_decrypt(&count, &election, share, &verified, &mut rng).unwrap();
+    }
+    saylau::trustee::finish_tally(&count, &election).unwrap();
+
+    let publish = || {
+        commission(&[
+            "board",
+            "publish",
+            "--board",
+            &url,
+            "--record",
+            path_str(&work),
+            "--commission-key",
+            path_str(&key_dir),
+        ])
+    };
+    let first = publish();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("published:"),
+        "{}",
+        text(&first.stdout)
+    );
+    for name in [record::TALLY, record::RESULTS, record::INDEX] {
+        assert_eq!(
+            std::fs::read(demo.record.join(name)).unwrap(),
+            std::fs::read(work.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let again = publish();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("already"),
+        "{}",
+        text(&again.stdout)
+    );
+    drop(board);
+    runtime.block_on(running.shutdown()).unwrap();
+}
