@@ -14,7 +14,9 @@ mod receipt;
 mod sum;
 
 pub use ballot_box::{BallotBox, CastError};
-pub use board_log::{check_log_origin, log_origin, CheckpointLine, LogError, CHECKPOINT_EVERY};
+pub use board_log::{
+    check_log_origin, closing_checkpoint, log_origin, CheckpointLine, LogError, CHECKPOINT_EVERY,
+};
 pub use context::{trustee_identities, Election, ElectionError};
 pub use credential::{voter_file, VoterCredential};
 pub use keys::BoardKeys;

@@ -4,6 +4,7 @@
 //! Spec: `protocol-spec/record.md`. Files are written atomically (temporary file, then rename),
 //! and ballots are appended one line at a time and flushed, so accepted data is never lost.
 
+mod commission;
 pub mod compact;
 mod contents;
 mod error;
@@ -14,6 +15,10 @@ mod index;
 mod layout;
 mod lines;
 
+pub use commission::{
+    close_message, publish_message, CloseRequest, CommissionKey, CommissionSignature,
+    CommissionSigningKey, PublishRequest, PublishedFile, CLOSE_TAG, PUBLISH_TAG,
+};
 pub use contents::{
     invalid_credentials, read_credential_encodings, tracking_code, tracking_link, BallotLine,
     ChallengedLine, CredentialList, ElectionInfo, Witness, WitnessPolicy, ELECTION_VERSION,

@@ -14,7 +14,10 @@ mod share;
 
 pub use combine::{combine, plaintext_point, verify_decryption, Decryption};
 pub use dlog::DiscreteLog;
-pub use share::{decrypt_share, DecryptionShare, EncryptedTally, PartialDecryption, TallyError};
+pub use share::{
+    decrypt_share, ClosingCheckpoint, DecryptionShare, EncryptedTally, PartialDecryption,
+    TallyError,
+};
 
 pub mod chart;
 pub mod results;

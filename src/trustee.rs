@@ -19,6 +19,7 @@
 //! A published file is never overwritten: [`publish_once`] refuses, and reports equivocation
 //! when the author signed two different messages for the same slot.
 
+mod commission;
 mod count;
 mod decrypt;
 mod delivery;
@@ -33,6 +34,10 @@ mod setup;
 mod shares;
 mod stage;
 
+pub use commission::{
+    create_commission_key, open_commission_key, read_commission_public, CommissionPublic,
+    COMMISSION_KEY_FILE, COMMISSION_PUBLIC_FILE,
+};
 pub use count::finish_tally;
 pub use decrypt::{check_key_share, Decryptor};
 

@@ -5,6 +5,7 @@
 //! only when every check passed. It never panics on any input.
 
 mod ballots;
+mod close;
 mod decryption;
 mod election;
 mod log;

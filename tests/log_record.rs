@@ -80,7 +80,8 @@ fn checkpoint_line(signer: &SignerKey, size: u64, root: [u8; 32]) -> String {
 }
 
 /// Rewrites `log/checkpoints.jsonl` as the operator could, with the log key: checkpoints of the
-/// leaves as they now are at `sizes`, then `record.json`.
+/// leaves as they now are at `sizes`, then `tally.json`'s `closing_checkpoint` (the last of
+/// them) and `record.json`.
 fn resign(dir: &Path, sizes: &[u64]) {
     let signer = log_signer(dir, "localhost");
     let lines: Vec<String> = sizes
@@ -88,6 +89,16 @@ fn resign(dir: &Path, sizes: &[u64]) {
         .map(|&size| checkpoint_line(&signer, size, root_of(dir, size)))
         .collect();
     common::write_lines(dir, record::LOG_CHECKPOINTS, &lines);
+    if let Some(&last) = sizes.last() {
+        let path = dir.join(record::TALLY);
+        let mut tally: Value =
+            serde_json::from_slice(&fs::read(&path).expect("tally")).expect("JSON");
+        tally["closing_checkpoint"] =
+            serde_json::json!({"size": last, "root": hex::encode(root_of(dir, last))});
+        let mut bytes = serde_json::to_vec_pretty(&tally).expect("JSON");
+        bytes.push(b'\n');
+        fs::write(&path, bytes).expect("write tally");
+    }
     reindex(dir);
 }
 
@@ -112,7 +123,9 @@ fn the_demo_log_verifies_and_holds_one_leaf_per_line() {
     let challenged = common::read_lines(dir.path(), record::CHALLENGED).len();
     let kinds = kinds(dir.path());
     assert!(challenged > 0, "the template has a challenged ballot");
-    assert_eq!(kinds.len(), ballots + challenged);
+    // One leaf per line, and the commission's close last.
+    assert_eq!(kinds.len(), ballots + challenged + 1);
+    assert_eq!(kinds.last(), Some(&LeafKind::Close));
     assert_eq!(
         kinds.iter().filter(|k| **k == LeafKind::Cast).count(),
         ballots
@@ -196,7 +209,8 @@ fn each_field_of_a_leaf_is_checked_even_when_re_signed() {
     write_leaves(dir.path(), &leaves);
     resign_whole(dir.path());
     let report = verify(dir.path());
-    assert_only_fails(&report, &[16, 18]);
+    // The tally's board_size is no longer the cast leaves before the close (check 19 too).
+    assert_only_fails(&report, &[16, 18, 19]);
     assert_fails(&report, 16, Some(&format!("log/leaves leaf {cast}")));
     // A non-canonical credential.
     let dir = t.instantiate("log-noncanonical");
@@ -227,7 +241,7 @@ fn dropped_reordered_and_extra_leaves_fail_check_16() {
             Box::new(move |l| {
                 l.remove(cast);
             }),
-            &[16, 18],
+            &[16, 18, 19],
         ),
         (
             "dropped challenged leaf",
@@ -247,20 +261,24 @@ fn dropped_reordered_and_extra_leaves_fail_check_16() {
                 let copy = l[cast].clone();
                 l.push(copy);
             }),
-            &[16, 18],
+            &[16, 18, 19, 21],
         ),
         (
             "a ballot after the close of voting",
-            Box::new(move |l| l.insert(cast, Leaf::close().to_bytes().to_vec())),
-            &[16],
+            Box::new(move |l| {
+                let close = l.last().expect("the close leaf").clone();
+                l.insert(cast, close);
+            }),
+            &[16, 19, 21],
         ),
         (
             "two close leaves",
             Box::new(|l| {
-                l.push(Leaf::close().to_bytes().to_vec());
-                l.push(Leaf::close().to_bytes().to_vec());
+                let close = l.last().expect("the close leaf").clone();
+                l.push(close.clone());
+                l.push(close);
             }),
-            &[16],
+            &[16, 19, 21],
         ),
     ];
     for (name, change, failing) in cases {
@@ -289,17 +307,15 @@ fn dropped_reordered_and_extra_leaves_fail_check_16() {
     );
     let mut leaves = read_leaves(dir.path());
     let moved = leaves.remove(last_challenged);
-    leaves.push(moved);
+    // Still before the close leaf, which ends the log.
+    let at = leaves.len() - 1;
+    leaves.insert(at, moved);
     write_leaves(dir.path(), &leaves);
     resign_whole(dir.path());
     assert_verified(&verify(dir.path()));
-    // A close leaf at the end is the close of voting: allowed.
+    // The log ends with the close of voting.
     let dir = t.instantiate("log-closed");
-    let mut leaves = read_leaves(dir.path());
-    leaves.push(Leaf::close().to_bytes().to_vec());
-    write_leaves(dir.path(), &leaves);
-    resign_whole(dir.path());
-    assert_verified(&verify(dir.path()));
+    assert_eq!(kinds(dir.path()).last(), Some(&LeafKind::Close));
     // Bytes that are not a whole leaf.
     let dir = t.instantiate("log-partial");
     let mut bytes = fs::read(dir.path().join(record::LOG_LEAVES)).expect("leaves");
@@ -307,7 +323,8 @@ fn dropped_reordered_and_extra_leaves_fail_check_16() {
     fs::write(dir.path().join(record::LOG_LEAVES), bytes).expect("write");
     reindex(dir.path());
     let report = verify(dir.path());
-    assert_only_fails(&report, &[16]);
+    // The tree is not determined, so there is no closing checkpoint for checks 20 and 22.
+    assert_eq!(common::failed_ids(&report), [16, 19]);
     assert_fails(&report, 16, Some("log/leaves"));
 }
 
@@ -320,7 +337,9 @@ fn tampered_leaves_without_re_signing_fail_the_checkpoint_roots() {
     write_leaves(dir.path(), &leaves);
     reindex(dir.path());
     let report = verify(dir.path());
-    assert_only_fails(&report, &[16, 17]);
+    // The closing checkpoint's root is not the tree either (check 19); without a closing
+    // checkpoint, checks 20 and 22 do not run.
+    assert_eq!(common::failed_ids(&report), [16, 17, 19]);
     assert_fails(&report, 17, Some("log/checkpoints.jsonl line 1"));
 }
 
@@ -353,11 +372,14 @@ fn each_part_of_a_checkpoint_is_checked() {
     )
     .expect("a key");
     type Change = Box<dyn Fn(&Path)>;
-    let cases: Vec<(&str, Change, &str)> = vec![
+    // The last line is the closing checkpoint: a change to it fails check 19 too; a wrong root
+    // of an earlier checkpoint that the log key signed fails check 20.
+    let cases: Vec<(&str, Change, &str, &[u32])> = vec![
         (
             "the line's size",
             Box::new(move |d| change_checkpoint(d, 2, |v| v["size"] = Value::from(n - 1))),
             "line 3",
+            &[17, 19],
         ),
         (
             "the root, in the signed text",
@@ -370,6 +392,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 })
             }),
             "line 2",
+            &[17],
         ),
         (
             "the signature",
@@ -383,6 +406,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 })
             }),
             "line 1",
+            &[17],
         ),
         (
             "a root signed for the wrong size",
@@ -395,6 +419,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "line 2",
+            &[17, 20],
         ),
         (
             "a size beyond the log",
@@ -407,6 +432,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "log/checkpoints.jsonl",
+            &[17, 19],
         ),
         (
             "another host for one checkpoint",
@@ -419,6 +445,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "line 3",
+            &[17],
         ),
         (
             "another election's origin",
@@ -430,6 +457,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "line 3",
+            &[17, 19],
         ),
         (
             "another key",
@@ -441,6 +469,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "line 3",
+            &[17, 19],
         ),
         (
             "sizes out of order",
@@ -451,6 +480,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "line 2",
+            &[17],
         ),
         (
             "the whole log unsigned",
@@ -461,6 +491,7 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "log/checkpoints.jsonl",
+            &[17, 19],
         ),
         (
             "no checkpoint",
@@ -469,20 +500,22 @@ fn each_part_of_a_checkpoint_is_checked() {
                 reindex(d);
             }),
             "log/checkpoints.jsonl",
+            &[17, 19],
         ),
         (
             "an unknown field",
             Box::new(|d| change_checkpoint(d, 0, |v| v["note"] = Value::from("x"))),
             "log/checkpoints.jsonl",
+            &[17, 19],
         ),
     ];
-    for (name, change, culprit) in cases {
+    for (name, change, culprit, failing) in cases {
         let dir = t.instantiate("log-cp");
         resign(dir.path(), &[3, 10, n]);
         assert_verified(&verify(dir.path()));
         change(dir.path());
         let report = verify(dir.path());
-        if common::failed_ids(&report) != [17] {
+        if common::failed_ids(&report) != failing {
             panic!("{name}: {}", common::summary(&report));
         }
         assert_fails(&report, 17, Some(culprit));
@@ -502,19 +535,21 @@ fn a_missing_log_file_fails_its_checks() {
     assert_fails(&report, 1, Some(record::LOG_LEAVES));
     assert_fails(&report, 16, Some(record::LOG_LEAVES));
     assert_fails(&report, 17, Some(record::LOG_LEAVES));
-    assert_eq!(common::failed_ids(&report), [1, 16, 17]);
+    assert_fails(&report, 19, Some(record::LOG_LEAVES));
+    assert_eq!(common::failed_ids(&report), [1, 16, 17, 19, 20, 21]);
 
     let dir = template().instantiate("log-missing-checkpoints");
     fs::remove_file(dir.path().join(record::LOG_CHECKPOINTS)).expect("remove");
     let report = verify(dir.path());
     assert_fails(&report, 1, Some(record::LOG_CHECKPOINTS));
     assert_fails(&report, 17, Some(record::LOG_CHECKPOINTS));
-    assert_eq!(common::failed_ids(&report), [1, 17]);
+    assert_fails(&report, 19, Some(record::LOG_CHECKPOINTS));
+    assert_eq!(common::failed_ids(&report), [1, 17, 19]);
 
     let dir = template().instantiate("log-missing-dir");
     fs::remove_dir_all(dir.path().join(record::LOG_DIR)).expect("remove");
     let report = verify(dir.path());
-    assert_eq!(common::failed_ids(&report), [1, 16, 17]);
+    assert_eq!(common::failed_ids(&report), [1, 16, 17, 19, 20, 21]);
 }
 
 #[test]

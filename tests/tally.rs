@@ -60,6 +60,7 @@ fn election(seed: u64) -> Election {
     let tally = EncryptedTally {
         board_size: 0,
         last_tracking_code: [0; 32],
+        closing_checkpoint: None,
         participants: 7,
         contests: vec![
             ciphertexts[..3].to_vec(),
@@ -338,6 +339,7 @@ fn empty_tally_decrypts_to_zero() {
     let tally = EncryptedTally {
         board_size: 0,
         last_tracking_code: [0; 32],
+        closing_checkpoint: None,
         participants: 0,
         contests: vec![vec![empty; 3], vec![empty]],
     };
@@ -355,6 +357,7 @@ fn empty_tally_decrypts_to_zero() {
     let none = EncryptedTally {
         board_size: 0,
         last_tracking_code: [0; 32],
+        closing_checkpoint: None,
         participants: 0,
         contests: vec![],
     };

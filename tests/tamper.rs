@@ -257,7 +257,8 @@ fn every_field_of_election_json() {
         "board_key" => fails(5, "election.json: fingerprint"),
         // Another version is refused when decoding; another 32 bytes of log key either do not
         // decode as a strong Ed25519 key or give another fingerprint (both tested below).
-        "version" | "log_key" => fails(5, "election.json"),
+        // The same for the commission's key (record.md §3.2: the rules of log_key).
+        "version" | "log_key" | "commission_key" => fails(5, "election.json"),
         field => fails(5, format!("election.json: {field}")),
     };
     assert_no_problems(sweep(template(), record::ELECTION, None, None, &expect));
@@ -356,11 +357,14 @@ fn protocol_v2_fields_of_election_json() {
     assert!(error.contains("trustee_identities"), "{error}");
 }
 
-/// Every ciphertext point and the participant count are recomputed from the board: check 12.
+/// Every ciphertext point and the participant count are recomputed from the board: check 12;
+/// the closing checkpoint is compared with the log: check 19.
 #[test]
 fn every_field_of_tally_json() {
     let expect = |leaf: &Leaf, _: &str| {
-        if leaf.pointer == "/participants" {
+        if leaf.pointer.starts_with("/closing_checkpoint") {
+            fails(19, "tally.json: closing_checkpoint")
+        } else if leaf.pointer == "/participants" {
             fails(12, "tally.json: participants")
         } else if leaf.pointer == "/board_size" || leaf.pointer == "/last_tracking_code" {
             fails(12, format!("tally.json: {}", &leaf.pointer[1..]))
@@ -1371,6 +1375,16 @@ fn a_challenged_ballot_that_is_also_cast_fails_only_check_11() {
     write_lines(dir, record::BALLOTS, &lines);
     let mut leaves = std::fs::read(dir.join(record::LOG_LEAVES)).expect("leaves");
     leaves.extend_from_slice(&leaf.to_bytes());
+    // Then closes voting with the commission's signed close (the demo's commission key).
+    let commission = demo::demo_commission(&board_keys);
+    leaves.extend_from_slice(
+        &saylau::election::Leaf::close(
+            &commission.public(),
+            record::close_message(&fingerprint),
+            &commission.sign_close(&fingerprint),
+        )
+        .to_bytes(),
+    );
     std::fs::write(dir.join(record::LOG_LEAVES), &leaves).expect("leaves");
     let mut tree = saylau::log::tree::TreeBuilder::new();
     for bytes in leaves.chunks(saylau::election::LEAF_SIZE) {

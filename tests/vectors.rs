@@ -123,6 +123,7 @@ fn the_spec_check_values_are_the_election_vector() {
         "joint_key",
         "board_key",
         "log_key",
+        "commission_key",
         "fingerprint",
     ] {
         let value = election[field].as_str().unwrap();

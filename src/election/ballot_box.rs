@@ -11,8 +11,8 @@ use crate::ballot::{Ballot, BallotError, ChallengedBallot};
 use crate::crypto::digest::Hash;
 use crate::crypto::error::ProofError;
 use crate::record::{
-    tracking_code, BallotLine, ChallengedLine, LinesWriter, Record, RecordError, BALLOTS,
-    CHALLENGED,
+    close_message, tracking_code, BallotLine, ChallengedLine, CommissionSignature, LinesWriter,
+    Record, RecordError, BALLOTS, CHALLENGED,
 };
 
 use std::collections::HashSet;
@@ -52,6 +52,13 @@ pub enum CastError {
     /// The log signing key given to the ballot box is not `election.json`'s `log_key`.
     #[error("the log key is not the one election.json publishes: checkpoints would not verify")]
     WrongLogKey,
+    /// Voting is closed: the log ends with the close leaf, and takes no ballot after it.
+    #[error("ballot {0}: voting is closed")]
+    Closed(String),
+    /// A close whose signature is not the commission's (`election.json`'s `commission_key`) on
+    /// this election's close statement.
+    #[error("the close of voting is refused: {0}")]
+    BadClose(String),
     /// The log (`log/`) could not be written, resumed, or signed.
     #[error("the board's log: {0}")]
     Log(#[from] LogError),
@@ -72,6 +79,7 @@ pub struct BallotBox<'e> {
     challenged: LinesWriter,
     log: BoardLog,
     sync_every_ballot: bool,
+    closed: Option<u64>,
 }
 
 impl<'e> BallotBox<'e> {
@@ -150,6 +158,7 @@ impl<'e> BallotBox<'e> {
             challenged: record.appender(CHALLENGED)?,
             log,
             sync_every_ballot: true,
+            closed: None,
         })
     }
 
@@ -187,6 +196,9 @@ impl<'e> BallotBox<'e> {
     ) -> Result<Receipt, CastError> {
         if self.seen.contains(&ballot_hash) {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
+        }
+        if self.closed.is_some() {
+            return Err(CastError::Closed(hex::encode(ballot_hash)));
         }
         let tracking_code = tracking_code(&self.last_code, &ballot_hash, &ballot.signature);
         let leaf = Leaf::cast(&ballot.body.credential, ballot_hash, &ballot.signature);
@@ -229,6 +241,9 @@ impl<'e> BallotBox<'e> {
         if self.seen.contains(&ballot_hash) {
             return Err(CastError::Duplicate(hex::encode(ballot_hash)));
         }
+        if self.closed.is_some() {
+            return Err(CastError::Closed(hex::encode(ballot_hash)));
+        }
         if !self.listed.contains(challenged.body.credential.as_bytes()) {
             return Err(CastError::UnlistedCredential {
                 ballot_hash: hex::encode(ballot_hash),
@@ -264,6 +279,34 @@ impl<'e> BallotBox<'e> {
         self.challenged.sync()?;
         self.log.checkpoint(true)?;
         Ok(self.log.sync()?)
+    }
+
+    /// Closes voting (spec `board.md` §9.2): checks that `signature` is the commission's
+    /// (`election.json`'s `commission_key`) on this election's close statement, appends the close
+    /// leaf, signs the checkpoint that ends with it (the closing checkpoint) and syncs. Returns
+    /// the close leaf's index. After it, every ballot is refused ([`CastError::Closed`]);
+    /// closing again returns the same index and writes nothing.
+    pub fn close(&mut self, signature: CommissionSignature) -> Result<u64, CastError> {
+        if let Some(index) = self.closed {
+            return Ok(index);
+        }
+        let key = self.election.info.commission_key;
+        let statement = close_message(self.election.fingerprint());
+        key.verify(&statement, &signature)
+            .map_err(CastError::BadClose)?;
+        self.ballots.sync()?;
+        self.challenged.sync()?;
+        let index = self
+            .log
+            .append(&Leaf::close(&key, statement, &signature), true)?;
+        self.closed = Some(index);
+        self.sync()?;
+        Ok(index)
+    }
+
+    /// The close leaf's index, once voting is closed.
+    pub fn closed_at(&self) -> Option<u64> {
+        self.closed
     }
 
     /// The number of leaves of the log.

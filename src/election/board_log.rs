@@ -6,9 +6,10 @@
 use super::leaf::Leaf;
 use crate::crypto::digest::Hash;
 use crate::log::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
-use crate::log::note::SignerKey;
+use crate::log::note::{Note, SignerKey};
 use crate::log::tree::{prove_record, TreeBuilder};
 use crate::record::{LinesWriter, Record, RecordError, LOG_CHECKPOINTS, LOG_DIR, LOG_LEAVES};
+use crate::tally::ClosingCheckpoint;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::Write;
@@ -75,6 +76,51 @@ pub enum LogError {
         /// What does not agree.
         reason: String,
     },
+}
+
+/// The closing checkpoint of a record's log (spec `record.md` §5.4): the last line of
+/// `log/checkpoints.jsonl`, which must cover every leaf of `log/leaves`, the last of them the
+/// close leaf. Its signature is not checked here (the verifier's checks 17 and 19 do); this is
+/// what whoever takes the tally names in `tally.json`.
+pub fn closing_checkpoint(record: &Record) -> Result<ClosingCheckpoint, LogError> {
+    let resume = |file: &'static str, reason: String| LogError::Resume { file, reason };
+    let leaves = fs::read(record.path(LOG_LEAVES)).map_err(|e| RecordError::io(LOG_LEAVES, e))?;
+    let size = (leaves.len() / super::leaf::LEAF_SIZE) as u64;
+    let last = leaves
+        .len()
+        .checked_sub(super::leaf::LEAF_SIZE)
+        .filter(|_| leaves.len() % super::leaf::LEAF_SIZE == 0)
+        .and_then(|start| Leaf::decode(&leaves[start..]).ok());
+    if last.map(|leaf| leaf.kind()) != Some(super::leaf::LeafKind::Close) {
+        return Err(resume(
+            LOG_LEAVES,
+            "the log does not end with the close leaf: voting was not closed".into(),
+        ));
+    }
+    let mut latest = None;
+    if let Some(mut reader) = record.lines(LOG_CHECKPOINTS, true)? {
+        while let Some((_, line)) = reader.next_json::<CheckpointLine>()? {
+            latest = Some(line);
+        }
+    }
+    let line = latest.ok_or_else(|| resume(LOG_CHECKPOINTS, "no checkpoint is signed".into()))?;
+    let checkpoint = Note::parse(line.checkpoint.as_bytes())
+        .map_err(|e| e.to_string())
+        .and_then(|note| Checkpoint::parse(note.text()).map_err(|e| e.to_string()))
+        .map_err(|e| resume(LOG_CHECKPOINTS, format!("the last line: {e}")))?;
+    if checkpoint.size() != size {
+        return Err(resume(
+            LOG_CHECKPOINTS,
+            format!(
+                "the last checkpoint covers {} leaves, the log holds {size}: the closing checkpoint is not signed yet",
+                checkpoint.size()
+            ),
+        ));
+    }
+    Ok(ClosingCheckpoint {
+        size,
+        root: *checkpoint.root(),
+    })
 }
 
 /// The board's log: leaves on disk, the tree in memory, and the checkpoints signed so far.

@@ -24,6 +24,9 @@ pub enum ElectionError {
     /// `credentials.json` lists something that is not a credential.
     #[error("credentials.json: {0}")]
     Credentials(String),
+    /// The tally is asked for before voting was closed (spec `record.md` §5.4).
+    #[error("the board is not closed: {0}")]
+    NotClosed(String),
     /// `election.json` does not match the files it hashes.
     #[error("election.json: {0}")]
     Mismatch(String),
@@ -83,6 +86,7 @@ impl Election {
             ceremony.joint_key,
             info.board_key,
             info.log_key,
+            info.commission_key,
             info.witness_policy.clone(),
             trustee_identities(record),
         );

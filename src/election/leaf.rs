@@ -7,6 +7,8 @@
 use crate::crypto::group::{decode_scalar, GroupElement};
 use crate::crypto::proofs::SchnorrProof;
 use crate::log::tree::{leaf_hash, Hash};
+use crate::record::{CommissionKey, CommissionSignature};
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use thiserror::Error;
 
 /// Length of an encoded leaf: kind, credential, ballot hash, signature commitment and response.
@@ -23,7 +25,8 @@ pub enum LeafKind {
     Cast,
     /// A challenged ballot: its credential and ballot hash; it carries no signature.
     Challenged,
-    /// The close of voting: no field besides the kind.
+    /// The close of voting: the commission's key, the close statement and the commission's
+    /// signature of it.
     Close,
 }
 
@@ -69,6 +72,12 @@ pub enum LeafError {
         /// The field that is not zero.
         field: &'static str,
     },
+    /// A close leaf whose key field is not a commission key (record.md §3.2 rules).
+    #[error("Close leaf: field `commission key`: {0}")]
+    CommissionKey(crate::log::checkpoint::LogKeyError),
+    /// A close leaf whose signature `R` is not the canonical encoding of an Ed25519 point.
+    #[error("Close leaf: field `signature R` is not a canonical Ed25519 point encoding")]
+    SignaturePoint,
     /// A point or scalar field is not a canonical encoding.
     #[error("{kind:?} leaf: field `{field}` is not canonical: {reason}")]
     NonCanonical {
@@ -115,15 +124,37 @@ impl Leaf {
         }
     }
 
-    /// The close leaf: every field but the kind is zero.
-    pub fn close() -> Self {
+    /// The close leaf (board.md §7.1, §9.2): the commission's key `C` in the credential field,
+    /// the close statement `m = TH("saylau/v2/commission/close", [F])` in the ballot-hash field,
+    /// and the commission's Ed25519 signature `R ‖ S` of `m` in the two signature fields. The
+    /// leaf alone shows who closed which election; whether `C` and `m` are this election's and
+    /// the signature verifies is the verifier's check 21.
+    pub fn close(
+        commission_key: &CommissionKey,
+        statement: Hash,
+        signature: &CommissionSignature,
+    ) -> Self {
+        let mut commitment = [0u8; 32];
+        let mut response = [0u8; 32];
+        commitment.copy_from_slice(&signature.0[..32]);
+        response.copy_from_slice(&signature.0[32..]);
         Self {
             kind: LeafKind::Close,
-            credential: [0; 32],
-            ballot_hash: [0; 32],
-            commitment: [0; 32],
-            response: [0; 32],
+            credential: *commission_key.as_bytes(),
+            ballot_hash: statement,
+            commitment,
+            response,
         }
+    }
+
+    /// A close leaf's signature `R ‖ S`; `None` for another kind.
+    pub fn close_signature(&self) -> Option<CommissionSignature> {
+        (self.kind == LeafKind::Close).then(|| {
+            let mut out = [0u8; 64];
+            out[..32].copy_from_slice(&self.commitment);
+            out[32..].copy_from_slice(&self.response);
+            CommissionSignature(out)
+        })
     }
 
     /// Decodes 129 bytes, accepting only what [`Leaf::to_bytes`] writes (board.md §7.1).
@@ -171,10 +202,14 @@ impl Leaf {
                 must_be_zero(&leaf.response, "signature response")?;
             }
             LeafKind::Close => {
-                must_be_zero(&leaf.credential, "credential")?;
-                must_be_zero(&leaf.ballot_hash, "ballot hash")?;
-                must_be_zero(&leaf.commitment, "signature commitment")?;
-                must_be_zero(&leaf.response, "signature response")?;
+                CommissionKey::from_bytes(&leaf.credential).map_err(LeafError::CommissionKey)?;
+                let canonical = CompressedEdwardsY(leaf.commitment)
+                    .decompress()
+                    .is_some_and(|r| r.compress().to_bytes() == leaf.commitment);
+                if !canonical {
+                    return Err(LeafError::SignaturePoint);
+                }
+                decode_scalar(leaf.response).map_err(non_canonical("signature S"))?;
             }
         }
         Ok(leaf)
@@ -200,19 +235,19 @@ impl Leaf {
     pub fn kind(&self) -> LeafKind {
         self.kind
     }
-    /// The credential encoding (zero for a close leaf).
+    /// The credential encoding (the commission's key for a close leaf).
     pub fn credential(&self) -> &[u8; 32] {
         &self.credential
     }
-    /// The ballot hash (zero for a close leaf).
+    /// The ballot hash (the close statement for a close leaf).
     pub fn ballot_hash(&self) -> &Hash {
         &self.ballot_hash
     }
-    /// The signature commitment encoding (zero unless cast).
+    /// The signature commitment encoding (`R` of a close leaf; zero for a challenged leaf).
     pub fn commitment(&self) -> &[u8; 32] {
         &self.commitment
     }
-    /// The signature response encoding (zero unless cast).
+    /// The signature response encoding (`S` of a close leaf; zero for a challenged leaf).
     pub fn response(&self) -> &[u8; 32] {
         &self.response
     }
@@ -241,9 +276,19 @@ mod tests {
         )
     }
 
+    fn sample_close() -> Leaf {
+        let key = crate::record::CommissionSigningKey::from_seed([5; 32]);
+        let f = [0x11; 32];
+        Leaf::close(
+            &key.public(),
+            crate::record::close_message(&f),
+            &key.sign_close(&f),
+        )
+    }
+
     #[test]
     fn round_trips() {
-        for leaf in [sample_cast(), sample_challenged(), Leaf::close()] {
+        for leaf in [sample_cast(), sample_challenged(), sample_close()] {
             let bytes = leaf.to_bytes();
             assert_eq!(bytes.len(), LEAF_SIZE);
             assert_eq!(Leaf::decode(&bytes).unwrap(), leaf);
@@ -255,12 +300,14 @@ mod tests {
     }
 
     #[test]
-    fn check_value() {
-        // The close leaf's hash, SHA-256(0x00 ‖ 0x03 ‖ 128 zero bytes) (board.md §7.2).
-        assert_eq!(
-            hex::encode(Leaf::close().hash()),
-            "ba2165fb77c139d2bb7a8096990d5452858bc4d5d2ce1a11402a24ad4dacd70d"
-        );
+    fn the_close_leaf_carries_a_verifiable_signature() {
+        let key = crate::record::CommissionSigningKey::from_seed([5; 32]);
+        let leaf = sample_close();
+        let public = CommissionKey::from_bytes(leaf.credential()).unwrap();
+        assert_eq!(public, key.public());
+        let signature = leaf.close_signature().unwrap();
+        assert_eq!(public.verify(leaf.ballot_hash(), &signature), Ok(()));
+        assert_eq!(sample_cast().close_signature(), None);
     }
 
     #[test]
@@ -275,7 +322,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_reserved_kinds() {
-        let mut bytes = Leaf::close().to_bytes();
+        let mut bytes = sample_close().to_bytes();
         for kind in [0x00, 0x05, 0xff] {
             bytes[0] = kind;
             assert_eq!(Leaf::decode(&bytes), Err(LeafError::UnknownKind(kind)));
@@ -300,24 +347,31 @@ mod tests {
     }
 
     #[test]
-    fn rejects_fields_on_close() {
-        let fields = [
-            (1, "credential"),
-            (33, "ballot hash"),
-            (65, "signature commitment"),
-            (97, "signature response"),
-        ];
-        for (offset, field) in fields {
-            let mut bytes = Leaf::close().to_bytes();
-            bytes[offset + 31] = 0x10;
-            assert_eq!(
-                Leaf::decode(&bytes),
-                Err(LeafError::NonZero {
-                    kind: LeafKind::Close,
-                    field
-                })
-            );
-        }
+    fn rejects_non_canonical_close_fields() {
+        // A weak (small-order) key: the identity's encoding.
+        let mut bytes = sample_close().to_bytes();
+        bytes[1..33].copy_from_slice(&[0; 32]);
+        bytes[1] = 1;
+        assert!(matches!(
+            Leaf::decode(&bytes),
+            Err(LeafError::CommissionKey(_))
+        ));
+        // R with y ≥ p: not canonical.
+        let mut bytes = sample_close().to_bytes();
+        bytes[65..97].copy_from_slice(&[0xff; 32]);
+        bytes[96] = 0x7f;
+        assert_eq!(Leaf::decode(&bytes), Err(LeafError::SignaturePoint));
+        // S ≥ ℓ.
+        let mut bytes = sample_close().to_bytes();
+        bytes[97..129].copy_from_slice(&[0xff; 32]);
+        assert!(matches!(
+            Leaf::decode(&bytes),
+            Err(LeafError::NonCanonical {
+                kind: LeafKind::Close,
+                field: "signature S",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -137,6 +137,7 @@ impl TallyAccumulator {
             participants: self.participants(),
             board_size: self.board_size,
             last_tracking_code: self.last_tracking_code,
+            closing_checkpoint: None,
             contests: self
                 .sums
                 .iter()
@@ -282,12 +283,17 @@ pub fn tally_record(record: &Record, election: &Election) -> Result<EncryptedTal
 /// Lines of `ballots.jsonl` that [`tally_record`] decodes in parallel at a time.
 const TALLY_CHUNK: usize = 1024;
 
-/// Computes the encrypted tally from the board and publishes `tally.json`.
+/// Computes the encrypted tally from the board and publishes `tally.json`, naming the log's
+/// closing checkpoint (spec `record.md` §5.4). Refuses a board that was not closed: a tally
+/// taken before the close would not fix where the board ended.
 pub fn publish_tally(
     record: &Record,
     election: &Election,
 ) -> Result<EncryptedTally, ElectionError> {
-    let tally = tally_record(record, election)?;
+    let closing = super::board_log::closing_checkpoint(record)
+        .map_err(|e| ElectionError::NotClosed(e.to_string()))?;
+    let mut tally = tally_record(record, election)?;
+    tally.closing_checkpoint = Some(closing);
     record.write_json(TALLY, &tally)?;
     Ok(tally)
 }

@@ -1,6 +1,7 @@
 //! What the record's files hold: the credential list, `election.json` and its fingerprint
 //! (spec `record.md` §3), the board's lines and their tracking codes (spec `board.md` §2).
 
+use super::commission::CommissionKey;
 use super::error::RecordError;
 use super::files::decode_from;
 use super::hashing::HashedFile;
@@ -142,6 +143,9 @@ pub struct ElectionInfo {
     pub board_key: PublicKey,
     /// The log's Ed25519 key, which signs its checkpoints (spec `log.md` §5.2).
     pub log_key: LogKey,
+    /// The commission's Ed25519 key, which signs the close of voting and the publication of the
+    /// results (spec `board.md` §9).
+    pub commission_key: CommissionKey,
     /// The witnesses whose cosignatures a checkpoint needs.
     pub witness_policy: WitnessPolicy,
     /// Whether the ceremony was run by separate trustees with signed identities, which is
@@ -168,6 +172,7 @@ struct ElectionInfoWire {
     joint_key: Option<PublicKey>,
     board_key: Option<PublicKey>,
     log_key: Option<LogKey>,
+    commission_key: Option<CommissionKey>,
     witness_policy: Option<WitnessPolicy>,
     trustee_identities: Option<bool>,
     #[serde(default, with = "opt_hash_hex")]
@@ -210,6 +215,7 @@ impl TryFrom<ElectionInfoWire> for ElectionInfo {
             joint_key: need(w.joint_key, "joint_key")?,
             board_key: need(w.board_key, "board_key")?,
             log_key: need(w.log_key, "log_key")?,
+            commission_key: need(w.commission_key, "commission_key")?,
             witness_policy: need(w.witness_policy, "witness_policy")?,
             trustee_identities: need(w.trustee_identities, "trustee_identities")?,
             fingerprint: need(w.fingerprint, "fingerprint")?,
@@ -227,6 +233,7 @@ impl ElectionInfo {
         joint_key: PublicKey,
         board_key: PublicKey,
         log_key: LogKey,
+        commission_key: CommissionKey,
         witness_policy: WitnessPolicy,
         trustee_identities: bool,
     ) -> Self {
@@ -239,6 +246,7 @@ impl ElectionInfo {
                 joint_key.element().as_bytes(),
                 board_key.element().as_bytes(),
                 log_key.as_bytes(),
+                commission_key.as_bytes(),
                 &witness_policy.hash(),
                 &[u8::from(trustee_identities)],
             ],
@@ -251,6 +259,7 @@ impl ElectionInfo {
             joint_key,
             board_key,
             log_key,
+            commission_key,
             witness_policy,
             trustee_identities,
             fingerprint,

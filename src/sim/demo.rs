@@ -181,6 +181,14 @@ fn demo_board_keys(label: &str, seed: u64) -> BoardKeys {
     }
 }
 
+/// The commission's key in a demo: it is drawn from the demo board's log key, so the seed
+/// reproduces it, and whoever holds the demo's keys holds it too (`TH("saylau/v1/demo-commission",
+/// [log seed])`). A real commission's key is its own (`saylau commission new`).
+pub fn demo_commission(board_keys: &BoardKeys) -> record::CommissionSigningKey {
+    let seed = board_keys.log.seed();
+    record::CommissionSigningKey::from_seed(tagged_hash("saylau/v1/demo-commission", &[&*seed]))
+}
+
 /// The host in the demo log's origin (spec `board.md` §7.6).
 pub const DEMO_HOST: &str = "localhost";
 
@@ -407,6 +415,7 @@ pub fn open_election(
         ceremony.joint_key,
         board_keys.receipt.public(),
         board_keys.log.public(),
+        demo_commission(board_keys).public(),
         record::WitnessPolicy::none(),
         crate::election::trustee_identities(record),
     );
@@ -587,6 +596,8 @@ pub fn cast_simulated(
     let late = late.into_iter().collect::<Result<Vec<_>, _>>()?;
     summary.revoted = late.len() as u64;
     cast_all(&mut board, late, &mut summary, &mut first_receipt)?;
+    // The commission closes voting: the close leaf and the closing checkpoint (board.md §9.2).
+    board.close(demo_commission(board_keys).sign_close(election.fingerprint()))?;
     board.sync()?;
     summary.first_receipt = first_receipt.map(|receipt| board.saved_receipt(receipt, None));
     progress.finish();

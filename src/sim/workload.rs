@@ -92,6 +92,11 @@ impl Workload {
             ceremony.joint_key,
             BoardKey::generate(&mut rng).public(),
             crate::log::checkpoint::LogSigningKey::generate(&mut rng).public(),
+            record::CommissionSigningKey::from_seed(tagged_hash(
+                "saylau/v1/workload-commission",
+                &[&seed.to_le_bytes()],
+            ))
+            .public(),
             record::WitnessPolicy::none(),
             false,
         );

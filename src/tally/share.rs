@@ -137,6 +137,27 @@ pub enum TallyError {
     Proof(#[from] ProofError),
 }
 
+/// The checkpoint of the board's log that ends with the close leaf: its size and root (spec
+/// `record.md` §5.4, `board.md` §9.2). `tally.json` names it, and trustees sign it with their
+/// shares, so the end of the board is fixed by the log's signed, witnessed close rather than
+/// by the board's word when the tally is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosingCheckpoint {
+    /// The tree size: every leaf of the log, the close leaf last.
+    pub size: u64,
+    /// The tree's root (`log.md` §2.2).
+    #[serde(with = "crate::crypto::group::hash_hex")]
+    pub root: [u8; 32],
+}
+
+/// `closing_checkpoint` of `tally.json` must be present and an object: `null` is refused.
+fn required_closing<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ClosingCheckpoint>, D::Error> {
+    ClosingCheckpoint::deserialize(deserializer).map(Some)
+}
+
 /// The homomorphic sum of the counted ballots: one ciphertext per contest and option.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +170,11 @@ pub struct EncryptedTally {
     /// The board's last tracking code (the election fingerprint for an empty board).
     #[serde(with = "crate::crypto::group::hash_hex")]
     pub last_tracking_code: [u8; 32],
+    /// The log's closing checkpoint (required in `tally.json`). A tally recomputed from the
+    /// ballots alone has `None`: the ballots do not say where the log ended; the verifier takes
+    /// the published one and compares it with the log (checks 19–21).
+    #[serde(deserialize_with = "required_closing")]
+    pub closing_checkpoint: Option<ClosingCheckpoint>,
     /// `contests[c][o]` encrypts the total for option `o` of contest `c`.
     pub contests: Vec<Vec<Ciphertext>>,
 }

@@ -33,8 +33,12 @@ pub fn finish_tally(record: &Record, election: &Election) -> Result<Results, Tru
     // share at all (it does not decode, or in a signed record its signature is not the
     // trustee's) is evidence against nobody: it stops the tally (spec `ceremony.md` §14.7).
     check_decryption_folder(record)?;
-    let share_files =
-        ShareFiles::for_record(record, election.fingerprint(), &file_hash(&tally_bytes))?;
+    let share_files = ShareFiles::for_record(
+        record,
+        election.fingerprint(),
+        &file_hash(&tally_bytes),
+        tally.closing_checkpoint,
+    )?;
     let unattributed = |name: &str, error: TrusteeError| {
         TrusteeError::Usage(format!(
             "{name} is not a decryption share of its trustee ({error}); it can be neither counted nor held against anyone: keep a copy as evidence, remove it, and run `saylau tally finish` again"

@@ -111,8 +111,12 @@ impl Decryptor {
         // The share will be signed for this `tally.json` (spec §14.6 step 6); `publish` checks that
         // it holds the tally the verifier recomputes.
         let (tally, tally_bytes): (EncryptedTally, _) = record.json(TALLY)?;
-        let share_files =
-            ShareFiles::for_record(record, election.fingerprint(), &file_hash(&tally_bytes))?;
+        let share_files = ShareFiles::for_record(
+            record,
+            election.fingerprint(),
+            &file_hash(&tally_bytes),
+            tally.closing_checkpoint,
+        )?;
         let file = decryption_file_name(index);
         check_decryption_folder(record)?;
         if record.path(&file).exists() {

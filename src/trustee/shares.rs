@@ -10,7 +10,7 @@ use super::stage::Stage;
 use crate::crypto::digest::Hash;
 use crate::crypto::group::hash_hex;
 use crate::record::{file_hash, Record, DECRYPTION_DIR, REJECTED_DIR, TALLY};
-use crate::tally::{DecryptionShare, EncryptedTally};
+use crate::tally::{ClosingCheckpoint, DecryptionShare, EncryptedTally};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,9 @@ pub struct ShareStatement {
     /// `file_hash(tally.json)` of the tally decrypted (`record.md` §2).
     #[serde(with = "hash_hex")]
     pub tally: Hash,
+    /// The log's closing checkpoint that `tally.json` names (`record.md` §5.4): the trustee
+    /// signs the end of the board it verified.
+    pub closing_checkpoint: ClosingCheckpoint,
     /// The decryption share.
     pub share: DecryptionShare,
 }
@@ -91,15 +94,18 @@ pub struct ShareFiles {
     signers: Option<CeremonyDir>,
     election: Hash,
     tally: Hash,
+    closing: Option<ClosingCheckpoint>,
 }
 
 impl ShareFiles {
     /// The reader for `record`, whose election fingerprint is `election` and whose `tally.json`
-    /// has the file hash `tally` ([`tally_file_hash`]).
+    /// has the file hash `tally` ([`tally_file_hash`]) and names the closing checkpoint
+    /// `closing`.
     pub fn for_record(
         record: &Record,
         election: &Hash,
         tally: &Hash,
+        closing: Option<ClosingCheckpoint>,
     ) -> Result<Self, TrusteeError> {
         let transcript = record.path(TRANSCRIPT_DIR);
         let signers = if transcript.join(PARAMETERS_FILE).is_file() {
@@ -111,6 +117,7 @@ impl ShareFiles {
             signers,
             election: *election,
             tally: *tally,
+            closing,
         })
     }
 
@@ -162,6 +169,15 @@ impl ShareFiles {
                         ),
                     ));
                 }
+                if Some(statement.closing_checkpoint) != self.closing {
+                    return Err(TrusteeError::invalid(
+                        name,
+                        format!(
+                            "its trustee signed it for another closing checkpoint (size {}), not the one {TALLY} names",
+                            statement.closing_checkpoint.size
+                        ),
+                    ));
+                }
                 Ok(statement.share)
             }
         }
@@ -180,9 +196,15 @@ impl ShareFiles {
         let encoded = match &self.signers {
             None => serde_json::to_vec_pretty(&share),
             Some(context) => {
+                let closing_checkpoint = self.closing.ok_or_else(|| {
+                    TrusteeError::usage(format!(
+                        "{TALLY} names no closing checkpoint: the board was not closed"
+                    ))
+                })?;
                 let statement = ShareStatement {
                     election: self.election,
                     tally: self.tally,
+                    closing_checkpoint,
                     share,
                 };
                 let envelope =

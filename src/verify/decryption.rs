@@ -28,7 +28,12 @@ pub(crate) fn check_decryption(
         Ok(hash) => hash,
         Err(error) => return report.fail(13, TALLY, error.to_string()),
     };
-    let share_files = match ShareFiles::for_record(record, &context.fingerprint, &tally_hash) {
+    let share_files = match ShareFiles::for_record(
+        record,
+        &context.fingerprint,
+        &tally_hash,
+        tally.closing_checkpoint,
+    ) {
         Ok(share_files) => share_files,
         Err(error) => {
             return report.fail(13, TRANSCRIPT_DIR, error.to_string());

@@ -201,6 +201,7 @@ pub(crate) fn check_election(record: &Record, report: &mut Report) -> Option<Con
         ceremony.joint_key,
         info.board_key,
         info.log_key,
+        info.commission_key,
         info.witness_policy.clone(),
         crate::election::trustee_identities(record),
     );

@@ -2,6 +2,7 @@
 //! whole record, and the board as a trustee checks it before decrypting).
 
 use super::ballots::{check_and_hash_ballots, check_ballots};
+use super::close::check_close;
 use super::decryption::check_decryption;
 use super::election::{check_election, check_index, FileHashResult};
 use super::log::check_log;
@@ -30,10 +31,11 @@ fn board_for_decryption(
     check_challenged(record, &context, cast_hashes.as_ref(), &mut report);
     let tally = cast_hashes
         .and_then(|(_, accumulator)| check_tally(record, &context, accumulator, &mut report));
+    check_close(record, &context, &mut report);
     let board_verified = report
         .checks
         .iter()
-        .filter(|c| (2..=12).contains(&c.id))
+        .filter(|c| for_decryption(c.id))
         .all(|c| c.status == Status::Passed);
     match tally {
         Some(tally) if board_verified => Ok((tally, context.fingerprint)),
@@ -106,7 +108,14 @@ fn verify_after_index(
         check_decryption(record, &context, &tally, &mut report);
     }
     check_log(record, &context, &mut report);
+    check_close(record, &context, &mut report);
     (report, streamed)
+}
+
+/// The checks a trustee's decryption needs (spec `ceremony.md` §14.6): the board, 2–12, and its
+/// close, 19–22, so that no tally of a board cut short before its signed close is decrypted.
+fn for_decryption(id: u32) -> bool {
+    (2..=12).contains(&id) || (19..=22).contains(&id)
 }
 
 /// Why a trustee refuses to decrypt: the verifier's checks 2–12 that failed, each with its first
@@ -123,7 +132,7 @@ pub fn verified_tally(record: &Record) -> Result<VerifiedTally, BoardRejected> {
         .map_err(|report| {
             let failed: Vec<String> = report
                 .failed()
-                .filter(|c| (2..=12).contains(&c.id))
+                .filter(|c| for_decryption(c.id))
                 .map(|c| match c.failures.first() {
                     Some(f) => format!("check {} ({}): {}: {}", c.id, c.name, f.culprit, f.detail),
                     None => format!("check {} ({}) could not run", c.id, c.name),

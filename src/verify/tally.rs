@@ -108,7 +108,12 @@ pub(crate) fn check_tally(
         }
     };
     let recomputed = match accumulator.finish(record) {
-        Ok(tally) => tally,
+        // The ballots do not say where the log ended: the published closing checkpoint is
+        // carried over, and checks 19–21 compare it with the log.
+        Ok(tally) => EncryptedTally {
+            closing_checkpoint: published.closing_checkpoint,
+            ..tally
+        },
         Err(error) => {
             report.fail(12, BALLOTS, error.to_string());
             return None;

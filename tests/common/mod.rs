@@ -301,9 +301,10 @@ pub fn reseal(dir: &Path, ballot_hashes: bool) {
 
 /// Rewrites the board's log as an operator holding the log key of `saylau demo --seed seed`
 /// could after changing the line files: one cast leaf per decodable line of `ballots.jsonl`,
-/// then one challenged leaf per line of `challenged.jsonl`, a checkpoint of the whole log
-/// signed with that key, and `record.json`. Afterwards checks 16–17 pass, and only the other
-/// checks can catch the change.
+/// then one challenged leaf per line of `challenged.jsonl`, the close leaf the demo's commission
+/// signs, a checkpoint of the whole log signed with that key (named by `tally.json`'s
+/// `closing_checkpoint`), and `record.json`. Afterwards checks 16–17 and 19–22 pass, and only
+/// the other checks can catch the change.
 pub fn relog(dir: &Path, seed: u64) {
     use saylau::election::Leaf;
     let mut leaves = Vec::new();
@@ -326,13 +327,33 @@ pub fn relog(dir: &Path, seed: u64) {
             );
         }
     }
+    let (info, _): (ElectionInfo, _) =
+        record::read_json(dir, record::ELECTION).expect("read election.json");
+    // The commission's close, as the demo's commission key signs it (board.md §9.2).
+    let commission = demo::demo_commission(&demo::demo_keys(seed));
+    leaves.extend_from_slice(
+        &Leaf::close(
+            &commission.public(),
+            record::close_message(&info.fingerprint),
+            &commission.sign_close(&info.fingerprint),
+        )
+        .to_bytes(),
+    );
     fs::write(dir.join(record::LOG_LEAVES), &leaves).expect("write log/leaves");
     let mut tree = saylau::log::tree::TreeBuilder::new();
     for leaf in leaves.chunks(saylau::election::LEAF_SIZE) {
         tree.push(saylau::log::tree::leaf_hash(leaf)).expect("push");
     }
-    let (info, _): (ElectionInfo, _) =
-        record::read_json(dir, record::ELECTION).expect("read election.json");
+    if let Ok(text) = fs::read_to_string(dir.join(record::TALLY)) {
+        let mut tally: serde_json::Value = serde_json::from_str(&text).expect("tally.json");
+        tally["closing_checkpoint"] = serde_json::json!({
+            "size": tree.size(),
+            "root": hex::encode(tree.root()),
+        });
+        let mut bytes = serde_json::to_vec_pretty(&tally).expect("encode tally.json");
+        bytes.push(b'\n');
+        fs::write(dir.join(record::TALLY), bytes).expect("write tally.json");
+    }
     let keys = demo::demo_keys(seed);
     assert_eq!(keys.log.public(), info.log_key, "the demo's log key");
     let signer = keys

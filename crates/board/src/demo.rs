@@ -28,9 +28,17 @@ pub struct DemoElection {
     pub database: PathBuf,
     /// The credentials folder: `credentials.json` and `voters/voter-<n>.json`.
     pub credentials: PathBuf,
+    /// The commission's key folder (`commission.key` sealed with
+    /// [`DEMO_COMMISSION_PASSPHRASE`], `commission.json`), to close and publish with.
+    pub commission: PathBuf,
     /// What opening the election gave.
     pub opened: Opened,
 }
+
+/// The passphrase of a demo's commission key. A demo election protects nothing, and whoever
+/// runs it must be able to close it: a real commission's key is made by `saylau commission new`
+/// with a passphrase of its own.
+pub const DEMO_COMMISSION_PASSPHRASE: &str = "saylau-demo-commission";
 
 /// Creates a demo election in `out` (which must be missing or empty): `out/record`,
 /// `out/record.board-keys.json`, `out/credentials/` and the path of `out/board.db`.
@@ -82,11 +90,19 @@ pub fn create<R: RngCore + CryptoRng>(
     record::write_json(&credentials, record::CREDENTIALS, &list)?;
 
     let keys = default_keys_path(&record_dir);
+    let commission = out.join("commission");
+    let commission_key = saylau::trustee::create_commission_key(
+        &commission,
+        DEMO_COMMISSION_PASSPHRASE.as_bytes(),
+        rng,
+    )
+    .map_err(|e| OpenError::Record(format!("the commission's key: {e}")))?;
     let opened = open_election(
         &record_dir,
         Some(&credentials.join(record::CREDENTIALS)),
         &keys,
         host,
+        commission_key,
         rng,
     )?;
     Ok(DemoElection {
@@ -94,6 +110,7 @@ pub fn create<R: RngCore + CryptoRng>(
         keys,
         database: out.join("board.db"),
         credentials,
+        commission,
         opened,
     })
 }

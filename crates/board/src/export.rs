@@ -134,6 +134,20 @@ pub fn record_files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ExportError> {
             out.push((name, bytes));
         }
     }
+    // What the commission published after voting (board.md §9.3): the tally, the shares, the
+    // results and the index, once stored.
+    for name in record::indexed_files(dir)? {
+        let published = name == record::TALLY
+            || name == record::RESULTS
+            || name.starts_with(record::DECRYPTION_DIR);
+        if published && dir.join(&name).is_file() {
+            let bytes = record::read_file(dir, &name)?;
+            out.push((name, bytes));
+        }
+    }
+    if dir.join(record::INDEX).is_file() {
+        out.push((record::INDEX.into(), record::read_file(dir, record::INDEX)?));
+    }
     Ok(out)
 }
 

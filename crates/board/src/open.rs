@@ -1,6 +1,7 @@
 //! `board open`: opens for voting an election that `ceremony finish` started. It takes the
 //! credential list, draws the board's keys, writes them to the key file, and writes
-//! `election.json`, whose fingerprint binds the receipt key (and, in protocol v2, the log key).
+//! `election.json`, whose fingerprint binds the receipt key, the log key, and the commission's
+//! key (which signs the close and the publication of the results, board.md §9).
 //!
 //! Spec: `protocol-spec/board.md` §8.6, `record.md` §3.
 
@@ -11,7 +12,9 @@ use saylau::ceremony::CeremonyRecord;
 use saylau::election::{trustee_identities, Election, ElectionError};
 use saylau::log::tree::Hash;
 use saylau::manifest::Manifest;
-use saylau::record::{self, CredentialList, ElectionInfo, Record, RecordError, WitnessPolicy};
+use saylau::record::{
+    self, CommissionKey, CredentialList, ElectionInfo, Record, RecordError, WitnessPolicy,
+};
 use thiserror::Error;
 
 use crate::checkpoints::origin;
@@ -56,6 +59,7 @@ pub fn open_election<R: RngCore + CryptoRng>(
     credentials: Option<&Path>,
     keys_path: &Path,
     host: &str,
+    commission_key: CommissionKey,
     rng: &mut R,
 ) -> Result<Opened, OpenError> {
     if !valid_host(host) {
@@ -123,6 +127,7 @@ pub fn open_election<R: RngCore + CryptoRng>(
         ceremony.joint_key,
         keys.receipt_key().public(),
         keys.log_key().public(),
+        commission_key,
         WitnessPolicy::none(),
         trustee_identities(&record),
     );

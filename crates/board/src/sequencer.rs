@@ -54,8 +54,9 @@ pub enum Entry {
     Cast(CastEntry),
     /// A challenged ballot.
     Challenged(ChallengedEntry),
-    /// The close of voting: after it, no ballot is appended.
-    Close,
+    /// The close of voting, with its leaf (the commission's signed close, board.md §9.2): after
+    /// it, no ballot is appended.
+    Close(Leaf),
 }
 
 /// What a leaf records, as the acknowledgment reports it.
@@ -288,7 +289,7 @@ impl<S: Store> State<S> {
             .filter_map(|(entry, _)| match entry {
                 Entry::Cast(c) => Some(c.ballot_hash),
                 Entry::Challenged(c) => Some(c.ballot_hash),
-                Entry::Close => None,
+                Entry::Close(_) => None,
             })
             .collect();
         let on_log: HashMap<Hash, Ack> = match self.store.ballots_by_hashes(&hashes) {
@@ -301,13 +302,13 @@ impl<S: Store> State<S> {
         for (entry, reply) in group {
             if failure.is_none() {
                 let ballot = match entry {
-                    Entry::Close => None,
-                    Entry::Cast(c) => Some(BallotEntry::Cast(c)),
-                    Entry::Challenged(c) => Some(BallotEntry::Challenged(c)),
+                    Entry::Close(leaf) => Err(leaf),
+                    Entry::Cast(c) => Ok(BallotEntry::Cast(c)),
+                    Entry::Challenged(c) => Ok(BallotEntry::Challenged(c)),
                 };
                 let placed = match ballot {
-                    None => self.place_close(&mut head, &mut tree, &mut batch),
-                    Some(ballot) => self.place_ballot(
+                    Err(leaf) => self.place_close(leaf, &mut head, &mut tree, &mut batch),
+                    Ok(ballot) => self.place_ballot(
                         ballot,
                         &mut head,
                         &mut tree,
@@ -363,6 +364,7 @@ impl<S: Store> State<S> {
     /// Places the close leaf, or answers with the existing one.
     fn place_close(
         &self,
+        leaf: Leaf,
         head: &mut Head,
         tree: &mut TreeBuilder,
         batch: &mut Batch,
@@ -376,7 +378,7 @@ impl<S: Store> State<S> {
             }));
         }
         let index = head.size;
-        self.push(Leaf::close(), None, head, tree, batch)?;
+        self.push(leaf, None, head, tree, batch)?;
         head.closed_at = Some(index);
         Ok(Ok(Ack {
             index,

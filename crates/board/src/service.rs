@@ -5,11 +5,13 @@
 //!
 //! - [`error`]: every refusal as JSON;
 //! - [`submit`]: `POST /v1/ballots` and `POST /v1/challenged`;
+//! - [`commission`]: the commission's signed `POST /v1/close` and `POST /v1/publish`;
 //! - [`reads`]: proofs, receipts, pages, checkpoints, the export, the record's files;
 //! - [`tiles`]: the tlog-tiles read API under `/log/`;
 //! - [`limits`]: per-address rate limit, request timeout, one ballot in flight per credential;
 //! - [`openapi`]: the API's OpenAPI 3.1 description.
 
+pub mod commission;
 pub mod error;
 pub mod limits;
 pub mod openapi;
@@ -407,6 +409,12 @@ pub fn router(board: Arc<Board>, config: &ServeConfig) -> Router {
             post(submit::post_ballot).get(reads::ballots_page),
         )
         .route("/v1/challenged", post(submit::post_challenged))
+        .route("/v1/close", post(commission::post_close))
+        .route(
+            "/v1/publish",
+            post(commission::post_publish)
+                .layer(DefaultBodyLimit::max(commission::MAX_PUBLISH_BODY)),
+        )
         .route("/v1/ballots/{hash}", get(reads::ballot_by_hash))
         .route("/v1/receipts/{code}", get(reads::receipt_by_code))
         .route("/v1/proof/{index}", get(reads::proof))

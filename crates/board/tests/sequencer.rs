@@ -168,12 +168,19 @@ fn close_and_restart(db: TestDb) {
         tracking_code(&ta, &second.ballot_hash, &second.signature)
     );
 
-    let close = sub.submit(Entry::Close).unwrap();
+    // Any well-formed close leaf: the sequencer orders it; the service checks its signature.
+    let commission = saylau::record::CommissionSigningKey::from_seed([3; 32]);
+    let close_leaf = saylau::election::Leaf::close(
+        &commission.public(),
+        saylau::record::close_message(&[0; 32]),
+        &commission.sign_close(&[0; 32]),
+    );
+    let close = sub.submit(Entry::Close(close_leaf)).unwrap();
     assert_eq!(
         (close.index, close.recorded, close.new),
         (2, Recorded::Close, true)
     );
-    assert!(!sub.submit(Entry::Close).unwrap().new);
+    assert!(!sub.submit(Entry::Close(close_leaf)).unwrap().new);
     let late = common::cast_entry(&mut rng, 100);
     assert!(matches!(
         sub.submit(Entry::Cast(late)),

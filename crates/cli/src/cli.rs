@@ -15,6 +15,7 @@ macro_rules! outln {
 
 pub mod bench;
 pub mod board;
+pub mod commission;
 pub mod credentials;
 pub mod election;
 pub mod load;
@@ -63,9 +64,13 @@ pub enum Command {
     /// Combine the trustees' decryption shares into the results.
     #[command(subcommand)]
     Tally(trustee::TallyCommand),
-    /// The bulletin board: open an election, serve it over HTTP, export its record.
+    /// The bulletin board: open an election, serve it over HTTP, close it, publish the results,
+    /// export its record.
     #[command(subcommand)]
     Board(board::BoardCommand),
+    /// The commission's signing key, which closes voting and publishes the results.
+    #[command(subcommand)]
+    Commission(commission::CommissionCommand),
     /// Speed tests (ballot verification).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -87,5 +92,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Tally(command) => trustee::tally(command),
         Command::Bench(command) => bench::run(command),
         Command::Board(command) => board::run(command),
+        Command::Commission(command) => commission::run(command),
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod board;
 pub mod check;
+pub mod commission;
 pub mod election;
 pub mod error;
 pub mod proof;

@@ -70,9 +70,14 @@ fn demo_then_verify() {
         report.contains(&format!("record root: {}", printed_root(&stdout))),
         "{report}"
     );
-    for check in 1..=15 {
+    for check in 1..=22 {
         assert!(report.contains(&format!("ok   {check:>2}. ")), "{report}");
     }
+    // The empty witness policy is said, not hidden.
+    assert!(
+        report.contains("note: the witness policy is empty (quorum 0)"),
+        "{report}"
+    );
     // Same seed, same record: the demo is reproducible, and it may replace its own record.
     let again = demo(&out, &[]);
     assert_eq!(printed_root(&again), printed_root(&stdout));

@@ -100,7 +100,7 @@ fn assert_json_shape(report: &serde_json::Value) {
         .iter()
         .map(|c| c["id"].as_u64().expect("id"))
         .collect();
-    assert_eq!(ids, (1..=18).collect::<Vec<u64>>());
+    assert_eq!(ids, (1..=22).collect::<Vec<u64>>());
     for entry in checks {
         let status = entry["status"].as_str().expect("status");
         assert!(
@@ -108,6 +108,11 @@ fn assert_json_shape(report: &serde_json::Value) {
             "{status}"
         );
         assert!(entry["name"].is_string());
+        // `notes` is absent, or a list of sentences (verifier.md §1.6).
+        if let Some(notes) = entry.get("notes") {
+            let notes = notes.as_array().expect("notes is a list");
+            assert!(notes.iter().all(|n| n.is_string()), "{notes:?}");
+        }
         for failure in entry["failures"].as_array().expect("failures") {
             assert!(failure["culprit"].is_string() && failure["detail"].is_string());
         }

@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{reads, submit, tiles};
+use super::{commission, reads, submit, tiles};
 
 /// The board's API.
 #[derive(OpenApi)]
@@ -17,6 +17,8 @@ use super::{reads, submit, tiles};
     paths(
         submit::post_ballot,
         submit::post_challenged,
+        commission::post_close,
+        commission::post_publish,
         reads::proof,
         reads::consistency,
         reads::receipt_by_code,

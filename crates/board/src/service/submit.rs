@@ -48,7 +48,9 @@ pub struct ChallengedAnswer {
 
 /// Decodes a request body strictly: one JSON value of type `T`, nothing after it, and an error
 /// that names the field.
-fn decode<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -63,7 +65,8 @@ fn decode<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T,
     let mut deserializer = serde_json::Deserializer::from_slice(&body);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        ApiError::malformed(format!("not a valid ballot: {}: {}", path, e.inner())).field(path)
+        ApiError::malformed(format!("not a valid request body: {}: {}", path, e.inner()))
+            .field(path)
     })?;
     deserializer
         .end()
@@ -133,7 +136,7 @@ fn submit_error(ballot_hash: &Hash, error: SubmitError) -> ApiError {
     match error {
         SubmitError::Closed { close_index, .. } => ApiError::new(
             StatusCode::CONFLICT,
-            "closed",
+            "board_closed",
             format!("voting is closed (close leaf {close_index}); the ballot was not recorded"),
         )
         .ballot(ballot_hash),
@@ -204,7 +207,7 @@ fn existing_cast(
         (status = 200, description = "this very ballot was recorded before: the same receipt", body = ReceiptAnswer),
         (status = 400, description = "malformed", body = super::error::ErrorBody),
         (status = 403, description = "unknown_credential", body = super::error::ErrorBody),
-        (status = 409, description = "in_flight, closed", body = super::error::ErrorBody),
+        (status = 409, description = "in_flight, board_closed", body = super::error::ErrorBody),
         (status = 413, description = "too_large", body = super::error::ErrorBody),
         (status = 422, description = "wrong_election, bad_signature, bad_proof, ballot_challenged_or_other_credential", body = super::error::ErrorBody),
         (status = 429, description = "rate_limited", body = super::error::ErrorBody),
@@ -323,7 +326,7 @@ fn bad_proof(ballot_hash: &Hash, error: &BallotError, prefix: &str) -> ApiError 
         (status = 200, description = "published before", body = ChallengedAnswer),
         (status = 400, description = "malformed", body = super::error::ErrorBody),
         (status = 403, description = "unknown_credential", body = super::error::ErrorBody),
-        (status = 409, description = "in_flight, closed", body = super::error::ErrorBody),
+        (status = 409, description = "in_flight, board_closed", body = super::error::ErrorBody),
         (status = 422, description = "bad_opening, ballot_challenged_or_other_credential", body = super::error::ErrorBody),
     )
 )]

@@ -1,5 +1,6 @@
 //! `saylau board`: the bulletin board's commands: `open` an election for voting, `serve` it over
-//! HTTP (or a fresh demo election), and `export` its record for `saylau verify`.
+//! HTTP (or a fresh demo election), `close` it and `publish` the results (the commission, with
+//! its signing key), and `export` its record for `saylau verify`.
 //!
 //! Spec: `protocol-spec/board.md` §8.
 
@@ -8,11 +9,17 @@ use std::path::{Path, PathBuf};
 
 use rand_core::OsRng;
 use saylau::election::Election;
-use saylau::record::Record;
+use saylau::record::{
+    self as record, CloseRequest, CommissionKey, CommissionSigningKey, ElectionInfo,
+    PublishRequest, PublishedFile, Record,
+};
+use saylau::trustee;
 use saylau_board::checkpoints::{origin, Checkpointer};
 use saylau_board::database::Database;
 use saylau_board::keys::{default_keys_path, BoardKeys};
 use saylau_board::service::{self, ServeConfig};
+
+use crate::client::commission::CommissionClient;
 
 /// `saylau board …`.
 #[derive(clap::Subcommand, Debug)]
@@ -23,6 +30,12 @@ pub enum BoardCommand {
     /// Run the board: accept ballots over HTTP and publish its transparency log. It speaks plain
     /// HTTP: a public board runs behind a TLS-terminating reverse proxy (board.md §8.5).
     Serve(ServeArgs),
+    /// Close voting (the commission, signing with its key): the board appends the close leaf,
+    /// refuses every ballot after it, and signs the closing checkpoint.
+    Close(CloseArgs),
+    /// Publish the results (the commission, signing with its key): upload tally.json, the
+    /// decryption shares and results.json; the board stores them once the record verifies.
+    Publish(PublishArgs),
     /// Write the board's record (ballots, challenged ballots, the log's leaves and signed
     /// checkpoints) into the record folder, for `saylau verify`. The board must be stopped.
     Export(ExportArgs),
@@ -46,6 +59,37 @@ pub struct OpenArgs {
     /// The host that names the log: its origin is <HOST>/saylau/<fingerprint>.
     #[arg(long, default_value = "localhost")]
     pub host: String,
+    /// The commission's public key, bound into the election: 64 hex digits, or the folder (or
+    /// its commission.json) that `saylau commission new` wrote.
+    #[arg(long)]
+    pub commission_key: String,
+}
+
+/// Arguments of `saylau board close`.
+#[derive(clap::Args, Debug)]
+pub struct CloseArgs {
+    /// The board's URL.
+    #[arg(long)]
+    pub board: String,
+    /// The commission's key folder (`saylau commission new`); its passphrase comes from
+    /// SAYLAU_PASSPHRASE or is asked at the terminal.
+    #[arg(long)]
+    pub commission_key: PathBuf,
+}
+
+/// Arguments of `saylau board publish`.
+#[derive(clap::Args, Debug)]
+pub struct PublishArgs {
+    /// The board's URL.
+    #[arg(long)]
+    pub board: String,
+    /// The record folder holding tally.json, decryption/ and results.json (after `saylau tally
+    /// finish`).
+    #[arg(long)]
+    pub record: PathBuf,
+    /// The commission's key folder (`saylau commission new`).
+    #[arg(long)]
+    pub commission_key: PathBuf,
 }
 
 /// Arguments of `saylau board serve`.
@@ -101,6 +145,8 @@ pub fn run(command: BoardCommand) -> i32 {
     match command {
         BoardCommand::Open(args) => open(args),
         BoardCommand::Serve(args) => serve(args),
+        BoardCommand::Close(args) => close(args),
+        BoardCommand::Publish(args) => publish(args),
         BoardCommand::Export(args) => export(args),
         BoardCommand::Load(args) => super::load::run(args),
     }
@@ -111,13 +157,37 @@ fn fail(error: &dyn std::fmt::Display) -> i32 {
     2
 }
 
+/// `--commission-key`: 64 hex digits, a `commission.json`, or the folder that holds it.
+fn commission_public(arg: &str) -> Result<CommissionKey, String> {
+    if arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return CommissionKey::from_hex(arg).map_err(|e| format!("--commission-key: {e}"));
+    }
+    let path = Path::new(arg);
+    let dir = if path.is_dir() {
+        path
+    } else if path.file_name() == Some(trustee::COMMISSION_PUBLIC_FILE.as_ref()) {
+        path.parent().unwrap_or(Path::new("."))
+    } else {
+        return Err(format!(
+            "--commission-key {arg:?}: neither 64 hex digits nor a folder or {} of `saylau commission new`",
+            trustee::COMMISSION_PUBLIC_FILE
+        ));
+    };
+    trustee::read_commission_public(dir).map_err(|e| format!("--commission-key: {e}"))
+}
+
 fn open(args: OpenArgs) -> i32 {
     let keys = args.keys.unwrap_or_else(|| default_keys_path(&args.record));
+    let commission_key = match commission_public(&args.commission_key) {
+        Ok(key) => key,
+        Err(e) => return fail(&e),
+    };
     match saylau_board::open::open_election(
         &args.record,
         args.credentials.as_deref(),
         &keys,
         &args.host,
+        commission_key,
         &mut OsRng,
     ) {
         Ok(opened) => {
@@ -140,6 +210,11 @@ fn serve(args: ServeArgs) -> i32 {
             Ok(demo) => {
                 outln!("demo election: {}", hex::encode(demo.opened.fingerprint));
                 outln!("  record:      {}", demo.record.display());
+                outln!(
+                    "  commission:  {} (passphrase {:?}: a demo protects nothing)",
+                    demo.commission.display(),
+                    saylau_board::demo::DEMO_COMMISSION_PASSPHRASE
+                );
                 outln!(
                     "  credentials: {} ({} voter files in voters/)",
                     demo.credentials.display(),
@@ -197,6 +272,132 @@ fn serve(args: ServeArgs) -> i32 {
             Err(e) => fail(&e),
         }
     })
+}
+
+/// The commission's signing key from its folder, and the board's election, whose
+/// `commission_key` it must be.
+fn commission_and_election(
+    board: &CommissionClient,
+    key_dir: &Path,
+) -> Result<(CommissionSigningKey, ElectionInfo), String> {
+    let bytes = board.election_json()?;
+    let info: ElectionInfo = saylau::record::decode_json(record::ELECTION, None, &bytes)
+        .map_err(|e| format!("the board's {e}"))?;
+    let passphrase = super::trustee::passphrase(
+        &format!(
+            "Passphrase for {}: ",
+            key_dir.join(trustee::COMMISSION_KEY_FILE).display()
+        ),
+        false,
+    )?;
+    let key =
+        trustee::open_commission_key(key_dir, passphrase.as_bytes()).map_err(|e| e.to_string())?;
+    if key.public() != info.commission_key {
+        return Err(format!(
+            "this board's election {} names the commission key {}, not this one ({}): wrong board or wrong key",
+            hex::encode(info.fingerprint),
+            info.commission_key,
+            key.public()
+        ));
+    }
+    Ok((key, info))
+}
+
+fn close(args: CloseArgs) -> i32 {
+    let run = || -> Result<i32, String> {
+        let board = CommissionClient::new(&args.board)?;
+        let (key, info) = commission_and_election(&board, &args.commission_key)?;
+        let request = CloseRequest {
+            election: info.fingerprint,
+            signature: key.sign_close(&info.fingerprint),
+        };
+        let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+        let answer = board.post("/v1/close", &body)?;
+        if answer.status != 200 && answer.status != 201 {
+            return Err(format!("the board refused the close: {}", answer.refusal()));
+        }
+        #[derive(serde::Deserialize)]
+        struct Closed {
+            close_index: u64,
+            checkpoint: String,
+        }
+        let closed: Closed =
+            serde_json::from_slice(&answer.body).map_err(|e| format!("the board's answer: {e}"))?;
+        outln!(
+            "voting is closed{}: close leaf {}",
+            if answer.status == 200 {
+                " (it already was)"
+            } else {
+                ""
+            },
+            closed.close_index
+        );
+        outln!("closing checkpoint:");
+        for line in closed.checkpoint.lines() {
+            outln!("  {line}");
+        }
+        Ok(0)
+    };
+    run().unwrap_or_else(|e| fail(&e))
+}
+
+fn publish(args: PublishArgs) -> i32 {
+    let run = || -> Result<i32, String> {
+        let record_dir = &args.record;
+        let names = saylau::record::indexed_files(record_dir).map_err(|e| e.to_string())?;
+        let mut files = Vec::new();
+        for name in names {
+            let published = name == record::TALLY
+                || name == record::RESULTS
+                || name.starts_with(record::DECRYPTION_DIR);
+            if published {
+                let bytes =
+                    saylau::record::read_file(record_dir, &name).map_err(|e| e.to_string())?;
+                files.push(PublishedFile { name, bytes });
+            }
+        }
+        let board = CommissionClient::new(&args.board)?;
+        let (key, info) = commission_and_election(&board, &args.commission_key)?;
+        let mut request = PublishRequest {
+            election: info.fingerprint,
+            files,
+            signature: saylau::record::CommissionSignature([0; 64]),
+        };
+        request.check_names().map_err(|e| {
+            format!(
+                "{}: {e} (run `saylau tally finish` first)",
+                record_dir.display()
+            )
+        })?;
+        request.signature = key.sign(&request.message());
+        let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+        let answer = board.post("/v1/publish", &body)?;
+        if answer.status != 200 && answer.status != 201 {
+            return Err(format!(
+                "the board refused the publication: {}",
+                answer.refusal()
+            ));
+        }
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            files: Vec<String>,
+            record_root: String,
+        }
+        let stored: Stored =
+            serde_json::from_slice(&answer.body).map_err(|e| format!("the board's answer: {e}"))?;
+        outln!(
+            "published{}: {}",
+            if answer.status == 200 {
+                " (already, the same files)"
+            } else {
+                ""
+            },
+            stored.files.join(", ")
+        );
+        outln!("record root: {}", stored.record_root);
+        Ok(0)
+    };
+    run().unwrap_or_else(|e| fail(&e))
 }
 
 fn export(args: ExportArgs) -> i32 {

@@ -275,6 +275,9 @@ pub fn verify(args: VerifyArgs) -> i32 {
             if check.more_failures > 0 {
                 outln!("       ... and {} more", check.more_failures);
             }
+            for note in &check.notes {
+                outln!("       note: {note}");
+            }
         }
         if let Some(root) = &report.record_root {
             outln!("record root: {root}");

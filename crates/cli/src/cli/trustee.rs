@@ -114,7 +114,7 @@ pub enum TallyCommand {
 
 /// Reads the passphrase from `SAYLAU_PASSPHRASE`, or asks at the terminal (twice when
 /// `confirm`). Fails clearly when there is neither.
-fn passphrase(prompt: &str, confirm: bool) -> Result<Zeroizing<String>, String> {
+pub(crate) fn passphrase(prompt: &str, confirm: bool) -> Result<Zeroizing<String>, String> {
     if let Ok(value) = std::env::var(PASSPHRASE_VAR) {
         return Ok(Zeroizing::new(value));
     }

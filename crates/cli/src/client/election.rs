@@ -171,6 +171,7 @@ fn recomputed(
         joint_key,
         info.board_key,
         info.log_key,
+        info.commission_key,
         info.witness_policy.clone(),
         info.trustee_identities,
     )
