@@ -17,6 +17,7 @@ pub mod bench;
 pub mod board;
 pub mod credentials;
 pub mod election;
+pub mod fill;
 pub mod load;
 pub mod progress;
 pub mod results;

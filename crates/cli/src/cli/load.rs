@@ -27,13 +27,15 @@ pub const MAX_CONCURRENCY: u64 = 256;
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
     /// The board's URL.
-    pub url: String,
+    #[arg(required_unless_present = "bulk")]
+    pub url: Option<String>,
     /// A folder written by `saylau credentials issue` whose list the board loaded.
-    #[arg(long)]
-    pub credentials: PathBuf,
-    /// How many voters cast (one distinct ballot each; the first N credential files).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_BALLOTS))]
-    pub voters: u64,
+    #[arg(long, required_unless_present = "bulk")]
+    pub credentials: Option<PathBuf>,
+    /// How many voters cast (one distinct ballot each; the first N credential files). With
+    /// --bulk: how many credentials the synthetic election lists [default: 1000].
+    #[arg(long, required_unless_present = "bulk", value_parser = clap::value_parser!(u64).range(1..=MAX_BULK))]
+    pub voters: Option<u64>,
     /// Concurrent clients.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY))]
     pub concurrency: u64,
@@ -44,13 +46,26 @@ pub struct LoadArgs {
     /// Print one JSON line.
     #[arg(long)]
     pub json: bool,
-    /// Then time receipt lookups with their inclusion proofs (one per cast ballot).
+    /// Then time receipt lookups with their inclusion proofs (one per cast ballot), in one
+    /// request each (`GET /v1/receipts/{code}?proof=true`) and, side by side, in the two
+    /// requests of before (the receipt, then `/v1/proof`).
     #[arg(long)]
     pub lookups: bool,
     /// A PEM file of certificates to trust for an https board with its own CA.
     #[arg(long)]
     pub ca: Option<PathBuf>,
+    /// Instead of casting to a board: append this many synthetic leaves straight into the
+    /// SQLite store of a synthetic election in --out (created there first if the folder is
+    /// empty), for measurements on large boards (board.md §7.8). The board must be stopped.
+    #[arg(long, requires = "out", conflicts_with_all = ["url", "credentials", "lookups", "rate"], value_parser = clap::value_parser!(u64).range(1..=MAX_BULK))]
+    pub bulk: Option<u64>,
+    /// With --bulk: the synthetic election's folder (record/, its key file, board.db).
+    #[arg(long, requires = "bulk")]
+    pub out: Option<PathBuf>,
 }
+
+/// The most leaves (or listed voters) one bulk fill writes.
+pub const MAX_BULK: u64 = 100_000_000;
 
 /// One pre-generated ballot.
 struct Prepared {
@@ -75,16 +90,28 @@ pub fn run(args: LoadArgs) -> i32 {
 }
 
 fn load(args: &LoadArgs) -> Result<bool, String> {
+    if let Some(leaves) = args.bulk {
+        return super::fill::bulk(args, leaves);
+    }
+    let (Some(url), Some(credentials), Some(voters)) = (&args.url, &args.credentials, args.voters)
+    else {
+        return Err("the board's URL, --credentials and --voters are needed".into());
+    };
+    if voters > MAX_BALLOTS {
+        return Err(format!(
+            "--voters {voters}: at most {MAX_BALLOTS} ballots per run"
+        ));
+    }
     if let Some(rate) = args.rate {
         if !(rate > 0.0 && rate <= 1e6) {
             return Err("--rate must be between 0 and 1,000,000 ballots per second".into());
         }
     }
-    let n = args.voters as usize;
-    let board = Board::new(&args.url, args.ca.as_deref()).map_err(|e| e.to_string())?;
+    let n = voters as usize;
+    let board = Board::new(url, args.ca.as_deref()).map_err(|e| e.to_string())?;
     let election = TrustedElection::fetch(&board, None).map_err(|e| e.to_string())?;
     let log_key = log_key(&election)?;
-    let credentials = read_credentials(&args.credentials, n)?;
+    let credentials = read_credentials(credentials, n)?;
 
     // Not timed: the ballots, encrypted and signed in parallel.
     let prepare_start = Instant::now();
@@ -125,7 +152,7 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
 
     // Timed: the casts.
     let f = *election.fingerprint();
-    let clients = clients(args)?;
+    let clients = clients(args, url)?;
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(n));
     let start = Instant::now();
@@ -282,9 +309,9 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
 }
 
 /// One client (its own connection pool) per concurrent worker.
-fn clients(args: &LoadArgs) -> Result<Vec<Board>, String> {
+fn clients(args: &LoadArgs, url: &str) -> Result<Vec<Board>, String> {
     (0..args.concurrency)
-        .map(|_| Board::new(&args.url, args.ca.as_deref()).map_err(|e| e.to_string()))
+        .map(|_| Board::new(url, args.ca.as_deref()).map_err(|e| e.to_string()))
         .collect()
 }
 
