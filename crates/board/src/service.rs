@@ -202,6 +202,8 @@ pub struct Board {
     pub published: Published,
     /// Credentials with a ballot being processed.
     pub in_flight: InFlight,
+    /// The tree's upper stored hashes, kept for the proofs.
+    pub hash_cache: reads::HashCache,
 }
 
 impl Board {
@@ -330,6 +332,7 @@ pub async fn start(
         }),
         published,
         in_flight: InFlight::default(),
+        hash_cache: reads::HashCache::default(),
     });
     let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
 
