@@ -493,19 +493,76 @@ pub async fn checkpoints(
     Ok(ndjson(checkpoint_lines(&rows)))
 }
 
+/// Bytes of the export sent per chunk.
+const EXPORT_CHUNK: usize = 64 * 1024;
+/// Chunks queued between the store thread and the connection.
+const EXPORT_QUEUE: usize = 16;
+
+/// Sends what is written to it to the connection, a chunk at a time, from a blocking thread; a
+/// client that hung up makes the next write fail, which ends the export.
+struct ChunkSender {
+    chunk: Vec<u8>,
+    queue: tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+}
+
+impl ChunkSender {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(EXPORT_CHUNK));
+        self.queue
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::other("the client hung up"))
+    }
+}
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = data.len().min(EXPORT_CHUNK - self.chunk.len());
+        self.chunk.extend_from_slice(&data[..n]);
+        if self.chunk.len() == EXPORT_CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
 /// `GET /v1/export`: the record and `log/` as an uncompressed tar, up to the latest signed
-/// checkpoint.
+/// checkpoint, streamed as it is read from the store (board.md §8.8).
 #[utoipa::path(get, path = "/v1/export",
     responses((status = 200, content_type = "application/x-tar", description = "the export (record.md)")))]
 pub async fn export(State(board): State<Arc<Board>>) -> Result<Response, ApiError> {
     let dir = board.record_dir.clone();
-    let tar = board
-        .readers
-        .read(move |store| {
-            crate::export::export_tar(store, &dir)
-                .map_err(|e| ApiError::unavailable(format!("the export: {e}")))
-        })
-        .await?;
+    let (queue, chunks) = tokio::sync::mpsc::channel(EXPORT_QUEUE);
+    let failed = queue.clone();
+    let readers = Arc::clone(&board.readers);
+    tokio::spawn(async move {
+        let result = readers
+            .read(move |store| {
+                let out = ChunkSender {
+                    chunk: Vec::with_capacity(EXPORT_CHUNK),
+                    queue,
+                };
+                crate::export::write_tar(store, &dir, out)
+                    .map_err(|e| ApiError::unavailable(format!("the export: {e}")))
+            })
+            .await;
+        if let Err(e) = result {
+            // The status line is gone already: cutting the stream short is what is left, and a
+            // tar cut short does not end with its two zero blocks.
+            let _ = failed
+                .send(Err(std::io::Error::other(e.body.error.message)))
+                .await;
+        }
+    });
+    let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
+        chunks.recv().await.map(|chunk| (chunk, chunks))
+    });
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-tar"),
@@ -514,7 +571,7 @@ pub async fn export(State(board): State<Arc<Board>>) -> Result<Response, ApiErro
                 "attachment; filename=\"saylau-export.tar\"",
             ),
         ],
-        tar,
+        axum::body::Body::from_stream(stream),
     )
         .into_response())
 }
