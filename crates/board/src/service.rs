@@ -60,6 +60,8 @@ pub struct ServeConfig {
     pub grouping: Grouping,
     /// A request that takes longer is answered 503 `timeout` (nothing of it is acknowledged).
     pub request_timeout: Duration,
+    /// A client that has not sent a request's whole header within this time is disconnected.
+    pub header_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -70,6 +72,7 @@ impl Default for ServeConfig {
             batch: BatchPolicy::default(),
             grouping: Grouping::default(),
             request_timeout: Duration::from_secs(30),
+            header_timeout: limits::HEADER_TIMEOUT,
         }
     }
 }
@@ -344,17 +347,9 @@ pub async fn start(
         source,
     })?;
     let app = router(Arc::clone(&board), &config);
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        })
-        .await
-    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Not axum::serve: its connections have no header read timeout (limits.rs).
+    let server = tokio::spawn(limits::serve(listener, app, stopped, config.header_timeout));
     Ok(RunningBoard {
         addr,
         origin: log_origin,

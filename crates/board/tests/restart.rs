@@ -93,8 +93,9 @@ impl ChildBoard {
                 .next()
                 .expect("the child board exited before serving")
                 .unwrap();
-            if let Some(addr) = line.strip_prefix("SERVING ") {
-                break addr.parse().unwrap();
+            // The harness may print "test restart_child ... " on the same line.
+            if let Some((_, addr)) = line.split_once("SERVING ") {
+                break addr.trim().parse().unwrap();
             }
         };
         Self { child, addr }
@@ -210,6 +211,21 @@ async fn wait_for_checkpoint(addr: std::net::SocketAddr, size: u64) {
     panic!("no checkpoint of size {size} within 10 s");
 }
 
+/// Opens the store once the last board has let go of its lock file (a stopped board closes its
+/// read connections on a thread of their own; a killed one's lock goes with the process).
+fn open_when_free(db: &std::path::Path) -> SqliteStore {
+    for _ in 0..500 {
+        match SqliteStore::open(db) {
+            Ok(store) => return store,
+            Err(saylau_board::store::StoreError::Locked { .. }) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("the lock file of {} is still held after 10 s", db.display());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filled_board_serves_again_after_sigkill() {
     if std::env::var(CHILD_ENV).is_ok() {
@@ -226,7 +242,7 @@ async fn a_filled_board_serves_again_after_sigkill() {
     // The bulk loader, in groups of 20,000: three checkpoints, the last of size LEAVES.
     {
         let keys = BoardKeys::read(&board.keys).unwrap();
-        let mut store = SqliteStore::open(&db).unwrap();
+        let mut store = open_when_free(&db);
         let mut signer = Checkpointer::open(
             &store,
             origin(keys.host(), &f),
@@ -269,7 +285,7 @@ async fn a_filled_board_serves_again_after_sigkill() {
     second.kill();
 
     // The stored hashes are the tree of the stored leaves.
-    let store = SqliteStore::open(&db).unwrap();
+    let store = open_when_free(&db);
     let size = store.head().unwrap().size;
     assert_eq!(size, LEAVES + 1);
     let mut tree = TreeBuilder::new();

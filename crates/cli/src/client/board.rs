@@ -295,6 +295,9 @@ impl Board {
     }
 
     /// `GET /log/tile/entries/<N>[.p/<W>]`: the leaves of one entry bundle (C2SP tlog-tiles).
+    // Unused since the receipt check takes the leaf from its file or `?proof=true`; kept for
+    // tlog-tiles clients.
+    #[allow(dead_code)]
     pub fn entry_bundle(&self, bundle: &EntryBundle) -> Result<Vec<Vec<u8>>, ClientError> {
         let url = format!("{}/log/{}", self.base, bundle.path());
         let (status, body) = self.get(&url, MAX_SMALL_ANSWER)?;
