@@ -193,6 +193,9 @@ pub async fn serve(
         let mut stop = stop.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
+            // Bound first, so dropped last: the loop hears this connection is done only once
+            // the connection, and the router (the board's state) it holds, are gone.
+            let _done = done;
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
@@ -206,7 +209,6 @@ pub async fn serve(
                     let _ = connection.as_mut().await;
                 }
             }
-            drop(done);
         });
     }
     drop(listener);
