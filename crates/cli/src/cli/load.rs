@@ -232,7 +232,7 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
                 .ok()
                 .flatten()
                 .is_some_and(|p| {
-                    check_inclusion(&checkpoint, leaf_index(r), &prepared[*i].leaf, &p.inclusion)
+                    check_inclusion(checkpoint, leaf_index(r), &prepared[*i].leaf, &p.inclusion)
                         .is_ok()
                 })
         });
