@@ -285,7 +285,7 @@ pub async fn receipt_by_code(
         }
         let row = board
             .readers
-            .read(move |store| store.ballot_by_tracking_code(&code).map_err(store_error))
+            .read(move |store| store.receipt_row(&code).map_err(store_error))
             .await?
             .ok_or_else(|| no_code(&code))?;
         let position = row
@@ -304,7 +304,7 @@ pub async fn receipt_by_code(
     let (row, leaf, proof) = board
         .readers
         .read(move |store| {
-            let Some(row) = store.ballot_by_tracking_code(&code).map_err(store_error)? else {
+            let Some(row) = store.receipt_row(&code).map_err(store_error)? else {
                 return Err(no_code(&code));
             };
             let index = row.leaf_index;

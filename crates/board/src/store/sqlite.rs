@@ -492,6 +492,15 @@ impl Store for SqliteStore {
         )
     }
 
+    fn receipt_row(&self, tracking_code: &Hash) -> Result<Option<BallotRow>, StoreError> {
+        // The ballot's JSON is most of the row (about 14 KB, in overflow pages): not read.
+        self.read_ballot(
+            "SELECT leaf_idx, hash, credential, position, tracking_code, x'' \
+             FROM ballots WHERE tracking_code = ?1",
+            tracking_code,
+        )
+    }
+
     fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError> {
         let mut stmt = self
             .conn
