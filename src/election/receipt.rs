@@ -1,6 +1,7 @@
 //! The board's receipt key, the receipts it signs, and the file a voter keeps (spec `board.md`
 //! §3.1, §3.4).
 
+use super::leaf::Leaf;
 use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::elgamal::{PublicKey, Secret};
 use crate::crypto::error::ProofError;
@@ -206,6 +207,14 @@ pub struct SavedReceipt {
     /// The inclusion proof of the ballot's leaf in that checkpoint's tree, leaf side first.
     #[serde(default, with = "optional_hashes_hex")]
     pub inclusion: Option<Vec<[u8; 32]>>,
+    /// The ballot's leaf (board.md §7.1), 129 bytes as hex, when the device kept it: a check
+    /// against the board then need not fetch the leaf's entry bundle. Absent in older files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_leaf_hex"
+    )]
+    pub leaf: Option<Leaf>,
 }
 
 impl SavedReceipt {
@@ -216,6 +225,7 @@ impl SavedReceipt {
             board: None,
             checkpoint: None,
             inclusion: None,
+            leaf: None,
         }
     }
 
@@ -228,6 +238,35 @@ impl SavedReceipt {
         } else {
             serde_json::from_value(value).map(Self::bare)
         }
+    }
+}
+
+/// Serde for an optional leaf as 258 lower-case hex characters, decoded strictly.
+mod optional_leaf_hex {
+    use crate::election::leaf::Leaf;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(leaf: &Option<Leaf>, serializer: S) -> Result<S::Ok, S::Error> {
+        match leaf {
+            Some(leaf) => serializer.serialize_some(&hex::encode(leaf.to_bytes())),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Leaf>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(D::Error::custom("leaf: upper-case hex"));
+        }
+        let bytes = hex::decode(&text).map_err(|e| D::Error::custom(format!("leaf: {e}")))?;
+        Leaf::decode(&bytes)
+            .map(Some)
+            .map_err(|e| D::Error::custom(format!("leaf: {e}")))
     }
 }
 

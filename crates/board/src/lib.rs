@@ -13,7 +13,8 @@
 //! - [`verify`]: the micro-batch verifier of ballots' proofs;
 //! - [`service`]: the HTTP API (axum);
 //! - [`export`]: the record and `log/` as `saylau verify` reads them;
-//! - [`demo`]: a fresh demo election for `board serve --demo`.
+//! - [`demo`]: a fresh demo election for `board serve --demo`;
+//! - [`fill`]: the synthetic bulk loader, for measurements on large boards.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -23,6 +24,7 @@ pub mod checkpoints;
 pub mod database;
 pub mod demo;
 pub mod export;
+pub mod fill;
 pub mod keys;
 pub mod open;
 pub mod sequencer;

@@ -62,6 +62,8 @@ pub struct ServeConfig {
     pub grouping: Grouping,
     /// A request that takes longer is answered 503 `timeout` (nothing of it is acknowledged).
     pub request_timeout: Duration,
+    /// A client that has not sent a request's whole header within this time is disconnected.
+    pub header_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -72,6 +74,7 @@ impl Default for ServeConfig {
             batch: BatchPolicy::default(),
             grouping: Grouping::default(),
             request_timeout: Duration::from_secs(30),
+            header_timeout: limits::HEADER_TIMEOUT,
         }
     }
 }
@@ -204,6 +207,8 @@ pub struct Board {
     pub published: Published,
     /// Credentials with a ballot being processed.
     pub in_flight: InFlight,
+    /// The tree's upper stored hashes, kept for the proofs.
+    pub hash_cache: reads::HashCache,
 }
 
 impl Board {
@@ -262,7 +267,10 @@ impl RunningBoard {
 /// Reads the record's public files and the election they define.
 fn read_record(dir: &Path) -> Result<(Election, RecordFiles), StartError> {
     let record = Record::at(dir);
-    let election = Election::open(&record)?;
+    // The points were decoded when the election was opened, and a listed encoding that does
+    // not decode never matches a ballot's strictly decoded credential: a restart does not pay
+    // for a million decompressions (board.md §7.8).
+    let election = Election::open_without_checking_credential_points(&record)?;
     let files = RecordFiles {
         manifest: record.bytes(record::MANIFEST)?,
         ceremony: record.bytes(record::CEREMONY)?,
@@ -332,6 +340,7 @@ pub async fn start(
         }),
         published,
         in_flight: InFlight::default(),
+        hash_cache: reads::HashCache::default(),
     });
     let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
 
@@ -340,17 +349,9 @@ pub async fn start(
         source,
     })?;
     let app = router(Arc::clone(&board), &config);
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        })
-        .await
-    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Not axum::serve: its connections have no header read timeout (limits.rs).
+    let server = tokio::spawn(limits::serve(listener, app, stopped, config.header_timeout));
     Ok(RunningBoard {
         addr,
         origin: log_origin,

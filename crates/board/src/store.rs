@@ -223,6 +223,16 @@ pub trait Store: HashReader<Error = StoreError> {
         tracking_code: &Hash,
     ) -> Result<Option<BallotRow>, StoreError>;
 
+    /// The cast ballot with tracking code `tracking_code`, with an empty `line`: what a receipt
+    /// lookup needs, without reading the ballot's JSON (board.md §8.9). The default reads the
+    /// whole row; a store should read only the small columns.
+    fn receipt_row(&self, tracking_code: &Hash) -> Result<Option<BallotRow>, StoreError> {
+        Ok(self.ballot_by_tracking_code(tracking_code)?.map(|mut row| {
+            row.line = Vec::new();
+            row
+        }))
+    }
+
     /// Up to `limit` cast ballots at positions after `position`, in order: a page of
     /// `ballots.jsonl`.
     fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError>;
@@ -304,6 +314,9 @@ impl Store for Box<dyn Store + Send> {
         tracking_code: &Hash,
     ) -> Result<Option<BallotRow>, StoreError> {
         (**self).ballot_by_tracking_code(tracking_code)
+    }
+    fn receipt_row(&self, tracking_code: &Hash) -> Result<Option<BallotRow>, StoreError> {
+        (**self).receipt_row(tracking_code)
     }
     fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError> {
         (**self).ballots_after(position, limit)

@@ -18,6 +18,7 @@ pub mod board;
 pub mod commission;
 pub mod credentials;
 pub mod election;
+pub mod fill;
 pub mod load;
 pub mod progress;
 pub mod results;

@@ -142,3 +142,77 @@ impl Drop for InFlightGuard<'_> {
         set.remove(&self.credential);
     }
 }
+
+/// Resolves once `stop` is true (or its sender is gone).
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// How long a client has to send a request's whole header (board.md §8.5): past it, hyper closes
+/// the connection, so that clients sending half a request line (slowloris) cannot hold
+/// connections open while others are served.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `app` on `listener` over HTTP/1.1 until `stop` turns true, then lets the requests in
+/// progress finish. Like `axum::serve`, but each connection has a header read timeout
+/// (`header_timeout`; hyper's needs a timer, which `axum::serve` does not give it), and each
+/// request carries its client address as [`ConnectInfo`] for the rate limit.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    header_timeout: Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower_service::Service;
+
+    // Each connection's task holds a receiver; dropping the sender's last receiver tells the
+    // loop, at shutdown, that every connection is done.
+    let (done_tx, done_rx) = tokio::sync::watch::channel(());
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a connection reset before it was accepted: wait a
+                // little (the former clears as connections close) and go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(addr));
+                router.clone().call(request.map(axum::body::Body::new))
+            },
+        );
+        let mut stop = stop.clone();
+        let done = done_rx.clone();
+        tokio::spawn(async move {
+            // Bound first, so dropped last: the loop hears this connection is done only once
+            // the connection, and the router (the board's state) it holds, are gone.
+            let _done = done;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stopped(&mut stop) => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.as_mut().await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    drop(done_rx);
+    done_tx.closed().await;
+    Ok(())
+}

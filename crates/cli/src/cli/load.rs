@@ -27,13 +27,15 @@ pub const MAX_CONCURRENCY: u64 = 256;
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
     /// The board's URL.
-    pub url: String,
+    #[arg(required_unless_present = "bulk")]
+    pub url: Option<String>,
     /// A folder written by `saylau credentials issue` whose list the board loaded.
-    #[arg(long)]
-    pub credentials: PathBuf,
-    /// How many voters cast (one distinct ballot each; the first N credential files).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_BALLOTS))]
-    pub voters: u64,
+    #[arg(long, required_unless_present = "bulk")]
+    pub credentials: Option<PathBuf>,
+    /// How many voters cast (one distinct ballot each; the first N credential files). With
+    /// --bulk: how many credentials the synthetic election lists [default: 1000].
+    #[arg(long, required_unless_present = "bulk", value_parser = clap::value_parser!(u64).range(1..=MAX_BULK))]
+    pub voters: Option<u64>,
     /// Concurrent clients.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY))]
     pub concurrency: u64,
@@ -44,13 +46,26 @@ pub struct LoadArgs {
     /// Print one JSON line.
     #[arg(long)]
     pub json: bool,
-    /// Then time receipt lookups with their inclusion proofs (one per cast ballot).
+    /// Then time receipt lookups with their inclusion proofs (one per cast ballot), in one
+    /// request each (`GET /v1/receipts/{code}?proof=true`) and, side by side, in the two
+    /// requests of before (the receipt, then `/v1/proof`).
     #[arg(long)]
     pub lookups: bool,
     /// A PEM file of certificates to trust for an https board with its own CA.
     #[arg(long)]
     pub ca: Option<PathBuf>,
+    /// Instead of casting to a board: append this many synthetic leaves straight into the
+    /// SQLite store of a synthetic election in --out (created there first if the folder is
+    /// empty), for measurements on large boards (board.md §7.8). The board must be stopped.
+    #[arg(long, requires = "out", conflicts_with_all = ["url", "credentials", "lookups", "rate"], value_parser = clap::value_parser!(u64).range(1..=MAX_BULK))]
+    pub bulk: Option<u64>,
+    /// With --bulk: the synthetic election's folder (record/, its key file, board.db).
+    #[arg(long, requires = "bulk")]
+    pub out: Option<PathBuf>,
 }
+
+/// The most leaves (or listed voters) one bulk fill writes.
+pub const MAX_BULK: u64 = 100_000_000;
 
 /// One pre-generated ballot.
 struct Prepared {
@@ -75,16 +90,28 @@ pub fn run(args: LoadArgs) -> i32 {
 }
 
 fn load(args: &LoadArgs) -> Result<bool, String> {
+    if let Some(leaves) = args.bulk {
+        return super::fill::bulk(args, leaves);
+    }
+    let (Some(url), Some(credentials), Some(voters)) = (&args.url, &args.credentials, args.voters)
+    else {
+        return Err("the board's URL, --credentials and --voters are needed".into());
+    };
+    if voters > MAX_BALLOTS {
+        return Err(format!(
+            "--voters {voters}: at most {MAX_BALLOTS} ballots per run"
+        ));
+    }
     if let Some(rate) = args.rate {
         if !(rate > 0.0 && rate <= 1e6) {
             return Err("--rate must be between 0 and 1,000,000 ballots per second".into());
         }
     }
-    let n = args.voters as usize;
-    let board = Board::new(&args.url, args.ca.as_deref()).map_err(|e| e.to_string())?;
+    let n = voters as usize;
+    let board = Board::new(url, args.ca.as_deref()).map_err(|e| e.to_string())?;
     let election = TrustedElection::fetch(&board, None).map_err(|e| e.to_string())?;
     let log_key = log_key(&election)?;
-    let credentials = read_credentials(&args.credentials, n)?;
+    let credentials = read_credentials(credentials, n)?;
 
     // Not timed: the ballots, encrypted and signed in parallel.
     let prepare_start = Instant::now();
@@ -125,7 +152,7 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
 
     // Timed: the casts.
     let f = *election.fingerprint();
-    let clients = clients(args)?;
+    let clients = clients(args, url)?;
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(n));
     let start = Instant::now();
@@ -190,20 +217,22 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
     let last = receipts.iter().map(|(_, r)| leaf_index(r)).max();
     let mut verified = 0;
     let mut checkpoint_size = 0;
+    let mut checkpoint = None;
     if let Some(last) = last {
         let proof = wait_covering(&board, last)?;
-        let checkpoint = open_checkpoint(&proof.checkpoint, &f, &log_key)
+        let signed = open_checkpoint(&proof.checkpoint, &f, &log_key)
             .map_err(|e| e.to_string())?
             .checkpoint()
             .clone();
-        checkpoint_size = checkpoint.size();
+        checkpoint_size = signed.size();
+        let checkpoint = checkpoint.insert(signed);
         let included = in_parallel(&clients, &receipts, |client, (i, r)| {
             client
                 .proof(leaf_index(r), Some(checkpoint.size()))
                 .ok()
                 .flatten()
                 .is_some_and(|p| {
-                    check_inclusion(&checkpoint, leaf_index(r), &prepared[*i].leaf, &p.inclusion)
+                    check_inclusion(checkpoint, leaf_index(r), &prepared[*i].leaf, &p.inclusion)
                         .is_ok()
                 })
         });
@@ -215,30 +244,39 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
     }
     let verify_s = verify_start.elapsed().as_secs_f64();
 
-    // Optional: receipt lookups with proofs.
+    // Optional: receipt lookups with proofs, the two-request way and the one-request way, on
+    // the same receipts, one after the other.
     let lookups = if args.lookups && accepted > 0 {
         let size = checkpoint_size;
-        let lookup_start = Instant::now();
-        let timed = in_parallel(&clients, &receipts, |client, (_, r)| {
-            let t0 = Instant::now();
-            let ok = client
+        let checkpoint = checkpoint.as_ref();
+        let proved = |i: usize, index: u64, leaf: &Leaf, p: &[crate::client::board::HexHash]| {
+            checkpoint.is_some_and(|c| check_inclusion(c, index, leaf, p).is_ok())
+                && *leaf == prepared[i].leaf
+        };
+        let two = time_lookups(&clients, &receipts, |client, (i, r)| {
+            client
                 .receipt(&r.tracking_code)
                 .is_ok_and(|found| &found == r)
                 && client
                     .proof(leaf_index(r), Some(size))
-                    .is_ok_and(|p| p.is_some());
-            (t0.elapsed(), ok)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|p| proved(*i, p.index, &prepared[*i].leaf, &p.inclusion))
         });
-        let elapsed = lookup_start.elapsed().as_secs_f64();
-        let mut times: Vec<Duration> = timed.iter().map(|(d, _)| *d).collect();
-        times.sort();
-        let ok = timed.iter().filter(|(_, ok)| *ok).count();
-        Some((
-            timed.len() as f64 / elapsed,
-            percentile(&times, 50.0),
-            percentile(&times, 99.0),
-            ok,
-        ))
+        let one = time_lookups(&clients, &receipts, |client, (i, r)| {
+            client
+                .receipt_with_proof(&r.tracking_code, Some(size))
+                .is_ok_and(|found| {
+                    let leaf = Leaf::decode(&found.leaf);
+                    &found.receipt == r
+                        && found
+                            .proof
+                            .as_ref()
+                            .zip(leaf.ok())
+                            .is_some_and(|(p, leaf)| proved(*i, p.index, &leaf, &p.inclusion))
+                })
+        });
+        Some((one, two))
     } else {
         None
     };
@@ -255,9 +293,14 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
             args.rate.map(|r| format!("{r}")).unwrap_or_else(|| "null".into()),
             serde_json::to_string(&refused).unwrap_or_default()
         ));
-        if let Some((per_s, p50, p99, ok)) = lookups {
+        if let Some((one, two)) = &lookups {
             line.push_str(&format!(
-                ",\"lookups_per_s\":{per_s:.1},\"lookup_p50_ms\":{p50:.2},\"lookup_p99_ms\":{p99:.2},\"lookups_ok\":{ok}"
+                ",\"lookups_per_s\":{:.1},\"lookup_p50_ms\":{:.2},\"lookup_p99_ms\":{:.2},\"lookups_ok\":{}",
+                one.per_s, one.p50, one.p99, one.ok
+            ));
+            line.push_str(&format!(
+                ",\"two_request_lookups_per_s\":{:.1},\"two_request_p50_ms\":{:.2},\"two_request_p99_ms\":{:.2},\"two_request_ok\":{}",
+                two.per_s, two.p50, two.p99, two.ok
             ));
         }
         line.push('}');
@@ -272,19 +315,53 @@ fn load(args: &LoadArgs) -> Result<bool, String> {
         outln!(
             "receipts: {verified} of {accepted} verified (signature, leaf in the signed checkpoint of size {checkpoint_size}) in {verify_s:.2} s"
         );
-        if let Some((per_s, p50, p99, ok)) = lookups {
-            outln!(
-                "lookups: {ok} receipts found with their proofs: {per_s:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms"
-            );
+        if let Some((one, two)) = &lookups {
+            for (how, t) in [("one request ", one), ("two requests", two)] {
+                outln!(
+                    "lookups, {how}: {} receipts found with their proofs checked: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms",
+                    t.ok, t.per_s, t.p50, t.p99
+                );
+            }
         }
     }
     Ok(accepted == n && verified == n)
 }
 
+/// How a run of lookups went.
+struct Lookups {
+    per_s: f64,
+    p50: f64,
+    p99: f64,
+    ok: usize,
+}
+
+/// Times `lookup` on every receipt, one thread per client.
+fn time_lookups(
+    clients: &[Board],
+    receipts: &[(usize, Receipt)],
+    lookup: impl Fn(&Board, &(usize, Receipt)) -> bool + Sync,
+) -> Lookups {
+    let start = Instant::now();
+    let timed = in_parallel(clients, receipts, |client, item| {
+        let t0 = Instant::now();
+        let ok = lookup(client, item);
+        (t0.elapsed(), ok)
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut times: Vec<Duration> = timed.iter().map(|(d, _)| *d).collect();
+    times.sort();
+    Lookups {
+        per_s: timed.len() as f64 / elapsed,
+        p50: percentile(&times, 50.0),
+        p99: percentile(&times, 99.0),
+        ok: timed.iter().filter(|(_, ok)| *ok).count(),
+    }
+}
+
 /// One client (its own connection pool) per concurrent worker.
-fn clients(args: &LoadArgs) -> Result<Vec<Board>, String> {
+fn clients(args: &LoadArgs, url: &str) -> Result<Vec<Board>, String> {
     (0..args.concurrency)
-        .map(|_| Board::new(&args.url, args.ca.as_deref()).map_err(|e| e.to_string()))
+        .map(|_| Board::new(url, args.ca.as_deref()).map_err(|e| e.to_string()))
         .collect()
 }
 

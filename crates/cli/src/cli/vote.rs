@@ -205,6 +205,8 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
             board: Some(board.url().to_string()),
             checkpoint: None,
             inclusion: None,
+            // board.md §3.4: the leaf, so a check against the board needs no entry bundle.
+            leaf: Some(leaf),
         };
         saved::write(&saved, &args.out).map_err(unable)?;
         outln!(

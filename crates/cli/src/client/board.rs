@@ -32,6 +32,21 @@ struct ReceiptAnswer {
     receipt: Receipt,
 }
 
+/// `GET /v1/receipts/{t}?proof=true`: the receipt, the ballot's leaf, and (once a signed
+/// checkpoint covers it) the leaf's inclusion proof with that checkpoint (board.md §8.9).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptProof {
+    /// The board's signed receipt.
+    pub receipt: Receipt,
+    /// The ballot's leaf (129 bytes, hex).
+    #[serde(with = "saylau::crypto::group::bytes_hex")]
+    pub leaf: Vec<u8>,
+    /// The inclusion proof and its checkpoint; `None` while no signed checkpoint covers the leaf.
+    #[serde(default)]
+    pub proof: Option<ProofAnswer>,
+}
+
 /// The board's answer to `POST /v1/challenged`.
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,7 +260,44 @@ impl Board {
         Ok(answer.receipt)
     }
 
+    /// `GET /v1/receipts/{hex t}?proof=true[&size=N]`: the receipt, the leaf and its inclusion
+    /// proof in one request (board.md §8.9).
+    pub fn receipt_with_proof(
+        &self,
+        tracking_code: &Hash,
+        size: Option<u64>,
+    ) -> Result<ReceiptProof, ClientError> {
+        let mut url = format!(
+            "{}/v1/receipts/{}?proof=true",
+            self.base,
+            hex::encode(tracking_code)
+        );
+        if let Some(size) = size {
+            url.push_str(&format!("&size={size}"));
+        }
+        let (status, body) = self.get(&url, MAX_SMALL_ANSWER)?;
+        expect_status(&url, status, &body, &[200])?;
+        let answer: ReceiptProof = decode(&url, status, &body)?;
+        let index = answer.receipt.leaf_index;
+        if let Some(proof) = &answer.proof {
+            if proof.index != index || size.is_some_and(|size| size != proof.size) {
+                return Err(ClientError::Unexpected {
+                    url,
+                    status,
+                    detail: format!(
+                        "the receipt's leaf is {index}, the proof is for leaf {} at size {}",
+                        proof.index, proof.size
+                    ),
+                });
+            }
+        }
+        Ok(answer)
+    }
+
     /// `GET /log/tile/entries/<N>[.p/<W>]`: the leaves of one entry bundle (C2SP tlog-tiles).
+    // Unused since the receipt check takes the leaf from its file or `?proof=true`; kept for
+    // tlog-tiles clients.
+    #[allow(dead_code)]
     pub fn entry_bundle(&self, bundle: &EntryBundle) -> Result<Vec<Vec<u8>>, ClientError> {
         let url = format!("{}/log/{}", self.base, bundle.path());
         let (status, body) = self.get(&url, MAX_SMALL_ANSWER)?;

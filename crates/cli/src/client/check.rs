@@ -9,7 +9,6 @@ use super::saved::{self, SavedReceipt};
 use crate::cli::vote::{leaf_index, log_key_of};
 use saylau::crypto::digest::Hash;
 use saylau::election::{Leaf, LeafKind};
-use saylau::log::EntryBundle;
 use saylau::record::{self, ElectionInfo};
 use saylau::verify::receipt::{ReceiptCheck, Verdict};
 use std::time::{Duration, Instant};
@@ -139,25 +138,40 @@ fn run(
         ),
     ));
 
-    // The latest signed checkpoint covering the leaf, and the inclusion proof.
+    // The receipt again, by its tracking code, with the leaf, its inclusion proof and the
+    // latest signed checkpoint covering it: one request (board.md §8.9).
     let index = leaf_index(receipt);
     let deadline = Instant::now() + wait;
-    let proof = loop {
-        match board.proof(index, None) {
-            Ok(Some(proof)) => break proof,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
-            Ok(None) => {
-                return fail(
-                    checks,
-                    "checkpoint",
-                    format!(
+    let (answer, proof) = loop {
+        match board.receipt_with_proof(&receipt.tracking_code, None) {
+            Ok(answer) => match answer.proof.clone() {
+                Some(proof) => break (answer, proof),
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+                None => {
+                    return fail(
+                        checks,
+                        "checkpoint",
+                        format!(
                     "the board signed this receipt, but no signed checkpoint covers leaf {index}"
                 ),
-                )
-            }
+                    )
+                }
+            },
             Err(e) => return fail(checks, "checkpoint", e.to_string()),
         }
     };
+    if answer.receipt != *receipt {
+        return fail(
+            checks,
+            "checkpoint",
+            format!(
+                "the board's receipt for tracking code {} is not yours (position {}, leaf {})",
+                hex::encode(receipt.tracking_code),
+                answer.receipt.position,
+                answer.receipt.leaf_index
+            ),
+        );
+    }
     let log_key = match log_key_of(&info) {
         Ok(key) => key,
         Err(e) => return fail(checks, "checkpoint", e),
@@ -187,10 +201,14 @@ fn run(
         ),
     ));
 
-    // The leaf: from the device's file if it kept one, else from the board's entries.
-    let leaf = match fetch_leaf(board, index, proof.size) {
-        Ok(leaf) => leaf,
-        Err(e) => return fail(checks, "leaf", e),
+    // The leaf: the device's own if its file kept one (board.md §3.4), else the board's; either
+    // way the inclusion proof below ties it to the signed root.
+    let leaf = match saved.leaf {
+        Some(leaf) => leaf,
+        None => match Leaf::decode(&answer.leaf) {
+            Ok(leaf) => leaf,
+            Err(e) => return fail(checks, "leaf", format!("leaf {index}: {e}")),
+        },
     };
     if leaf.kind() != LeafKind::Cast || leaf.ballot_hash() != &receipt.ballot_hash {
         return fail(
@@ -276,15 +294,4 @@ fn run(
 /// The fingerprint of `election.json` recomputed from its own fields.
 fn self_consistent(info: &ElectionInfo) -> bool {
     crate::client::election::recompute_from_fields(info) == *info
-}
-
-/// Leaf `index` from the board's entry bundle in the tree of `size` leaves.
-fn fetch_leaf(board: &Board, index: u64, size: u64) -> Result<Leaf, String> {
-    let bundle = EntryBundle::in_tree(index / 256, size)
-        .ok_or_else(|| format!("leaf {index} is not in a tree of size {size}"))?;
-    let entries = board.entry_bundle(&bundle).map_err(|e| e.to_string())?;
-    let entry = entries
-        .get((index % 256) as usize)
-        .ok_or_else(|| format!("the entry bundle has no leaf {index}"))?;
-    Leaf::decode(entry).map_err(|e| format!("leaf {index}: {e}"))
 }
