@@ -285,7 +285,8 @@ const CONTEST_TITLE: u64 = 34;
 const CONTEST_GAP: u64 = 16;
 const LABEL_CHARS: usize = 32;
 const LINE_LABEL: u64 = 16;
-const OUTCOME_ROW: u64 = 26;
+const OUTCOME_ROW: u64 = 22;
+const OUTCOME_CHARS: usize = 90;
 const FONT: &str = "DejaVu Sans, Noto Sans, Arial, sans-serif";
 const ACCENT: &str = "#1f5f99";
 const PLAIN: &str = "#a7b8c8";
@@ -357,6 +358,11 @@ fn contest_svg(out: &mut String, contest: &ChartContest, mut y: u64) -> u64 {
         y
     };
     y = bars_top;
+    // The bars go into their own buffer and are written after the line, so that their text
+    // stays readable over it.
+    let whole = out;
+    let mut bars = String::new();
+    let out = &mut bars;
     for bar in &contest.bars {
         let width = bar_width(bar.votes, max);
         let colour = if bar.highlight { ACCENT } else { PLAIN };
@@ -387,6 +393,7 @@ fn contest_svg(out: &mut String, contest: &ChartContest, mut y: u64) -> u64 {
             y += ROW - BAR_HEIGHT - 4;
         }
     }
+    let out = whole;
     if let (Some(line), Some(votes)) = (&contest.line, line_votes) {
         let x = BAR_LEFT + bar_width(votes, max);
         let _ = writeln!(
@@ -401,14 +408,17 @@ fn contest_svg(out: &mut String, contest: &ChartContest, mut y: u64) -> u64 {
             ty = bars_top - 5,
         );
     }
+    out.push_str(&bars);
     if let Some(outcome) = &contest.outcome {
-        let _ = writeln!(
-            out,
-            "<text x=\"{BAR_LEFT}\" y=\"{ty}\" font-size=\"15\" font-weight=\"bold\">{}</text>",
-            escape(outcome),
-            ty = y + 14,
-        );
-        y += OUTCOME_ROW;
+        for line in wrap(outcome, OUTCOME_CHARS) {
+            let _ = writeln!(
+                out,
+                "<text x=\"{MARGIN}\" y=\"{ty}\" font-size=\"15\" font-weight=\"bold\">{}</text>",
+                escape(&line),
+                ty = y + 14,
+            );
+            y += OUTCOME_ROW;
+        }
     }
     out.push_str("</g>\n");
     y
@@ -456,6 +466,25 @@ fn group_digits(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `text` cut into lines of at most `width` characters at spaces (a longer word has a line of
+/// its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let fits = current.chars().count() + 1 + word.chars().count() <= width;
+        if !current.is_empty() && !fits {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    lines
 }
 
 /// The label cut to `LABEL_CHARS` characters with "…", and whether it was cut.
@@ -561,6 +590,14 @@ mod tests {
         let svg = results_svg("x", &[plain]);
         assert!(!svg.contains("<line"));
         assert!(!svg.contains('%'));
+    }
+
+    #[test]
+    fn long_outcomes_wrap_at_spaces() {
+        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(wrap("a bb ccc", 8), vec!["a bb ccc"]);
+        assert_eq!(wrap("abcdefgh x", 4), vec!["abcdefgh", "x"]);
+        assert_eq!(wrap("", 4), vec![""]);
     }
 
     #[test]
