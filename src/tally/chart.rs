@@ -13,7 +13,7 @@
 //! Layout is integer arithmetic only: the same input gives the same bytes on every machine.
 //!
 //! ```
-//! use saylau::tally::chart::{results_svg, ChartBar, ChartContest};
+//! use saylau::tally::chart::{results_svg, ChartBar, ChartContest, ChartWords};
 //!
 //! let contest = ChartContest {
 //!     title: "Мәжіліс".to_owned(),
