@@ -193,6 +193,8 @@ async fn receipt_page_in_a_browser() {
             html.attr("lang").await.unwrap().as_deref(),
             Some(lang.tag())
         );
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(out.join(format!("index-{}.png", lang.tag())), png).unwrap();
         tab_to_code_field(&client).await;
         let field = client.active_element().await.unwrap();
         field.send_keys(&long).await.unwrap();
