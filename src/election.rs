@@ -11,6 +11,7 @@ mod credential;
 mod keys;
 mod leaf;
 mod receipt;
+mod short_code;
 mod sum;
 
 pub use ballot_box::{BallotBox, CastError};
@@ -22,4 +23,7 @@ pub use credential::{voter_file, VoterCredential};
 pub use keys::BoardKeys;
 pub use leaf::{Leaf, LeafError, LeafKind, LEAF_SIZE, RESERVED_CEREMONY_KIND};
 pub use receipt::{BoardKey, Receipt, SavedReceipt, RECEIPT_VERSION};
+pub use short_code::{
+    ShortCode, ShortCodeError, TrackingCodeInput, SHORT_CODE_BYTES, SHORT_CODE_CHARS,
+};
 pub use sum::{publish_tally, tally_record, TallyAccumulator, VerifiedTally};

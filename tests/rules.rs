@@ -896,6 +896,7 @@ mod chart {
                     bar("Жиенбаева", 270_615, None, false),
                     bar("Барлығына қарсы", 460_484, None, false),
                 ],
+                ..Default::default()
             },
             ChartContest {
                 title: "Мәжіліс — партиялық тізімдер".to_owned(),
@@ -909,10 +910,12 @@ mod chart {
                         false,
                     ),
                 ],
+                ..Default::default()
             },
             ChartContest {
                 title: "Empty".to_owned(),
                 bars: vec![],
+                ..Default::default()
             },
         ]
     }
@@ -997,11 +1000,93 @@ mod chart {
                 bar("</text><text>", u64::MAX, Some(300), true),
                 bar("'", 0, None, false),
             ],
+            ..Default::default()
         }];
         let svg = results_svg("<!-- -->", &contests);
         assert_well_formed(&svg);
         assert!(!svg.contains("<script"));
         assert!(!svg.contains('\u{0}'));
         assert!(svg.contains("\u{fffd}\u{fffd}"));
+    }
+
+    /// The outcome marks (board.md §9.5): percentages, the deciding line, the outcome, in each
+    /// language, from outcomes the rules computed; the chart stays well formed.
+    #[test]
+    fn chart_says_the_outcome_in_each_language() {
+        use saylau::rules::{
+            majoritarian, proportional, referendum, Outcome, Ratio, ReferendumRule,
+        };
+        use saylau::tally::chart::{outcome_marks, ChartWords};
+
+        let president = majoritarian(1000, &[("a", 450), ("b", 350), ("c", 200)], None).unwrap();
+        let parties = proportional(
+            1000,
+            &[("p", 600), ("q", 360), ("r", 40)],
+            None,
+            10,
+            Ratio::from_percent_str("5").unwrap(),
+        )
+        .unwrap();
+        let yes_no = referendum(&ReferendumRule::new(1200), 1000, 620, 380).unwrap();
+        let names = |id: &str| format!("<{id}>");
+        let cases = [
+            (
+                "kk",
+                "Екінші тур: &lt;a&gt; және &lt;b&gt;",
+                "көпшілік 50\u{202f}%",
+                "45,0\u{202f}%",
+            ),
+            (
+                "ru",
+                "Второй тур: &lt;a&gt; и &lt;b&gt;",
+                "большинство 50\u{202f}%",
+                "45,0\u{202f}%",
+            ),
+            (
+                "en",
+                "Runoff: &lt;a&gt; and &lt;b&gt;",
+                "majority 50%",
+                "45.0%",
+            ),
+        ];
+        for (lang, runoff, majority, percent) in cases {
+            let words = ChartWords::for_language(Some(lang));
+            let contest = |outcome: Outcome, votes: &[u64]| {
+                let (line, text) = outcome_marks(&outcome, &names, words);
+                ChartContest {
+                    title: lang.to_owned(),
+                    bars: votes.iter().map(|&v| bar("x", v, None, false)).collect(),
+                    total: 1000,
+                    line: Some(line),
+                    outcome: Some(text),
+                    words,
+                }
+            };
+            let svg = results_svg(
+                "t",
+                &[
+                    contest(Outcome::Majoritarian(president.clone()), &[450, 350, 200]),
+                    contest(Outcome::Proportional(parties.clone()), &[600, 360, 40]),
+                    contest(Outcome::Referendum(yes_no.clone()), &[620, 380]),
+                ],
+            );
+            assert_well_formed(&svg);
+            assert!(svg.contains(runoff), "{lang}: {svg}");
+            assert!(svg.contains(majority), "{lang}");
+            assert!(svg.contains(percent), "{lang}");
+            // One dashed line per contest, the party-list threshold at 5 %.
+            assert_eq!(svg.matches("stroke-dasharray").count(), 3, "{lang}");
+            let threshold = ChartWords::for_language(Some(lang)).share(&Ratio::new(1, 20).unwrap());
+            assert!(svg.contains(&threshold), "{lang}");
+            // Seats p 6, q 4 (r is under the threshold), and the referendum approved.
+            assert!(svg.contains("&lt;p&gt; 6, &lt;q&gt; 4"), "{lang}");
+            assert!(!svg.contains("&lt;r&gt; "), "{lang}");
+            let approved = match lang {
+                "kk" => "Мақұлданды",
+                "ru" => "Одобрено",
+                _ => "Approved",
+            };
+            assert!(svg.contains(approved), "{lang}");
+        }
     }
 }

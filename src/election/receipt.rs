@@ -2,6 +2,7 @@
 //! §3.1, §3.4).
 
 use super::leaf::Leaf;
+use super::short_code::ShortCode;
 use crate::crypto::digest::{tagged_hash, Hash};
 use crate::crypto::elgamal::{PublicKey, Secret};
 use crate::crypto::error::ProofError;
@@ -215,6 +216,10 @@ pub struct SavedReceipt {
         with = "optional_leaf_hex"
     )]
     pub leaf: Option<Leaf>,
+    /// The tracking code's short form (`board.md` §2.1), for the voter to read; absent in
+    /// files of earlier versions. A reader refuses one that is not the receipt's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_code: Option<String>,
 }
 
 impl SavedReceipt {
@@ -226,6 +231,7 @@ impl SavedReceipt {
             checkpoint: None,
             inclusion: None,
             leaf: None,
+            short_code: None,
         }
     }
 
@@ -234,7 +240,14 @@ impl SavedReceipt {
     pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         let value: serde_json::Value = serde_json::from_slice(bytes)?;
         if value.get("receipt").is_some() {
-            serde_json::from_value(value)
+            let saved: Self = serde_json::from_value(value)?;
+            let short = ShortCode::of(&saved.receipt.tracking_code).to_string();
+            match &saved.short_code {
+                Some(written) if *written != short => Err(serde::de::Error::custom(format!(
+                    "short_code {written:?} is not the short form of the receipt's tracking code ({short})"
+                ))),
+                _ => Ok(saved),
+            }
         } else {
             serde_json::from_value(value).map(Self::bare)
         }

@@ -257,7 +257,9 @@ pub fn check_results(
 
 /// The results as an SVG bar chart, labelled in `language` (or the manifest's first language).
 pub fn chart(manifest: &Manifest, results: &Results, language: Option<&str>) -> String {
-    use crate::tally::chart::{results_svg, ChartBar, ChartContest};
+    use crate::tally::chart::{outcome_marks, results_svg, ChartBar, ChartContest, ChartWords};
+    let words =
+        ChartWords::for_language(language.or(manifest.languages.first().map(|l| l.as_str())));
     let contests: Vec<ChartContest> = manifest
         .contests
         .iter()
@@ -297,9 +299,25 @@ pub fn chart(manifest: &Manifest, results: &Results, language: Option<&str>) -> 
                     }
                 })
                 .collect();
+            // Outcomes name options by id; the chart shows their labels.
+            let label = |id: &str| match contest.options.iter().find(|o| o.id == id) {
+                Some(option) => manifest.label_in(&option.label, language).to_string(),
+                None => id.to_string(),
+            };
+            let (line, outcome) = match &result.outcome {
+                Some(outcome) => {
+                    let (line, text) = outcome_marks(outcome, &label, words);
+                    (Some(line), Some(text))
+                }
+                None => (None, None),
+            };
             ChartContest {
                 title: manifest.label_in(&contest.title, language).to_string(),
                 bars,
+                total: results.participants,
+                line,
+                outcome,
+                words,
             }
         })
         .collect();

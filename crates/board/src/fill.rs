@@ -253,6 +253,8 @@ pub fn create_election<R: RngCore + CryptoRng>(
         Some(&out.join(record::CREDENTIALS)),
         &keys,
         host,
+        // Nobody closes a synthetic board: its commission key is drawn and forgotten.
+        saylau::record::CommissionSigningKey::generate(rng).public(),
         rng,
     )?;
     Ok(SyntheticElection {

@@ -12,6 +12,7 @@
 //! - [`open`]: `board open`, which draws the keys and writes `election.json`;
 //! - [`verify`]: the micro-batch verifier of ballots' proofs;
 //! - [`service`]: the HTTP API (axum);
+//! - [`page`]: the voter's receipt page at `/` (askama);
 //! - [`export`]: the record and `log/` as `saylau verify` reads them;
 //! - [`demo`]: a fresh demo election for `board serve --demo`;
 //! - [`fill`]: the synthetic bulk loader, for measurements on large boards.
@@ -27,6 +28,7 @@ pub mod export;
 pub mod fill;
 pub mod keys;
 pub mod open;
+pub mod page;
 pub mod sequencer;
 pub mod service;
 pub mod store;

@@ -209,6 +209,8 @@ pub struct Board {
     pub in_flight: InFlight,
     /// The tree's upper stored hashes, kept for the proofs.
     pub hash_cache: reads::HashCache,
+    /// The receipt page's index of revotes.
+    pub revotes: crate::page::Revotes,
 }
 
 impl Board {
@@ -341,6 +343,7 @@ pub async fn start(
         published,
         in_flight: InFlight::default(),
         hash_cache: reads::HashCache::default(),
+        revotes: crate::page::Revotes::default(),
     });
     let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
 
@@ -427,6 +430,11 @@ pub fn router(board: Arc<Board>, config: &ServeConfig) -> Router {
         .route("/log/checkpoint", get(tiles::checkpoint))
         .route("/log/tile/{*path}", get(tiles::tile))
         .route("/healthz", get(|| async { "ok" }))
+        // The receipt page (board.md §9).
+        .route("/", get(crate::page::index))
+        .route("/r", get(crate::page::check_query))
+        .route("/r/{code}", get(crate::page::check_path))
+        .route("/results.svg", get(crate::page::results_svg))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(

@@ -232,6 +232,15 @@ pub trait Store: HashReader<Error = StoreError> {
             row
         }))
     }
+    /// Up to `limit` cast ballots whose tracking code begins with `prefix` (at most 32 bytes),
+    /// in tracking-code order: the lookup by short tracking code (board.md §2.1). Two rows mean
+    /// two codes share the prefix. A range query on the tracking code's index, between
+    /// [`prefix_range`]'s bounds.
+    fn ballots_by_code_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<BallotRow>, StoreError>;
 
     /// Up to `limit` cast ballots at positions after `position`, in order: a page of
     /// `ballots.jsonl`.
@@ -283,6 +292,16 @@ pub trait Store: HashReader<Error = StoreError> {
     }
 }
 
+/// The smallest and largest tracking codes that begin with `prefix` (its first 32 bytes):
+/// the bounds, both included, of [`Store::ballots_by_code_prefix`]'s range query.
+pub fn prefix_range(prefix: &[u8]) -> (Hash, Hash) {
+    let n = prefix.len().min(32);
+    let (mut low, mut high) = ([0u8; 32], [0xffu8; 32]);
+    low[..n].copy_from_slice(&prefix[..n]);
+    high[..n].copy_from_slice(&prefix[..n]);
+    (low, high)
+}
+
 impl HashReader for Box<dyn Store + Send> {
     type Error = StoreError;
 
@@ -317,6 +336,13 @@ impl Store for Box<dyn Store + Send> {
     }
     fn receipt_row(&self, tracking_code: &Hash) -> Result<Option<BallotRow>, StoreError> {
         (**self).receipt_row(tracking_code)
+    }
+    fn ballots_by_code_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<BallotRow>, StoreError> {
+        (**self).ballots_by_code_prefix(prefix, limit)
     }
     fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError> {
         (**self).ballots_after(position, limit)

@@ -124,6 +124,19 @@ fn scripted_cast_then_receipt_check_on_the_board() {
         "{saved}"
     );
     assert!(saved["inclusion"].is_array(), "{saved}");
+    // The short form (board.md §2.1): in the file and on the screen.
+    let mut code_bytes = [0u8; 32];
+    hex::decode_to_slice(
+        saved["receipt"]["tracking_code"].as_str().expect("code"),
+        &mut code_bytes,
+    )
+    .expect("hex");
+    let short = saylau::election::ShortCode::of(&code_bytes).to_string();
+    assert_eq!(saved["short_code"], short.as_str(), "{saved}");
+    assert!(
+        stdout.contains(&format!("tracking code {short}")),
+        "{stdout}"
+    );
 
     let (code, report) = check(&board, &out, false);
     assert_eq!(code, Some(0), "{report}");
@@ -194,6 +207,12 @@ fn a_tampered_receipt_file_fails_on_the_board() {
     let (code, report) = check(&board, &write("seen.json", &seen), false);
     assert_eq!(code, Some(1), "{report}");
     assert!(report.contains("FAIL consistency"), "{report}");
+    // A short code that is not the receipt's: the file is refused as it is read.
+    let mut short = saved.clone();
+    short["short_code"] = Value::from("0000-0000-0000-0000");
+    let (code, report) = check(&board, &write("short.json", &short), false);
+    assert_ne!(code, Some(0), "{report}");
+    assert!(report.contains("short_code"), "{report}");
     // The receipt of another election.
     let mut other = saved.clone();
     other["receipt"]["election"] = Value::from("11".repeat(32));

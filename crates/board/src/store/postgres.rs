@@ -593,6 +593,27 @@ impl Store for PostgresStore {
         self.read_ballot(&self.statements.ballot_by_code, tracking_code)
     }
 
+    fn ballots_by_code_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<BallotRow>, StoreError> {
+        // A range on the UNIQUE index of tracking_code (bytea compares as bytes).
+        let (low, high) = super::prefix_range(prefix);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client()?
+            .query(
+                &format!(
+                    "SELECT {BALLOT_COLUMNS} FROM ballots WHERE tracking_code BETWEEN $1 AND $2 \
+                     ORDER BY tracking_code LIMIT $3"
+                ),
+                &[&&low[..], &&high[..], &limit],
+            )
+            .map_err(|e| self.db(e))?;
+        rows.iter().map(ballot_row).collect()
+    }
+
     fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self

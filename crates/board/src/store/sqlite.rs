@@ -501,6 +501,28 @@ impl Store for SqliteStore {
         )
     }
 
+    fn ballots_by_code_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<BallotRow>, StoreError> {
+        // A range on the UNIQUE index of tracking_code (blobs compare as bytes).
+        let (low, high) = super::prefix_range(prefix);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {BALLOT_COLUMNS} FROM ballots WHERE tracking_code BETWEEN ?1 AND ?2 \
+                 ORDER BY tracking_code LIMIT ?3"
+            ))
+            .map_err(|e| self.db(e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![&low[..], &high[..], limit], raw_ballot)
+            .map_err(|e| self.db(e))?;
+        rows.map(|r| ballot_row(r.map_err(|e| self.db(e))?))
+            .collect()
+    }
+
     fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError> {
         let mut stmt = self
             .conn

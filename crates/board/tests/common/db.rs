@@ -73,6 +73,13 @@ impl Store for AnyStore {
     fn ballot_by_tracking_code(&self, code: &Hash) -> Result<Option<BallotRow>, StoreError> {
         each!(self, s => s.ballot_by_tracking_code(code))
     }
+    fn ballots_by_code_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<BallotRow>, StoreError> {
+        each!(self, s => s.ballots_by_code_prefix(prefix, limit))
+    }
     fn ballots_after(&self, position: u64, limit: usize) -> Result<Vec<BallotRow>, StoreError> {
         each!(self, s => s.ballots_after(position, limit))
     }

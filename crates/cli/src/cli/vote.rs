@@ -14,7 +14,7 @@ use crate::client::saved::{self, SavedReceipt};
 use crate::client::{Board, ClientError, TrustedElection};
 use saylau::ballot::{check_choices, BallotBody};
 use saylau::crypto::digest::Hash;
-use saylau::election::Leaf;
+use saylau::election::{Leaf, ShortCode};
 use saylau::manifest::{ContestKind, Manifest};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -200,6 +200,7 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
             .map_err(from_client)?;
         check_receipt(&election, &answer, &hash)?;
         let receipt = answer.receipt;
+        let short = ShortCode::of(&receipt.tracking_code).to_string();
         let mut saved = SavedReceipt {
             receipt,
             board: Some(board.url().to_string()),
@@ -207,13 +208,12 @@ fn run(args: &VoteArgs) -> Result<(), Stop> {
             inclusion: None,
             // board.md §3.4: the leaf, so a check against the board needs no entry bundle.
             leaf: Some(leaf),
+            short_code: Some(short.clone()),
         };
         saved::write(&saved, &args.out).map_err(unable)?;
-        outln!(
-            "cast: position {}, tracking code {}",
-            receipt.position,
-            hex::encode(receipt.tracking_code)
-        );
+        // board.md §2.1: the short form is what a voter reads out or types into the page.
+        outln!("cast: position {}, tracking code {short}", receipt.position);
+        outln!("(in full: {})", hex::encode(receipt.tracking_code));
         if answer.already_there {
             outln!("(the board already held this exact ballot: the same receipt again)");
         }
