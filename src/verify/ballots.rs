@@ -26,6 +26,9 @@ use std::io::BufRead;
 /// What the ballot stage hands on: every cast ballot hash and the tally accumulator.
 type CastBallots = (HashSet<Hash>, TallyAccumulator);
 
+/// One line after the parallel stage, or its line number and why it did not decode.
+type LineResult = Result<CheckedLine, (u64, String)>;
+
 /// Checks 6–10 over `ballots.jsonl`, streamed in chunks; returns every cast ballot hash and the
 /// tally accumulator (None if the file could not be read to the end).
 pub(crate) fn check_ballots(
@@ -344,7 +347,7 @@ fn check_chunk(
     first: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
-) -> (Vec<Vec<Result<CheckedLine, (u64, String)>>>, u64) {
+) -> (Vec<Vec<LineResult>>, u64) {
     let mut groups = Vec::with_capacity(lines.len().div_ceil(BATCH));
     let mut guess = first;
     let mut lines = lines.into_iter().peekable();
@@ -478,7 +481,7 @@ fn check_group(
     guess: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
-) -> (Vec<Result<CheckedLine, (u64, String)>>, u64) {
+) -> (Vec<LineResult>, u64) {
     let mut outcomes = Vec::with_capacity(group.len());
     let mut bytes = Vec::new();
     let mut previous = guess;
