@@ -274,6 +274,14 @@ fn the_sidecar_changes_nothing_but_speed() {
         assert_eq!(wrong.hinted_points, 0, "no random hint checks");
         same_report(&without, &wrong);
 
+        // A stride no line could hold: ignored, without reading it.
+        let mut huge = hints::header(60_000).to_vec();
+        huge.extend_from_slice(&bytes[HINTS_HEADER..]);
+        std::fs::write(&sidecar, &huge).expect("write");
+        let ignored = verify(dir);
+        assert_eq!(ignored.hinted_points, 0);
+        same_report(&without, &ignored);
+
         std::fs::write(&sidecar, &bytes[..bytes.len() / 2]).expect("write");
         let half = verify(dir);
         assert!(half.hinted_points > 0 && half.hinted_points < points);
@@ -307,7 +315,9 @@ fn the_sidecar_holds_each_lines_hints_in_order_and_is_not_indexed() {
     // A default ballot: 104 points.
     assert_eq!(reader.stride(), 104);
     for line in read_lines(dir.path(), record::BALLOTS) {
-        let hints = reader.next_lines(1);
+        let hints = reader
+            .next_lines(1, line.len())
+            .expect("the stride fits the line");
         assert_eq!(hints, hints::line_hints(line.as_bytes()));
         // Each is the true hint of the line's points in text order (compact form: the
         // 64-hex-digit values that decode, minus the scalars, which the decoder reads as such).
@@ -315,7 +325,10 @@ fn the_sidecar_holds_each_lines_hints_in_order_and_is_not_indexed() {
         let credential = CompressedRistretto(hex::decode(first).unwrap().try_into().unwrap());
         assert_eq!(&hints[..32], &invsqrt_hint(&credential).unwrap());
     }
-    assert!(reader.next_lines(1).is_empty());
+    assert_eq!(reader.next_lines(1, 1 << 20), Some(Vec::new()));
+    // A stride that no line of this length could hold stops the reader.
+    assert_eq!(reader.next_lines(1, 104 * 64 - 1), None);
+    assert_eq!(reader.next_lines(1, 1 << 20), None);
     let after = verify(dir.path());
     assert!(after.verified);
     assert_eq!(before.record_root, after.record_root);

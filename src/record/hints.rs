@@ -197,12 +197,19 @@ impl<R: Read> HintReader<R> {
         self.stride
     }
 
-    /// The hints of the next `lines` lines (fewer bytes at the end of the sidecar; a read error
-    /// ends it too).
-    pub fn next_lines(&mut self, lines: usize) -> Vec<u8> {
-        let want = lines * self.stride * 32;
+    /// The hints of the next `lines` lines, which hold `line_bytes` bytes in all (fewer hints
+    /// at the end of the sidecar; a read error ends it too). `None`, from then on, if the stride
+    /// claims more points than such lines can hold (64 hex digits each, so at most
+    /// `line_bytes / 64`): the sidecar is then not the record's, and reading it would only cost
+    /// memory (spec `batch.md` §8.4).
+    pub fn next_lines(&mut self, lines: usize, line_bytes: usize) -> Option<Vec<u8>> {
+        let want = lines.saturating_mul(self.stride).saturating_mul(32);
+        if self.stride == 0 || want > line_bytes / 2 {
+            self.stride = 0;
+            return None;
+        }
         let mut bytes = Vec::with_capacity(want);
         let _ = (&mut self.input).take(want as u64).read_to_end(&mut bytes);
-        bytes
+        Some(bytes)
     }
 }

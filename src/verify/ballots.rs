@@ -104,9 +104,13 @@ fn check_ballot_lines<R: BufRead + Send>(
     }
     let (reader, read_to_end) = read_ahead(reader, chunk, |raw, read_error| {
         let read = raw.len() as u64;
-        let hints = hints
-            .as_mut()
-            .map(|hints| (hints.next_lines(raw.len()), hints.stride()));
+        let bytes = raw.iter().map(|line| line.bytes.len()).sum();
+        let hints = hints.as_mut().and_then(|hints| {
+            let stride = hints.stride();
+            hints
+                .next_lines(raw.len(), bytes)
+                .map(|hints| (hints, stride))
+        });
         let checked = pipeline.push_hinted_chunk(raw, hints);
         for (id, culprit, detail) in pipeline.take_failures() {
             report.fail(id, culprit, detail);
