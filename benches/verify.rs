@@ -1,5 +1,6 @@
 //! Batch verification against proof-by-proof verification, swept over batch sizes from 1 to
-//! 100,000 disjunctive 0/1 proofs, plus whole ballots of the default and Belenios shapes.
+//! 100,000 disjunctive 0/1 proofs, plus whole ballots of the default and Belenios shapes, and
+//! point decoding with and without an inverse-square-root hint (spec `batch.md` §8).
 //!
 //! Proofs are held decoded (no JSON, points already decompressed), so these figures are the
 //! proof-system part of `saylau bench verify`: transcripts, scalar work and the multiscalar
@@ -128,5 +129,27 @@ fn ballots(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sweep, ballots);
+/// Decoding one point: without a hint, with its true hint, and with a wrong one (the fallback).
+fn decoding(c: &mut Criterion) {
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+    use curve25519_dalek::scalar::Scalar;
+    use saylau::crypto::group::{decompress, decompress_with_hint, invsqrt_hint};
+    let encoding = (Scalar::from(123_456_789u64) * RISTRETTO_BASEPOINT_POINT).compress();
+    let hint = invsqrt_hint(&encoding).unwrap();
+    let wrong = [7u8; 32];
+    let mut group = c.benchmark_group("decode");
+    group.bench_function("no-hint", |b| b.iter(|| decompress(&encoding).unwrap()));
+    group.bench_function("true-hint", |b| {
+        b.iter(|| decompress_with_hint(&encoding, &hint).0.unwrap())
+    });
+    group.bench_function("wrong-hint", |b| {
+        b.iter(|| decompress_with_hint(&encoding, &wrong).0.unwrap())
+    });
+    group.bench_function("compute-hint", |b| {
+        b.iter(|| invsqrt_hint(&encoding).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sweep, ballots, decoding);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ mod error;
 mod files;
 mod folder;
 mod hashing;
+pub mod hints;
 mod index;
 mod layout;
 mod lines;

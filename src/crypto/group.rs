@@ -41,6 +41,121 @@ pub fn decompress(bytes: &CompressedRistretto) -> Option<RistrettoPoint> {
     bytes.decompress()
 }
 
+/// Decompresses with an inverse-square-root hint (spec `batch.md` §8): the same result as
+/// [`decompress`] for every hint, about ten times faster when the hint is right. Also returns
+/// whether the hint was used (the fast path). Not inlined, for the same reason as [`decompress`].
+#[inline(never)]
+pub fn decompress_with_hint(
+    bytes: &CompressedRistretto,
+    hint: &[u8; 32],
+) -> (Option<RistrettoPoint>, bool) {
+    bytes.decompress_with_hint(hint)
+}
+
+/// The hint for [`decompress_with_hint`] (spec `batch.md` §8.1); `None` if `bytes` does not
+/// decode.
+pub fn invsqrt_hint(bytes: &CompressedRistretto) -> Option<[u8; 32]> {
+    bytes.invsqrt_hint()
+}
+
+/// Hints lent to this thread's point decoder, [`GroupElement::decode`] (spec `batch.md` §8.3).
+///
+/// Decoders built on serde cannot be handed extra arguments, so the hints travel beside them:
+/// [`lend_hints`] gives the thread a buffer of 32-byte hints, [`hint_window`] selects the hints
+/// of the next value to decode (one per point, in the order the decoder meets the points), and
+/// [`return_hints`] takes the buffer back with the number of points that took the fast path. A
+/// wrong, missing or misplaced hint only costs time: decoding falls back to [`decompress`].
+///
+/// In *recording* mode ([`record_hints`]) the decoder instead appends each point's hint to the
+/// buffer (zeros for a point that does not decode): that is how the board writes the sidecar.
+#[derive(Default)]
+struct HintCursor {
+    bytes: Vec<u8>,
+    start: usize,
+    next: usize,
+    end: usize,
+    fast: u64,
+    recording: bool,
+}
+
+thread_local! {
+    static HINTS: std::cell::RefCell<HintCursor> = std::cell::RefCell::new(HintCursor::default());
+}
+
+/// Lends `bytes` (32-byte hints, back to back) to this thread's decoder; no window is selected
+/// yet. Replaces any buffer lent before.
+pub fn lend_hints(bytes: Vec<u8>) {
+    HINTS.with(|cursor| {
+        *cursor.borrow_mut() = HintCursor {
+            bytes,
+            ..HintCursor::default()
+        }
+    });
+}
+
+/// Puts this thread's decoder in recording mode, with an empty buffer.
+pub fn record_hints() {
+    HINTS.with(|cursor| {
+        *cursor.borrow_mut() = HintCursor {
+            recording: true,
+            ..HintCursor::default()
+        }
+    });
+}
+
+/// The next points decoded on this thread take the lent hints `first..first + count` (in units
+/// of hints), in order; points beyond them, or beyond the buffer, decode without a hint.
+pub fn hint_window(first: usize, count: usize) {
+    HINTS.with(|cursor| {
+        let mut cursor = cursor.borrow_mut();
+        let available = cursor.bytes.len() / 32;
+        cursor.start = first.min(available);
+        cursor.next = cursor.start;
+        cursor.end = first.saturating_add(count).min(available);
+    });
+}
+
+/// Starts the current window again (a second decoder reads the same value); in recording mode,
+/// forgets what was recorded since [`record_hints`].
+pub fn rewind_hints() {
+    HINTS.with(|cursor| {
+        let mut cursor = cursor.borrow_mut();
+        if cursor.recording {
+            cursor.bytes.clear();
+        }
+        cursor.next = cursor.start;
+    });
+}
+
+/// Takes back this thread's buffer (with the recorded hints in recording mode) and the number of
+/// points decoded on the fast path since it was lent; the decoder then runs without hints.
+pub fn return_hints() -> (Vec<u8>, u64) {
+    HINTS.with(|cursor| {
+        let cursor = std::mem::take(&mut *cursor.borrow_mut());
+        (cursor.bytes, cursor.fast)
+    })
+}
+
+impl HintCursor {
+    fn decode(&mut self, bytes: &CompressedRistretto) -> Option<RistrettoPoint> {
+        if self.recording {
+            let hint = invsqrt_hint(bytes);
+            self.bytes.extend_from_slice(&hint.unwrap_or([0; 32]));
+            return hint.and_then(|hint| decompress_with_hint(bytes, &hint).0);
+        }
+        if self.next >= self.end {
+            return decompress(bytes);
+        }
+        let at = self.next * 32;
+        self.next += 1;
+        let mut hint = [0u8; 32];
+        hint.copy_from_slice(&self.bytes[at..at + 32]);
+        let (point, fast) = decompress_with_hint(bytes, &hint);
+        self.fast += u64::from(fast);
+        point
+    }
+}
+
 /// A decoded ristretto255 point together with its canonical encoding.
 ///
 /// Equality compares encodings (ristretto encodings are canonical, so this is point equality).
@@ -66,7 +181,9 @@ impl GroupElement {
             found: bytes.len(),
         })?;
         let bytes = CompressedRistretto(array);
-        let point = decompress(&bytes).ok_or(DecodeError::NonCanonicalPoint)?;
+        let point = HINTS
+            .with(|cursor| cursor.borrow_mut().decode(&bytes))
+            .ok_or(DecodeError::NonCanonicalPoint)?;
         Ok(Self { bytes, point })
     }
 

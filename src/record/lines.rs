@@ -243,8 +243,12 @@ pub fn decode_ballot_line(line: u64, bytes: &[u8]) -> Result<BallotLine, RecordE
     if let Some(decoded) = super::compact::decode_ballot_line(bytes) {
         return Ok(decoded);
     }
-    serde_json::from_slice::<BallotLine>(bytes)
-        .or_else(|_| decode_json::<BallotLine>(BALLOTS, Some(line), bytes))
+    // Each decoder meets the line's points from the first (spec batch.md §8.3).
+    crate::crypto::group::rewind_hints();
+    serde_json::from_slice::<BallotLine>(bytes).or_else(|_| {
+        crate::crypto::group::rewind_hints();
+        decode_json::<BallotLine>(BALLOTS, Some(line), bytes)
+    })
 }
 
 /// An append-only JSON-lines writer that flushes every line to disk before returning.

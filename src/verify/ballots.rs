@@ -9,9 +9,11 @@ use crate::crypto::batch::EquationBatch;
 use crate::crypto::digest::Hash;
 use crate::crypto::elgamal::{Ciphertext, PublicKey};
 use crate::crypto::error::ProofError;
+use crate::crypto::group;
 use crate::crypto::proofs::SchnorrProof;
 use crate::election::TallyAccumulator;
 use crate::manifest::Manifest;
+use crate::record::hints::HintReader;
 use crate::record::{
     decode_ballot_line, read_ahead, tracking_code, BallotLine, LinesReader, RawLine, Record,
     BALLOTS,
@@ -24,6 +26,9 @@ use std::io::BufRead;
 /// What the ballot stage hands on: every cast ballot hash and the tally accumulator.
 type CastBallots = (HashSet<Hash>, TallyAccumulator);
 
+/// One line after the parallel stage, or its line number and why it did not decode.
+type LineResult = Result<CheckedLine, (u64, String)>;
+
 /// Checks 6–10 over `ballots.jsonl`, streamed in chunks; returns every cast ballot hash and the
 /// tally accumulator (None if the file could not be read to the end).
 pub(crate) fn check_ballots(
@@ -33,7 +38,7 @@ pub(crate) fn check_ballots(
     report: &mut Report,
 ) -> Option<CastBallots> {
     match record.lines(BALLOTS, false) {
-        Ok(reader) => check_ballot_lines(reader, context, options, report).0,
+        Ok(reader) => check_ballot_lines(reader, hints(record), context, options, report).0,
         Err(error) => {
             report.fail(6, BALLOTS, error.to_string());
             None
@@ -52,7 +57,8 @@ pub(crate) fn check_and_hash_ballots(
 ) -> (Option<CastBallots>, Option<Result<Hash, String>>) {
     match record.hashed_lines(BALLOTS) {
         Ok(reader) => {
-            let (cast, reader) = check_ballot_lines(Some(reader), context, options, report);
+            let hints = hints(record);
+            let (cast, reader) = check_ballot_lines(Some(reader), hints, context, options, report);
             let hash = reader.map(|reader| reader.file_hash().map_err(|e| e.to_string()));
             (cast, hash)
         }
@@ -63,10 +69,17 @@ pub(crate) fn check_and_hash_ballots(
     }
 }
 
-/// Checks 6–10 over the lines of `reader`; returns what [`check_ballots`] returns, and the reader
-/// if it was read to its end.
+/// The record's hint sidecar, if it has one whose header reads (spec `batch.md` §8.3): it is
+/// advisory, so a missing or unreadable one means decoding without hints, and nothing else.
+fn hints(record: &Record) -> Option<HintReader<std::io::BufReader<std::fs::File>>> {
+    HintReader::open(record.dir()).ok().flatten()
+}
+
+/// Checks 6–10 over the lines of `reader`, with the hints of `hints` if given; returns what
+/// [`check_ballots`] returns, and the reader if it was read to its end.
 fn check_ballot_lines<R: BufRead + Send>(
     reader: Option<LinesReader<R>>,
+    mut hints: Option<HintReader<impl std::io::Read>>,
     context: &Context,
     options: Options,
     report: &mut Report,
@@ -91,7 +104,14 @@ fn check_ballot_lines<R: BufRead + Send>(
     }
     let (reader, read_to_end) = read_ahead(reader, chunk, |raw, read_error| {
         let read = raw.len() as u64;
-        let checked = pipeline.push_chunk(raw);
+        let bytes = raw.iter().map(|line| line.bytes.len()).sum();
+        let hints = hints.as_mut().and_then(|hints| {
+            let stride = hints.stride();
+            hints
+                .next_lines(raw.len(), bytes)
+                .map(|hints| (hints, stride))
+        });
+        let checked = pipeline.push_hinted_chunk(raw, hints);
         for (id, culprit, detail) in pipeline.take_failures() {
             report.fail(id, culprit, detail);
         }
@@ -116,6 +136,7 @@ fn check_ballot_lines<R: BufRead + Send>(
         complete = false;
     }
     progress.finish();
+    report.hinted_points += pipeline.hinted_points();
     let cast = complete.then(|| {
         let totals = pipeline.finish();
         (totals.hashes, totals.accumulator)
@@ -161,6 +182,8 @@ pub struct BallotPipeline<'a> {
     /// Outcomes of the last chunk pushed, waiting for the sequential pass.
     pending: Vec<Vec<Result<CheckedLine, (u64, String)>>>,
     state: Sequential<'a>,
+    /// Points decoded on the fast path of a hint so far (spec `batch.md` §8.3).
+    hinted: u64,
 }
 
 /// The order-dependent state of the ballot checks.
@@ -256,6 +279,7 @@ impl<'a> BallotPipeline<'a> {
                 failures: Vec::new(),
                 malformed_lines: 0,
             },
+            hinted: 0,
         }
     }
 
@@ -263,18 +287,34 @@ impl<'a> BallotPipeline<'a> {
     /// running the sequential pass of the previous chunk. Returns how many ballots that pass
     /// completed; its failures are then in [`take_failures`](Self::take_failures).
     pub fn push_chunk(&mut self, lines: Vec<RawLine>) -> u64 {
+        self.push_hinted_chunk(lines, None)
+    }
+
+    /// [`push_chunk`](Self::push_chunk) with the lines' hints: `stride` hints per line, back to
+    /// back, from the hint sidecar (spec `batch.md` §8.3). Hints only change the speed.
+    pub fn push_hinted_chunk(
+        &mut self,
+        lines: Vec<RawLine>,
+        hints: Option<(Vec<u8>, usize)>,
+    ) -> u64 {
         let first = self.next_guess;
         if let Some(last) = lines.last() {
             self.next_guess = published_code(&last.bytes).unwrap_or([0; 32]);
         }
         let pending = std::mem::take(&mut self.pending);
         let (context, mode, state) = (self.context, self.mode, &mut self.state);
-        let (outcomes, checked) = rayon::join(
-            || check_chunk(lines, first, &context, mode),
+        let ((outcomes, hinted), checked) = rayon::join(
+            || check_chunk(lines, hints, first, &context, mode),
             || state.run(pending),
         );
         self.pending = outcomes;
+        self.hinted += hinted;
         checked
+    }
+
+    /// How many points were decoded on the fast path of their hint so far.
+    pub fn hinted_points(&self) -> u64 {
+        self.hinted
     }
 
     /// Runs the sequential pass of the last chunk pushed; returns how many ballots it completed.
@@ -307,27 +347,41 @@ impl<'a> BallotPipeline<'a> {
 /// raw lines and frees each one once decoded.
 fn check_chunk(
     lines: Vec<RawLine>,
+    hints: Option<(Vec<u8>, usize)>,
     first: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
-) -> Vec<Vec<Result<CheckedLine, (u64, String)>>> {
+) -> (Vec<Vec<LineResult>>, u64) {
     let mut groups = Vec::with_capacity(lines.len().div_ceil(BATCH));
     let mut guess = first;
     let mut lines = lines.into_iter().peekable();
+    // Each group's hints: `stride` per line, in line order.
+    let mut group_hints = hints
+        .as_ref()
+        .map(|(bytes, stride)| (bytes.chunks(BATCH * stride * 32), *stride));
     while lines.peek().is_some() {
         let group: Vec<RawLine> = lines.by_ref().take(BATCH).collect();
+        let hints = group_hints.as_mut().map(|(chunks, stride)| {
+            let bytes = chunks.next().unwrap_or_default().to_vec();
+            (bytes, *stride)
+        });
         // The previous published code, read from the raw line before the next group; the
         // sequential pass recomputes the link when the guess was wrong.
         let next_guess = group
             .last()
             .and_then(|last| published_code(&last.bytes))
             .unwrap_or([0; 32]);
-        groups.push((std::mem::replace(&mut guess, next_guess), group));
+        groups.push((std::mem::replace(&mut guess, next_guess), group, hints));
     }
-    groups
+    let checked: Vec<_> = groups
         .into_par_iter()
-        .map(|(guess, group)| check_group(group, guess, context, mode))
-        .collect()
+        .map(|(guess, group, hints)| check_group(group, hints, guess, context, mode))
+        .collect();
+    let hinted = checked.iter().map(|(_, hinted)| hinted).sum();
+    (
+        checked.into_iter().map(|(group, _)| group).collect(),
+        hinted,
+    )
 }
 
 impl Sequential<'_> {
@@ -422,13 +476,16 @@ thread_local! {
 /// The parallel stage for one group of lines: decode, encode once (ballot hash and tracking
 /// code), shape, and the proofs of every well-shaped ballot as one batch equation; on failure,
 /// a culprit search names every failing ballot, and each is verified proof by proof so that its
-/// failure reads exactly as in one-by-one mode (spec `batch.md` §5).
+/// failure reads exactly as in one-by-one mode (spec `batch.md` §5). With `hints` (`stride`
+/// per line), points are decoded with them (spec `batch.md` §8.3); also returns how many took
+/// the fast path.
 fn check_group(
     group: Vec<RawLine>,
+    hints: Option<(Vec<u8>, usize)>,
     guess: Hash,
     context: &BallotContext<'_>,
     mode: Mode,
-) -> Vec<Result<CheckedLine, (u64, String)>> {
+) -> (Vec<LineResult>, u64) {
     let mut outcomes = Vec::with_capacity(group.len());
     let mut bytes = Vec::new();
     let mut previous = guess;
@@ -448,8 +505,15 @@ fn check_group(
     // equations are marked at once.
     let mut items = Vec::with_capacity(group.len());
     let mut suspects = Vec::new();
-    for raw in group {
+    let stride = hints.as_ref().map_or(0, |(_, stride)| *stride);
+    if let Some((bytes, _)) = hints {
+        group::lend_hints(bytes);
+    }
+    for (position, raw) in group.into_iter().enumerate() {
         let (line, offset) = (raw.number, raw.offset);
+        if stride > 0 {
+            group::hint_window(position * stride, stride);
+        }
         let decoded = decode_ballot_line(line, &raw.bytes).map_err(|error| error.to_string());
         drop(raw);
         let entry = match decoded {
@@ -507,6 +571,8 @@ fn check_group(
             proof,
         }));
     }
+    // Always taken back, so that no hint outlives its group on this thread.
+    let hinted = group::return_hints().1;
     if let Some(batch) = batch {
         if !batch.holds() {
             suspects.extend(batch.failing_items().into_iter().map(|item| items[item]));
@@ -530,8 +596,9 @@ fn check_group(
             );
         }
     }
-    outcomes
+    let outcomes = outcomes
         .into_iter()
         .map(|outcome| outcome.map(LineOutcome::checked))
-        .collect()
+        .collect();
+    (outcomes, hinted)
 }

@@ -147,6 +147,9 @@ pub struct Report {
     pub record_root: Option<String>,
     /// One entry per numbered check, in order.
     pub checks: Vec<CheckReport>,
+    /// Points of `ballots.jsonl` decoded on the fast path of the hint sidecar (spec `batch.md`
+    /// §8.3); 0 without one. Not a check: hints change the speed, never a verdict.
+    pub hinted_points: u64,
 }
 
 impl Report {
@@ -154,6 +157,7 @@ impl Report {
         Self {
             verified: false,
             record_root: None,
+            hinted_points: 0,
             checks: CHECKS
                 .iter()
                 .map(|&(id, name)| CheckReport {

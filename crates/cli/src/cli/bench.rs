@@ -7,7 +7,10 @@
 //! - (b) `batch_s_1thread`: batch verification on one thread;
 //! - (c) `floor_s`: decompressing every point of the same ballots, plus one multiscalar
 //!   multiplication over every term of their batch equation, on one thread;
-//! - (d) `batch_s`: batch verification on all threads.
+//! - (d) `batch_s`: batch verification on all threads;
+//! - (e), (f), (g): `floor_hinted_s`, `batch_hinted_s_1thread`, `batch_hinted_s`: (c), (b) and (d)
+//!   with every point decoded with its inverse-square-root hint (spec `batch.md` §8), computed
+//!   untimed beforehand as the board computes them.
 //!
 //! With `--repeat R`, each figure is the fastest of `R` runs, taken round the four figures in turn.
 //!
@@ -26,8 +29,14 @@ use std::time::Instant;
 /// `saylau bench` subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {
-    /// Time ballot verification: one by one, batched, the floor, and on all cores.
+    /// Time ballot verification: one by one, batched, the floor, and on all cores, without and
+    /// with hints.
     Verify(VerifyBenchArgs),
+    /// Write a record's hint sidecar, hints/ballots.bin, as the board does, and time it.
+    Hints {
+        /// The record directory (holding ballots.jsonl).
+        record: std::path::PathBuf,
+    },
 }
 
 /// The most ballots `bench verify` generates: the workload lives in memory.
@@ -88,12 +97,38 @@ pub enum Figure {
     Floor,
     /// (d) batch, all threads.
     Batch,
+    /// (e) the floor with hints, one thread.
+    FloorHinted,
+    /// (f) batch with hints, one thread.
+    Batch1Hinted,
+    /// (g) batch with hints, all threads.
+    BatchHinted,
 }
 
 /// Runs a `saylau bench` subcommand.
 pub fn run(command: BenchCommand) -> i32 {
     match command {
         BenchCommand::Verify(args) => verify(args),
+        BenchCommand::Hints { record } => hints(&record),
+    }
+}
+
+/// `saylau bench hints RECORD`.
+fn hints(record: &std::path::Path) -> i32 {
+    let started = Instant::now();
+    match saylau::record::hints::write_hint_sidecar(record) {
+        Ok(lines) => {
+            outln!(
+                "{}: hints for {lines} lines in {:.2} s",
+                record.join(saylau::record::hints::BALLOT_HINTS).display(),
+                started.elapsed().as_secs_f64()
+            );
+            0
+        }
+        Err(error) => {
+            eprintln!("saylau bench hints: {error}");
+            1
+        }
     }
 }
 
@@ -124,11 +159,20 @@ fn verify(args: VerifyBenchArgs) -> i32 {
         }
     };
     let threads = rayon::current_num_threads();
+    // The hints of every line, as the board writes them (untimed).
+    let hints: Vec<Vec<u8>> = workload
+        .numbered_lines()
+        .iter()
+        .map(|line| saylau::record::hints::line_hints(&line.bytes))
+        .collect();
     let run = |figure: Figure| match figure {
-        Figure::Naive => one.install(|| pipeline(&workload, Mode::OneByOne)),
-        Figure::Batch1 => one.install(|| pipeline(&workload, Mode::Batch)),
-        Figure::Floor => one.install(|| floor(&workload)),
-        Figure::Batch => pipeline(&workload, Mode::Batch),
+        Figure::Naive => one.install(|| pipeline(&workload, Mode::OneByOne, None)),
+        Figure::Batch1 => one.install(|| pipeline(&workload, Mode::Batch, None)),
+        Figure::Floor => one.install(|| floor(&workload, false)),
+        Figure::Batch => pipeline(&workload, Mode::Batch, None),
+        Figure::FloorHinted => one.install(|| floor(&workload, true)),
+        Figure::Batch1Hinted => one.install(|| pipeline(&workload, Mode::Batch, Some(&hints))),
+        Figure::BatchHinted => pipeline(&workload, Mode::Batch, Some(&hints)),
     };
     // Each figure is the fastest of its runs, and the runs go round the figures in turn, so a
     // slow spell of a shared machine falls on every figure alike, not on one (batch.md §7).
@@ -154,15 +198,24 @@ fn verify(args: VerifyBenchArgs) -> i32 {
             Err(()) => rejected(),
         };
     }
-    let [naive, batch_1, floor, batch] =
-        match fastest(&[Figure::Naive, Figure::Batch1, Figure::Floor, Figure::Batch]).as_deref() {
-            Ok(&[a, b, c, d]) => [a, b, c, d],
-            _ => return rejected(),
-        };
+    let all = [
+        Figure::Naive,
+        Figure::Batch1,
+        Figure::Floor,
+        Figure::Batch,
+        Figure::FloorHinted,
+        Figure::Batch1Hinted,
+        Figure::BatchHinted,
+    ];
+    let [naive, batch_1, floor, batch, floor_h, batch_1h, batch_h] = match fastest(&all).as_deref()
+    {
+        Ok(&[a, b, c, d, e, f, g]) => [a, b, c, d, e, f, g],
+        _ => return rejected(),
+    };
     let n = args.ballots;
     if args.json {
         outln!(
-            "{{\"ballots\":{n},\"threads\":{threads},\"naive_s\":{naive:.4},\"batch_s_1thread\":{batch_1:.4},\"floor_s\":{floor:.4},\"batch_s\":{batch:.4}}}"
+            "{{\"ballots\":{n},\"threads\":{threads},\"naive_s\":{naive:.4},\"batch_s_1thread\":{batch_1:.4},\"floor_s\":{floor:.4},\"batch_s\":{batch:.4},\"floor_hinted_s\":{floor_h:.4},\"batch_hinted_s_1thread\":{batch_1h:.4},\"batch_hinted_s\":{batch_h:.4}}}"
         );
     } else {
         let per = |s: f64| 1e3 * s / n as f64;
@@ -184,6 +237,23 @@ fn verify(args: VerifyBenchArgs) -> i32 {
             per(batch)
         );
         outln!(
+            "  (e) floor, hints, 1 thread {floor_h:>9.3} s  {:>8.3} ms/ballot",
+            per(floor_h)
+        );
+        outln!(
+            "  (f) batch, hints, 1 thread {batch_1h:>9.3} s  {:>8.3} ms/ballot",
+            per(batch_1h)
+        );
+        outln!(
+            "  (g) batch, hints, {threads} threads{batch_h:>9.3} s  {:>8.3} ms/ballot",
+            per(batch_h)
+        );
+        outln!(
+            "  c/e = {:.2}   b/f = {:.2}",
+            floor / floor_h,
+            batch_1 / batch_1h
+        );
+        outln!(
             "  a/b = {:.2}   b/c = {:.3}   d/b = {:.3}",
             naive / batch_1,
             batch_1 / floor,
@@ -200,20 +270,28 @@ fn verify(args: VerifyBenchArgs) -> i32 {
 
 /// Runs the verifier's ballot pipeline over the workload's lines; seconds, or an error if
 /// any check failed.
-fn pipeline(workload: &Workload, mode: Mode) -> Result<f64, ()> {
+/// With `hints` (one line's hints per line), the hints of each chunk are assembled untimed.
+fn pipeline(workload: &Workload, mode: Mode, hints: Option<&[Vec<u8>]>) -> Result<f64, ()> {
     let chunk = saylau::verify::chunk_lines();
+    let stride = hints.and_then(|h| h.first()).map_or(0, |h| h.len() / 32);
     let mut chunks = Vec::new();
     let mut lines = workload.numbered_lines();
+    let mut first = 0;
     while !lines.is_empty() {
         let rest = lines.split_off(chunk.min(lines.len()));
-        chunks.push(std::mem::replace(&mut lines, rest));
+        let hinted = hints.map(|hints| {
+            let end = first + lines.len();
+            (hints[first..end].concat(), stride)
+        });
+        first += lines.len();
+        chunks.push((std::mem::replace(&mut lines, rest), hinted));
     }
     let started = Instant::now();
     let mut pipeline = BallotPipeline::new(workload.context(), mode);
     let mut checked = 0;
     let mut failures = 0;
-    for chunk in chunks {
-        checked += pipeline.push_chunk(chunk);
+    for (chunk, hints) in chunks {
+        checked += pipeline.push_hinted_chunk(chunk, hints);
         failures += pipeline.take_failures().len();
     }
     checked += pipeline.flush();
@@ -230,19 +308,36 @@ fn pipeline(workload: &Workload, mode: Mode) -> Result<f64, ()> {
 }
 
 /// (c): decompress every encoded point, then one multiscalar multiplication over every term
-/// of the ballots' batch equation (the batch's own multiscalar multiplication code).
-fn floor(workload: &Workload) -> Result<f64, ()> {
+/// of the ballots' batch equation (the batch's own multiscalar multiplication code). (e) with
+/// `hinted`: each point decoded with its hint, computed untimed.
+fn floor(workload: &Workload, hinted: bool) -> Result<f64, ()> {
+    use saylau::crypto::group::{decompress, decompress_with_hint, invsqrt_hint};
     let mut encoded = Vec::new();
     for ballot in &workload.ballots {
         encoded_points(ballot, &mut encoded);
     }
+    let hints: Vec<[u8; 32]> = match hinted {
+        true => encoded
+            .iter()
+            .map(|p| invsqrt_hint(p).unwrap_or([0; 32]))
+            .collect(),
+        false => Vec::new(),
+    };
     let mut batch = EquationBatch::new(Some(*workload.key.element()));
     workload.equations(&mut batch).map_err(|_| ())?;
     let started = Instant::now();
     let mut decoded = 0usize;
-    for compressed in &encoded {
-        if saylau::crypto::group::decompress(compressed).is_some() {
-            decoded += 1;
+    if hinted {
+        for (compressed, hint) in encoded.iter().zip(&hints) {
+            if let (Some(_), true) = decompress_with_hint(compressed, hint) {
+                decoded += 1;
+            }
+        }
+    } else {
+        for compressed in &encoded {
+            if decompress(compressed).is_some() {
+                decoded += 1;
+            }
         }
     }
     let sum = batch.weighted_sum();

@@ -282,6 +282,11 @@ pub fn verify(args: VerifyArgs) -> i32 {
         if let Some(root) = &report.record_root {
             outln!("record root: {root}");
         }
+        // Spec batch.md §8.3: hints change the speed, never a verdict.
+        outln!(
+            "fast path: {} points decoded with hints/ballots.bin",
+            report.hinted_points
+        );
         let failed: Vec<String> = report.failed().map(|c| c.id.to_string()).collect();
         if report.verified {
             outln!(
