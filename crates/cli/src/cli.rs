@@ -23,6 +23,7 @@ pub mod results;
 pub mod trustee;
 pub mod vote;
 pub mod voter;
+pub mod witness;
 
 /// saylau: end-to-end verifiable elections.
 #[derive(Parser, Debug)]
@@ -66,6 +67,9 @@ pub enum Command {
     /// The bulletin board: open an election, serve it over HTTP, export its record.
     #[command(subcommand)]
     Board(board::BoardCommand),
+    /// A witness of a board's log: cosigns each checkpoint consistent with the last it saw.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// Speed tests (ballot verification).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -87,5 +91,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Tally(command) => trustee::tally(command),
         Command::Bench(command) => bench::run(command),
         Command::Board(command) => board::run(command),
+        Command::Witness(command) => witness::run(command),
     }
 }
