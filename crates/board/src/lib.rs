@@ -29,3 +29,4 @@ pub mod sequencer;
 pub mod service;
 pub mod store;
 pub mod verify;
+pub mod witnesses;

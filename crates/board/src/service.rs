@@ -40,6 +40,7 @@ use crate::keys::{BoardKeys, KeysError};
 use crate::sequencer::{Grouping, Sequencer, Submitter};
 use crate::store::{Store, StoreError};
 use crate::verify::{BatchPolicy, ProofContext, Verifier};
+use crate::witnesses::{Cosigned, Witnesses};
 use error::ApiError;
 use limits::{InFlight, RateLimiter};
 
@@ -60,6 +61,8 @@ pub struct ServeConfig {
     pub grouping: Grouping,
     /// A request that takes longer is answered 503 `timeout` (nothing of it is acknowledged).
     pub request_timeout: Duration,
+    /// The witnesses' URLs (their `add-checkpoint` is under each), board.md §9.3.
+    pub witness_urls: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -70,6 +73,7 @@ impl Default for ServeConfig {
             batch: BatchPolicy::default(),
             grouping: Grouping::default(),
             request_timeout: Duration::from_secs(30),
+            witness_urls: Vec::new(),
         }
     }
 }
@@ -200,6 +204,8 @@ pub struct Board {
     pub readers: Arc<Readers>,
     /// The latest signed checkpoint.
     pub published: Published,
+    /// The latest checkpoint with the witness policy's quorum (board.md §9.3).
+    pub cosigned: Cosigned,
     /// Credentials with a ballot being processed.
     pub in_flight: InFlight,
 }
@@ -220,6 +226,7 @@ pub struct RunningBoard {
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    witnesses: Arc<Witnesses>,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
 }
@@ -234,6 +241,8 @@ impl RunningBoard {
             flag.store(true, Ordering::SeqCst);
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+        let witnesses = Arc::clone(&self.witnesses);
+        let _ = tokio::task::spawn_blocking(move || witnesses.stop()).await;
         drop(self.board);
         match self.sequencer.take() {
             Some(sequencer) => tokio::task::spawn_blocking(move || sequencer.shutdown())
@@ -296,13 +305,25 @@ pub async fn start(
     let database = database.clone();
     let origin_for_signer = log_origin.clone();
     let grouping = config.grouping;
-    let (connector, signer_store, checkpointer, sequencer) =
+    let policy = election.info.witness_policy.clone();
+    let witness_urls = config.witness_urls.clone();
+    let log_verifier = log_key.verifier();
+    let (connector, signer_store, checkpointer, sequencer, witnesses) =
         tokio::task::spawn_blocking(move || -> Result<_, StartError> {
             let connector: Arc<dyn Connector> = Arc::from(database.open()?);
             let signer_store = connector.connect()?;
-            let checkpointer = Checkpointer::open(&*signer_store, origin_for_signer, log_key)?;
+            let checkpointer =
+                Checkpointer::open(&*signer_store, origin_for_signer.clone(), log_key)?;
             let sequencer = Sequencer::start(connector.connect()?, fingerprint, grouping)?;
-            Ok((connector, signer_store, checkpointer, sequencer))
+            let witnesses = Witnesses::start(
+                &policy,
+                &witness_urls,
+                &connector,
+                log_verifier,
+                origin_for_signer,
+                checkpointer.latest().cloned(),
+            )?;
+            Ok((connector, signer_store, checkpointer, sequencer, witnesses))
         })
         .await
         .map_err(|e| StoreError::Io {
@@ -310,6 +331,7 @@ pub async fn start(
             source: std::io::Error::other(e),
         })??;
     let published = checkpointer.published();
+    let witnesses = Arc::new(witnesses);
 
     let context = Arc::new(ProofContext {
         manifest: election.manifest.clone(),
@@ -329,9 +351,15 @@ pub async fn start(
             idle: Mutex::new(Vec::new()),
         }),
         published,
+        cosigned: witnesses.cosigned(),
         in_flight: InFlight::default(),
     });
-    let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
+    let checkpoints = spawn_checkpoints(
+        checkpointer,
+        signer_store,
+        config.checkpoint_every,
+        Arc::clone(&witnesses),
+    )?;
 
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: "the listener".into(),
@@ -355,17 +383,20 @@ pub async fn start(
         stop,
         server,
         checkpoints: Some(checkpoints),
+        witnesses,
         board,
         sequencer: Some(sequencer),
     })
 }
 
 /// The checkpoint signer's thread: signs when the tree grew, every `every`
-/// (board.md §7.6). A failed attempt is reported and retried; nothing unsigned is served.
+/// (board.md §7.6), and offers each new one to the witnesses (§9.3). A failed attempt is
+/// reported and retried; nothing unsigned is served.
 fn spawn_checkpoints(
     mut checkpointer: Checkpointer,
     mut store: Box<dyn Store + Send>,
     every: Duration,
+    witnesses: Arc<Witnesses>,
 ) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -377,7 +408,12 @@ fn spawn_checkpoints(
             while !flag.load(Ordering::SeqCst) {
                 std::thread::sleep(every);
                 match checkpointer.tick(&mut store) {
-                    Ok(_) => last_error.clear(),
+                    Ok(signed) => {
+                        last_error.clear();
+                        if let Some(signed) = signed {
+                            witnesses.offer(signed);
+                        }
+                    }
                     Err(e) => {
                         // Said once per distinct failure; it names no client.
                         let text = e.to_string();
@@ -412,6 +448,7 @@ pub fn router(board: Arc<Board>, config: &ServeConfig) -> Router {
         .route("/v1/proof/{index}", get(reads::proof))
         .route("/v1/consistency", get(reads::consistency))
         .route("/v1/checkpoints", get(reads::checkpoints))
+        .route("/v1/tlog-proof/{index}", get(crate::witnesses::tlog_proof))
         .route("/v1/export", get(reads::export))
         .route("/v1/election/{file}", get(reads::record_file))
         .route("/v1/openapi.json", get(openapi::openapi_json))

@@ -366,7 +366,10 @@ pub fn check_more_signatures(size: u64, old: &str, new: &str) -> Result<(), Stor
         .iter()
         .find(|s| !new.signatures().contains(s))
     {
-        return Err(refuse(format!("the signature by {} is missing", missing.name())));
+        return Err(refuse(format!(
+            "the signature by {} is missing",
+            missing.name()
+        )));
     }
     Ok(())
 }

@@ -126,7 +126,9 @@ fn serve(args: ServeArgs) -> i32 {
         outln!("witness: serving on http://{}/add-checkpoint", running.addr);
         outln!("  key: {vkey}");
         for f in &fingerprints {
-            outln!("  follows election {f} (compare with the fingerprint the commission published)");
+            outln!(
+                "  follows election {f} (compare with the fingerprint the commission published)"
+            );
         }
         outln!("  stop with Ctrl-C");
         if let Err(e) = tokio::signal::ctrl_c().await {
