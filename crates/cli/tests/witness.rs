@@ -1,0 +1,248 @@
+//! Witnesses end to end over loopback (board.md §9): five `saylau witness` keys, an election
+//! opened with a 3-of-5 policy, a board that sends its checkpoints to the five witnesses, a voter
+//! whose `saylau receipt --board` sees a cosigned tlog-proof; then three witnesses go away, the
+//! board keeps receipting, and the next voter's proof is pending (exit 3); and a board made to
+//! sign a second checkpoint of a size the witnesses cosigned is refused by them.
+
+mod command;
+mod vote_board;
+
+use command::{saylau, text};
+use rand_core::OsRng;
+use saylau::log::checkpoint::{Checkpoint, SignedCheckpoint};
+use saylau::log::witness::AddCheckpoint;
+use saylau::record::{self, ElectionInfo};
+use saylau_board::database::Database;
+use saylau_board::keys::BoardKeys;
+use saylau_board::service::{self, ServeConfig};
+use saylau_witness::state::{Witness, WitnessedLog};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use vote_board::TempDir;
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+#[track_caller]
+fn ok(args: &[&str]) -> String {
+    let output = saylau(args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "saylau {args:?}: {}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// `saylau vote … --cast`; the receipt goes to `out`.
+fn cast(url: &str, voter: &Path, f: &str, out: &Path) {
+    ok(&[
+        "vote",
+        "--board",
+        url,
+        "--credential",
+        path_str(voter),
+        "--election",
+        f,
+        "--choices",
+        "1",
+        "2",
+        "2",
+        "--cast",
+        "--wait",
+        "30",
+        "--out",
+        path_str(out),
+    ]);
+}
+
+fn receipt(url: &str, out: &Path, f: &str) -> (Option<i32>, String) {
+    let output = saylau(&[
+        "receipt",
+        "--board",
+        url,
+        "--receipt",
+        path_str(out),
+        "--election",
+        f,
+    ]);
+    (
+        output.status.code(),
+        text(&output.stdout) + &text(&output.stderr),
+    )
+}
+
+#[test]
+fn three_of_five_witnesses_end_to_end() {
+    let dir = TempDir::new("witness-e2e");
+    let demo = saylau_board::demo::create(&dir.path().join("demo"), 3, "localhost", &mut OsRng)
+        .expect("demo election");
+    // A record opened again with a witness policy: the demo's manifest and ceremony.
+    let rec = dir.path().join("record");
+    std::fs::create_dir_all(&rec).unwrap();
+    for name in [record::MANIFEST, record::CEREMONY] {
+        std::fs::copy(demo.record.join(name), rec.join(name)).unwrap();
+    }
+    let mut vkeys = Vec::new();
+    for i in 1..=5 {
+        let out = dir.path().join(format!("w{i}"));
+        let name = format!("witness.test/w{i}");
+        let printed = ok(&["witness", "new", "--out", path_str(&out), "--name", &name]);
+        vkeys.push(printed.trim().to_string());
+    }
+    let keys_path = dir.path().join("board-keys.json");
+    let credentials = demo.credentials.join(record::CREDENTIALS);
+    let mut open = vec![
+        "board",
+        "open",
+        "--record",
+        path_str(&rec),
+        "--credentials",
+        path_str(&credentials),
+        "--keys",
+        path_str(&keys_path),
+        "--quorum",
+        "3",
+    ];
+    for v in &vkeys {
+        open.extend_from_slice(&["--witness", v]);
+    }
+    ok(&open);
+    let info: ElectionInfo = record::decode_json(
+        "election.json",
+        None,
+        &std::fs::read(rec.join(record::ELECTION)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info.witness_policy.quorum, 3);
+    assert_eq!(info.witness_policy.witnesses.len(), 5);
+    let f = hex::encode(info.fingerprint);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut witnesses = Vec::new();
+    let mut urls = Vec::new();
+    for i in 1..=5 {
+        let key = saylau_witness::key::load(&dir.path().join(format!("w{i}"))).unwrap();
+        let w = Arc::new(
+            Witness::open(
+                &dir.path().join(format!("w{i}.db")),
+                key,
+                vec![WitnessedLog {
+                    fingerprint: info.fingerprint,
+                    log_key: info.log_key.clone(),
+                }],
+            )
+            .unwrap(),
+        );
+        let running = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            saylau_witness::service::start(Arc::clone(&w), listener).unwrap()
+        });
+        urls.push(format!("http://{}", running.addr));
+        witnesses.push((w, running));
+    }
+    let keys = BoardKeys::read(&keys_path).unwrap();
+    let config = ServeConfig {
+        per_ip_rps: 0,
+        checkpoint_every: Duration::from_millis(100),
+        witness_urls: urls,
+        ..ServeConfig::default()
+    };
+    let board = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        service::start(
+            &rec,
+            &Database::Sqlite(dir.path().join("board.db")),
+            &keys,
+            config,
+            listener,
+        )
+        .await
+        .unwrap()
+    });
+    let url = format!("http://{}", board.addr);
+    let voter = |n: usize| {
+        let mut files: Vec<_> = std::fs::read_dir(demo.credentials.join("voters"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files[n - 1].clone()
+    };
+
+    // All five answer: the proof is cosigned by at least three of them.
+    let first = dir.path().join("r1.json");
+    cast(&url, &voter(1), &f, &first);
+    let (code, out) = receipt(&url, &first, &f);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("witness.test/w"), "{out}");
+    assert!(out.contains("(3 needed)"), "{out}");
+
+    // Three go away: the board still receipts, and the proof is pending, not a fraud.
+    let mut gone = witnesses.split_off(2);
+    for (_, running) in gone.drain(..) {
+        runtime.block_on(running.shutdown());
+    }
+    let second = dir.path().join("r2.json");
+    cast(&url, &voter(2), &f, &second);
+    let (code, out) = receipt(&url, &second, &f);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("proof pending"), "{out}");
+    assert!(!out.contains("FAILED"), "{out}");
+
+    // A split view: the board's key signs another checkpoint of the size a witness holds, and
+    // another history grown from it; the witness refuses both, and keeps them as evidence.
+    let (w, running) = &witnesses[0];
+    let held = w.latest(&info.fingerprint).unwrap().expect("cosigned");
+    let signer = keys.log_signer(&info.fingerprint).unwrap();
+    let forged = |size: u64, root: [u8; 32]| {
+        SignedCheckpoint::sign(
+            Checkpoint::new(&held.origin, size, root, vec![]).unwrap(),
+            &signer,
+        )
+        .unwrap()
+        .to_bytes()
+    };
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let post = |body: Vec<u8>| {
+        agent
+            .post(&format!("http://{}/add-checkpoint", running.addr))
+            .send(&body[..])
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let mut other_root = held.root;
+    other_root[0] ^= 1;
+    let same_size = AddCheckpoint {
+        old_size: held.size,
+        proof: vec![],
+        checkpoint: forged(held.size, other_root),
+    };
+    assert_eq!(post(same_size.encode()), 409);
+    let grown = AddCheckpoint {
+        old_size: held.size,
+        proof: vec![[7; 32]],
+        checkpoint: forged(held.size + 1, other_root),
+    };
+    assert_eq!(post(grown.encode()), 422);
+    assert_eq!(w.latest(&info.fingerprint).unwrap().unwrap(), held);
+    assert_eq!(w.evidence(&info.fingerprint).unwrap().len(), 2);
+
+    runtime.block_on(board.shutdown()).unwrap();
+    for (_, running) in witnesses {
+        runtime.block_on(running.shutdown());
+    }
+}
