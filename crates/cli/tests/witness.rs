@@ -246,3 +246,149 @@ fn three_of_five_witnesses_end_to_end() {
         runtime.block_on(running.shutdown());
     }
 }
+
+/// The figure of board.md §9.4 (not a pass/fail test; run in release with `--ignored
+/// --nocapture`): under `saylau board load`, the time from a leaf's commit (when its receipt
+/// goes out) to the first checkpoint that covers it and carries 3 of the 5 witnesses'
+/// cosignatures, for every leaf, sampled every 5 ms on the board's own handles.
+#[test]
+#[ignore]
+fn receipt_to_cosigned_latency_under_load() {
+    let voters: u64 = std::env::var("SAYLAU_WITNESS_VOTERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let dir = TempDir::new("witness-load");
+    let demo =
+        saylau_board::demo::create(&dir.path().join("demo"), voters, "localhost", &mut OsRng)
+            .expect("demo election");
+    let rec = dir.path().join("record");
+    std::fs::create_dir_all(&rec).unwrap();
+    for name in [record::MANIFEST, record::CEREMONY] {
+        std::fs::copy(demo.record.join(name), rec.join(name)).unwrap();
+    }
+    let mut policy = saylau::record::WitnessPolicy {
+        quorum: 3,
+        witnesses: vec![],
+    };
+    let mut keys_w = Vec::new();
+    for i in 1..=5 {
+        let out = dir.path().join(format!("w{i}"));
+        let vkey =
+            saylau_witness::key::generate(&out, Some(&format!("witness.test/w{i}")), &mut OsRng)
+                .unwrap();
+        policy.witnesses.push(saylau::record::Witness { vkey });
+        keys_w.push(saylau_witness::key::load(&out).unwrap());
+    }
+    let keys_path = dir.path().join("board-keys.json");
+    saylau_board::open::open_election_with_witnesses(
+        &rec,
+        Some(&demo.credentials.join(record::CREDENTIALS)),
+        &keys_path,
+        "localhost",
+        policy,
+        &mut OsRng,
+    )
+    .unwrap();
+    let info: ElectionInfo = record::decode_json(
+        "election.json",
+        None,
+        &std::fs::read(rec.join(record::ELECTION)).unwrap(),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut urls = Vec::new();
+    let mut running_w = Vec::new();
+    for (i, key) in keys_w.into_iter().enumerate() {
+        let w = Arc::new(
+            Witness::open(
+                &dir.path().join(format!("w{i}.db")),
+                key,
+                vec![WitnessedLog {
+                    fingerprint: info.fingerprint,
+                    log_key: info.log_key.clone(),
+                }],
+            )
+            .unwrap(),
+        );
+        let running = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            saylau_witness::service::start(w, listener).unwrap()
+        });
+        urls.push(format!("http://{}", running.addr));
+        running_w.push(running);
+    }
+    let keys = BoardKeys::read(&keys_path).unwrap();
+    let board = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        service::start(
+            &rec,
+            &Database::Sqlite(dir.path().join("board.db")),
+            &keys,
+            ServeConfig {
+                per_ip_rps: 0,
+                witness_urls: urls,
+                ..ServeConfig::default()
+            },
+            listener,
+        )
+        .await
+        .unwrap()
+    });
+    let url = format!("http://{}", board.addr);
+    let shared = Arc::clone(board.board());
+    let load = std::process::Command::new(command::saylau_binary())
+        .args(["board", "load", &url, "--credentials"])
+        .arg(&demo.credentials)
+        .args(["--voters", &voters.to_string(), "--concurrency", "16"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Sample: when each size was first committed, and first covered by a cosigned checkpoint.
+    let start = std::time::Instant::now();
+    let mut committed: Vec<Duration> = Vec::new();
+    let mut cosigned: Vec<Duration> = Vec::new();
+    let deadline = Duration::from_secs(600);
+    while (cosigned.len() as u64) < voters && start.elapsed() < deadline {
+        let s = Arc::clone(&shared);
+        let head = runtime
+            .block_on(
+                s.readers
+                    .read(|store| Ok(store.head().map(|h| h.size).unwrap_or(0))),
+            )
+            .unwrap_or(0);
+        let now = start.elapsed();
+        while (committed.len() as u64) < head {
+            committed.push(now);
+        }
+        let c = shared.cosigned.get().map_or(0, |c| c.checkpoint().size());
+        while (cosigned.len() as u64) < c.min(committed.len() as u64) {
+            cosigned.push(now);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let output = load.wait_with_output().unwrap();
+    let mut lat: Vec<Duration> = cosigned
+        .iter()
+        .zip(&committed)
+        .map(|(c, r)| c.saturating_sub(*r))
+        .collect();
+    lat.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("{}", text(&output.stdout));
+    println!(
+        "receipt -> cosigned checkpoint (3 of 5 witnesses), {} leaves in {:.1} s: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        lat.len(),
+        start.elapsed().as_secs_f64(),
+        ms(lat[lat.len() / 2]),
+        ms(lat[lat.len() * 99 / 100]),
+        ms(lat[lat.len() - 1])
+    );
+    runtime.block_on(board.shutdown()).unwrap();
+    for r in running_w {
+        runtime.block_on(r.shutdown());
+    }
+}

@@ -382,3 +382,50 @@ fn the_http_answers_follow_tlog_witness() {
     assert_eq!(post(b"old x\n\n".to_vec()).0, 400);
     runtime.block_on(running.shutdown());
 }
+
+/// The figure of board.md §9 (not a pass/fail test; run in release with `--ignored
+/// --nocapture`): `add-checkpoint` latency over loopback HTTP with keep-alive, 1,000 calls, each
+/// one a checkpoint a few leaves larger with its consistency proof, as a board sends them.
+#[test]
+#[ignore]
+fn add_checkpoint_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Arc::new(witness(dir.path(), "w1"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let running = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        saylau_witness::service::start(Arc::clone(&w), listener).unwrap()
+    });
+    let url = format!("http://{}/add-checkpoint", running.addr);
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let stored = log(100_000);
+    let mut size = 0;
+    let mut times = Vec::new();
+    for i in 0..1000u64 {
+        let new = 50_000 + i * 37;
+        let body = request(&stored, size, new);
+        let start = std::time::Instant::now();
+        let status = agent.post(&url).send(&body[..]).unwrap().status().as_u16();
+        times.push(start.elapsed());
+        assert_eq!(status, 200);
+        size = new;
+    }
+    times.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "add-checkpoint over loopback, {} calls: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        times.len(),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 99 / 100]),
+        ms(times[times.len() - 1])
+    );
+    runtime.block_on(running.shutdown());
+}
