@@ -406,7 +406,7 @@ fn gather(shared: &Shared, checkpoint: &Arc<SignedCheckpoint>, sigs: Vec<NoteSig
     let size = checkpoint.checkpoint().size();
     let mut gatherer = lock(&shared.gatherer);
     let Gatherer { store, notes } = &mut *gatherer;
-    if !notes.contains_key(&size) {
+    if let std::collections::btree_map::Entry::Vacant(entry) = notes.entry(size) {
         let stored = store
             .checkpoint(size)
             .ok()
@@ -415,7 +415,7 @@ fn gather(shared: &Shared, checkpoint: &Arc<SignedCheckpoint>, sigs: Vec<NoteSig
         let Some(note) = stored else {
             return;
         };
-        notes.insert(size, note);
+        entry.insert(note);
         while notes.len() > GATHERING {
             notes.pop_first();
         }
@@ -512,4 +512,36 @@ pub async fn tlog_proof(
         proof.encode(),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::check_more_signatures;
+    use saylau::log::checkpoint::{Checkpoint, SignedCheckpoint};
+    use saylau::log::note::{KeyType, SignerKey};
+
+    #[test]
+    fn a_stored_note_only_gains_signatures() {
+        let log = SignerKey::from_seed(KeyType::Ed25519, "b.test/log", [1; 32]).unwrap();
+        let other_log = SignerKey::from_seed(KeyType::Ed25519, "b.test/log", [2; 32]).unwrap();
+        let w1 = SignerKey::from_seed(KeyType::CosignatureV1, "w1", [3; 32]).unwrap();
+        let w2 = SignerKey::from_seed(KeyType::CosignatureV1, "w2", [4; 32]).unwrap();
+        let cp = |size| Checkpoint::new("b.test/log", size, [9; 32], vec![]).unwrap();
+        let base = SignedCheckpoint::sign(cp(5), &log).unwrap();
+        let mut one = base.clone();
+        one.cosign(&w1, 10).unwrap();
+        let mut two = one.clone();
+        two.cosign(&w2, 11).unwrap();
+        let s = |c: &SignedCheckpoint| c.to_string();
+        assert!(check_more_signatures(5, &s(&base), &s(&one)).is_ok());
+        assert!(check_more_signatures(5, &s(&one), &s(&two)).is_ok());
+        // A cosignature dropped, another body, another log signature.
+        let mut only_w2 = base.clone();
+        only_w2.cosign(&w2, 11).unwrap();
+        assert!(check_more_signatures(5, &s(&one), &s(&only_w2)).is_err());
+        let other_body = SignedCheckpoint::sign(cp(6), &log).unwrap();
+        assert!(check_more_signatures(5, &s(&base), &s(&other_body)).is_err());
+        let other_sig = SignedCheckpoint::sign(cp(5), &other_log).unwrap();
+        assert!(check_more_signatures(5, &s(&base), &s(&other_sig)).is_err());
+    }
 }

@@ -137,7 +137,7 @@ fn three_of_five_witnesses_end_to_end() {
                 key,
                 vec![WitnessedLog {
                     fingerprint: info.fingerprint,
-                    log_key: info.log_key.clone(),
+                    log_key: info.log_key,
                 }],
             )
             .unwrap(),
@@ -309,7 +309,7 @@ fn receipt_to_cosigned_latency_under_load() {
                 key,
                 vec![WitnessedLog {
                     fingerprint: info.fingerprint,
-                    log_key: info.log_key.clone(),
+                    log_key: info.log_key,
                 }],
             )
             .unwrap(),
@@ -387,6 +387,8 @@ fn receipt_to_cosigned_latency_under_load() {
         ms(lat[lat.len() * 99 / 100]),
         ms(lat[lat.len() - 1])
     );
+    // The board stops its sequencer once nothing holds its state.
+    drop(shared);
     runtime.block_on(board.shutdown()).unwrap();
     for r in running_w {
         runtime.block_on(r.shutdown());
