@@ -226,7 +226,8 @@ pub struct RunningBoard {
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
-    witnesses: Arc<Witnesses>,
+    // Holds a store connection: stopped and dropped on a blocking thread (see `Readers`).
+    witnesses: Option<Arc<Witnesses>>,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
 }
@@ -241,8 +242,13 @@ impl RunningBoard {
             flag.store(true, Ordering::SeqCst);
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
-        let witnesses = Arc::clone(&self.witnesses);
-        let _ = tokio::task::spawn_blocking(move || witnesses.stop()).await;
+        if let Some(witnesses) = self.witnesses.take() {
+            let _ = tokio::task::spawn_blocking(move || {
+                witnesses.stop();
+                drop(witnesses);
+            })
+            .await;
+        }
         drop(self.board);
         match self.sequencer.take() {
             Some(sequencer) => tokio::task::spawn_blocking(move || sequencer.shutdown())
@@ -383,7 +389,7 @@ pub async fn start(
         stop,
         server,
         checkpoints: Some(checkpoints),
-        witnesses,
+        witnesses: Some(witnesses),
         board,
         sequencer: Some(sequencer),
     })
