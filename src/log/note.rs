@@ -546,8 +546,9 @@ impl NoteSignature {
         format!("{SIG_PREFIX}{} {}\n", self.name, STANDARD.encode(raw))
     }
 
-    /// Parses one signature line without its newline; `number` is for the error.
-    fn parse_line(line: &str, number: usize) -> Result<Self, NoteError> {
+    /// Parses one signature line without its newline; `number` (1-based) names it in the
+    /// error.
+    pub fn parse(line: &str, number: usize) -> Result<Self, NoteError> {
         let bad = |reason| NoteError::BadSignatureLine {
             line: number,
             reason,
@@ -659,7 +660,7 @@ impl Note {
         let signatures = lines
             .iter()
             .enumerate()
-            .map(|(i, l)| NoteSignature::parse_line(l, i + 1))
+            .map(|(i, l)| NoteSignature::parse(l, i + 1))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             text: text.to_string(),

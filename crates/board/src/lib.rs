@@ -33,3 +33,4 @@ pub mod sequencer;
 pub mod service;
 pub mod store;
 pub mod verify;
+pub mod witnesses;

@@ -62,6 +62,31 @@ pub fn open_election<R: RngCore + CryptoRng>(
     commission_key: CommissionKey,
     rng: &mut R,
 ) -> Result<Opened, OpenError> {
+    open_election_with_witnesses(
+        dir,
+        credentials,
+        keys_path,
+        host,
+        commission_key,
+        WitnessPolicy::none(),
+        rng,
+    )
+}
+
+/// [`open_election`] with a witness policy (`board open --witness VKEY --quorum K`,
+/// board.md §9.1), checked before anything is written.
+pub fn open_election_with_witnesses<R: RngCore + CryptoRng>(
+    dir: &Path,
+    credentials: Option<&Path>,
+    keys_path: &Path,
+    host: &str,
+    commission_key: CommissionKey,
+    witness_policy: WitnessPolicy,
+    rng: &mut R,
+) -> Result<Opened, OpenError> {
+    witness_policy
+        .check()
+        .map_err(|e| OpenError::Record(format!("witness policy: {e}")))?;
     if !valid_host(host) {
         return Err(OpenError::Record(format!(
             "--host {host:?}: a host name without '/' or spaces"
@@ -128,7 +153,7 @@ pub fn open_election<R: RngCore + CryptoRng>(
         keys.receipt_key().public(),
         keys.log_key().public(),
         commission_key,
-        WitnessPolicy::none(),
+        witness_policy,
         trustee_identities(&record),
     );
     record.write_json(record::ELECTION, &info)?;

@@ -42,6 +42,7 @@ use crate::keys::{BoardKeys, KeysError};
 use crate::sequencer::{Grouping, Sequencer, Submitter};
 use crate::store::{Store, StoreError};
 use crate::verify::{BatchPolicy, ProofContext, Verifier};
+use crate::witnesses::{Cosigned, Witnesses};
 use error::ApiError;
 use limits::{InFlight, RateLimiter};
 
@@ -64,6 +65,8 @@ pub struct ServeConfig {
     pub request_timeout: Duration,
     /// A client that has not sent a request's whole header within this time is disconnected.
     pub header_timeout: Duration,
+    /// The witnesses' URLs (their `add-checkpoint` is under each), board.md §11.3.
+    pub witness_urls: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -75,6 +78,7 @@ impl Default for ServeConfig {
             grouping: Grouping::default(),
             request_timeout: Duration::from_secs(30),
             header_timeout: limits::HEADER_TIMEOUT,
+            witness_urls: Vec::new(),
         }
     }
 }
@@ -205,6 +209,8 @@ pub struct Board {
     pub readers: Arc<Readers>,
     /// The latest signed checkpoint.
     pub published: Published,
+    /// The latest checkpoint with the witness policy's quorum (board.md §11.3).
+    pub cosigned: Cosigned,
     /// Credentials with a ballot being processed.
     pub in_flight: InFlight,
     /// The tree's upper stored hashes, kept for the proofs.
@@ -229,6 +235,8 @@ pub struct RunningBoard {
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    // Holds a store connection: stopped and dropped on a blocking thread (see `Readers`).
+    witnesses: Option<Arc<Witnesses>>,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
 }
@@ -242,6 +250,13 @@ impl RunningBoard {
         if let Some((flag, thread)) = self.checkpoints.take() {
             flag.store(true, Ordering::SeqCst);
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        if let Some(witnesses) = self.witnesses.take() {
+            let _ = tokio::task::spawn_blocking(move || {
+                witnesses.stop();
+                drop(witnesses);
+            })
+            .await;
         }
         drop(self.board);
         match self.sequencer.take() {
@@ -308,13 +323,25 @@ pub async fn start(
     let database = database.clone();
     let origin_for_signer = log_origin.clone();
     let grouping = config.grouping;
-    let (connector, signer_store, checkpointer, sequencer) =
+    let policy = election.info.witness_policy.clone();
+    let witness_urls = config.witness_urls.clone();
+    let log_verifier = log_key.verifier();
+    let (connector, signer_store, checkpointer, sequencer, witnesses) =
         tokio::task::spawn_blocking(move || -> Result<_, StartError> {
             let connector: Arc<dyn Connector> = Arc::from(database.open()?);
             let signer_store = connector.connect()?;
-            let checkpointer = Checkpointer::open(&*signer_store, origin_for_signer, log_key)?;
+            let checkpointer =
+                Checkpointer::open(&*signer_store, origin_for_signer.clone(), log_key)?;
             let sequencer = Sequencer::start(connector.connect()?, fingerprint, grouping)?;
-            Ok((connector, signer_store, checkpointer, sequencer))
+            let witnesses = Witnesses::start(
+                &policy,
+                &witness_urls,
+                &connector,
+                log_verifier,
+                origin_for_signer,
+                checkpointer.latest().cloned(),
+            )?;
+            Ok((connector, signer_store, checkpointer, sequencer, witnesses))
         })
         .await
         .map_err(|e| StoreError::Io {
@@ -322,6 +349,7 @@ pub async fn start(
             source: std::io::Error::other(e),
         })??;
     let published = checkpointer.published();
+    let witnesses = Arc::new(witnesses);
 
     let context = Arc::new(ProofContext {
         manifest: election.manifest.clone(),
@@ -341,11 +369,17 @@ pub async fn start(
             idle: Mutex::new(Vec::new()),
         }),
         published,
+        cosigned: witnesses.cosigned(),
         in_flight: InFlight::default(),
         hash_cache: reads::HashCache::default(),
         revotes: crate::page::Revotes::default(),
     });
-    let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
+    let checkpoints = spawn_checkpoints(
+        checkpointer,
+        signer_store,
+        config.checkpoint_every,
+        Arc::clone(&witnesses),
+    )?;
 
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: "the listener".into(),
@@ -361,17 +395,20 @@ pub async fn start(
         stop,
         server,
         checkpoints: Some(checkpoints),
+        witnesses: Some(witnesses),
         board,
         sequencer: Some(sequencer),
     })
 }
 
 /// The checkpoint signer's thread: signs when the tree grew, every `every`
-/// (board.md §7.6). A failed attempt is reported and retried; nothing unsigned is served.
+/// (board.md §7.6), and offers each new one to the witnesses (§9.3). A failed attempt is
+/// reported and retried; nothing unsigned is served.
 fn spawn_checkpoints(
     mut checkpointer: Checkpointer,
     mut store: Box<dyn Store + Send>,
     every: Duration,
+    witnesses: Arc<Witnesses>,
 ) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -383,7 +420,12 @@ fn spawn_checkpoints(
             while !flag.load(Ordering::SeqCst) {
                 std::thread::sleep(every);
                 match checkpointer.tick(&mut store) {
-                    Ok(_) => last_error.clear(),
+                    Ok(signed) => {
+                        last_error.clear();
+                        if let Some(signed) = signed {
+                            witnesses.offer(signed);
+                        }
+                    }
                     Err(e) => {
                         // Said once per distinct failure; it names no client.
                         let text = e.to_string();
@@ -424,13 +466,14 @@ pub fn router(board: Arc<Board>, config: &ServeConfig) -> Router {
         .route("/v1/proof/{index}", get(reads::proof))
         .route("/v1/consistency", get(reads::consistency))
         .route("/v1/checkpoints", get(reads::checkpoints))
+        .route("/v1/tlog-proof/{index}", get(crate::witnesses::tlog_proof))
         .route("/v1/export", get(reads::export))
         .route("/v1/election/{file}", get(reads::record_file))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/log/checkpoint", get(tiles::checkpoint))
         .route("/log/tile/{*path}", get(tiles::tile))
         .route("/healthz", get(|| async { "ok" }))
-        // The receipt page (board.md §9).
+        // The receipt page (board.md §10).
         .route("/", get(crate::page::index))
         .route("/r", get(crate::page::check_query))
         .route("/r/{code}", get(crate::page::check_path))

@@ -10,6 +10,7 @@ pub mod sqlite;
 use std::path::PathBuf;
 
 use saylau::election::{Leaf, LeafError};
+use saylau::log::note::Note;
 use saylau::log::tree::{Hash, HashReader};
 use thiserror::Error;
 
@@ -167,6 +168,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Cosignatures that are not an extension of the stored checkpoint: another body, another
+    /// log signature, or a signature of the stored note missing.
+    #[error("refusing cosignatures for checkpoint {size}: {reason}")]
+    NotMoreSignatures {
+        /// The checkpoint's size.
+        size: u64,
+        /// What differs.
+        reason: String,
+    },
     /// A checkpoint for a tree larger than the stored log.
     #[error("refusing checkpoint of size {size}: the stored log has only {log_size} leaves")]
     CheckpointBeyondLog {
@@ -256,6 +266,12 @@ pub trait Store: HashReader<Error = StoreError> {
     /// different text for the latest size ([`StoreError::CheckpointRollback`]); storing the
     /// latest one again is a no-op.
     fn store_checkpoint(&mut self, size: u64, text: &str) -> Result<(), StoreError>;
+
+    /// Replaces the stored checkpoint of size `size` by `text`, the same note with more
+    /// signatures (witnesses' cosignatures, board.md §9.3), durably. Refuses
+    /// ([`StoreError::NotMoreSignatures`]) a note with another body or another first (log)
+    /// signature, one that drops a stored signature, or a size with no checkpoint.
+    fn add_cosignatures(&mut self, size: u64, text: &str) -> Result<(), StoreError>;
 
     /// Up to `limit` signed checkpoints of sizes above `size`, in increasing size. The default
     /// asks for each size in turn up to the latest; a store should answer with one query.
@@ -356,6 +372,9 @@ impl Store for Box<dyn Store + Send> {
     fn store_checkpoint(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
         (**self).store_checkpoint(size, text)
     }
+    fn add_cosignatures(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
+        (**self).add_cosignatures(size, text)
+    }
     fn checkpoints_after(
         &self,
         size: u64,
@@ -366,4 +385,30 @@ impl Store for Box<dyn Store + Send> {
     fn leaves(&self, start: u64, count: usize) -> Result<Vec<Leaf>, StoreError> {
         (**self).leaves(start, count)
     }
+}
+
+/// Checks that the note `new` is the stored note `old` with more signatures: the same text, the
+/// same first (log) signature, and every signature of `old` still there (board.md §9.3). Both
+/// stores call it inside the transaction that replaces the note.
+pub fn check_more_signatures(size: u64, old: &str, new: &str) -> Result<(), StoreError> {
+    let refuse = |reason: String| StoreError::NotMoreSignatures { size, reason };
+    let old = Note::parse(old.as_bytes()).map_err(|e| refuse(format!("stored note: {e}")))?;
+    let new = Note::parse(new.as_bytes()).map_err(|e| refuse(format!("new note: {e}")))?;
+    if old.text() != new.text() {
+        return Err(refuse("the checkpoint body differs".into()));
+    }
+    if old.signatures().first() != new.signatures().first() {
+        return Err(refuse("the log's signature differs".into()));
+    }
+    if let Some(missing) = old
+        .signatures()
+        .iter()
+        .find(|s| !new.signatures().contains(s))
+    {
+        return Err(refuse(format!(
+            "the signature by {} is missing",
+            missing.name()
+        )));
+    }
+    Ok(())
 }

@@ -25,6 +25,7 @@ pub mod results;
 pub mod trustee;
 pub mod vote;
 pub mod voter;
+pub mod witness;
 
 /// saylau: end-to-end verifiable elections.
 #[derive(Parser, Debug)]
@@ -72,6 +73,9 @@ pub enum Command {
     /// The commission's signing key, which closes voting and publishes the results.
     #[command(subcommand)]
     Commission(commission::CommissionCommand),
+    /// A witness of a board's log: cosigns each checkpoint consistent with the last it saw.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// Speed tests (ballot verification).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -94,5 +98,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Bench(command) => bench::run(command),
         Command::Board(command) => board::run(command),
         Command::Commission(command) => commission::run(command),
+        Command::Witness(command) => witness::run(command),
     }
 }

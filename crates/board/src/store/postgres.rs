@@ -675,4 +675,32 @@ impl Store for PostgresStore {
             .map_err(db)?;
         tx.commit().map_err(db)
     }
+
+    fn add_cosignatures(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
+        let key = int(size, "size")?;
+        let database = &self.database;
+        let db = |e| backend(database, e);
+        let client = self.client.get_mut().map_err(poisoned)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let row = tx
+            .query_opt(
+                "SELECT text FROM checkpoints WHERE size = $1 FOR UPDATE",
+                &[&key],
+            )
+            .map_err(db)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotMoreSignatures {
+                size,
+                reason: "no checkpoint of that size".into(),
+            });
+        };
+        let stored: String = row.get(0);
+        super::check_more_signatures(size, &stored, text)?;
+        tx.execute(
+            "UPDATE checkpoints SET text = $1 WHERE size = $2",
+            &[&text, &key],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
 }

@@ -661,6 +661,36 @@ impl Store for SqliteStore {
         .map_err(db)?;
         tx.commit().map_err(db)
     }
+
+    fn add_cosignatures(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let db = |e| backend(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let stored: Option<String> = tx
+            .query_row(
+                "SELECT text FROM checkpoints WHERE size = ?1",
+                params![int(size, "size")?],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        let Some(stored) = stored else {
+            return Err(StoreError::NotMoreSignatures {
+                size,
+                reason: "no checkpoint of that size".into(),
+            });
+        };
+        super::check_more_signatures(size, &stored, text)?;
+        tx.execute(
+            "UPDATE checkpoints SET text = ?1 WHERE size = ?2",
+            params![text, int(size, "size")?],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
 }
 
 fn read_checkpoint<P: rusqlite::Params>(

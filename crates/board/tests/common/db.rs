@@ -92,6 +92,9 @@ impl Store for AnyStore {
     fn store_checkpoint(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
         each!(self, s => s.store_checkpoint(size, text))
     }
+    fn add_cosignatures(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
+        each!(self, s => s.add_cosignatures(size, text))
+    }
 }
 
 /// A fresh, empty database of one kind, removed when dropped.

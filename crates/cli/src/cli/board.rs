@@ -63,6 +63,13 @@ pub struct OpenArgs {
     /// its commission.json) that `saylau commission new` wrote.
     #[arg(long)]
     pub commission_key: String,
+    /// A witness's verifier key (cosignature/v1, from `saylau witness new`); repeat for each
+    /// witness of the policy (board.md §9.1).
+    #[arg(long = "witness")]
+    pub witnesses: Vec<String>,
+    /// How many distinct witnesses must cosign a checkpoint (default: all listed).
+    #[arg(long)]
+    pub quorum: Option<u64>,
 }
 
 /// Arguments of `saylau board close`.
@@ -123,6 +130,9 @@ pub struct ServeArgs {
     /// With --demo: the host that names the log.
     #[arg(long, default_value = "localhost", requires = "demo")]
     pub host: String,
+    /// A witness's URL (its `/add-checkpoint` is under it); repeat for each (board.md §9.3).
+    #[arg(long = "witness-url")]
+    pub witness_urls: Vec<String>,
 }
 
 /// Arguments of `saylau board export`.
@@ -182,12 +192,27 @@ fn open(args: OpenArgs) -> i32 {
         Ok(key) => key,
         Err(e) => return fail(&e),
     };
-    match saylau_board::open::open_election(
+    let mut witnesses = Vec::new();
+    for vkey in &args.witnesses {
+        match saylau::log::note::VerifierKey::parse(vkey.trim()) {
+            Ok(vkey) if vkey.key_type() == saylau::log::note::KeyType::CosignatureV1 => {
+                witnesses.push(saylau::record::Witness { vkey })
+            }
+            Ok(_) => return fail(&format!("--witness {vkey}: not a cosignature/v1 key")),
+            Err(e) => return fail(&format!("--witness {vkey}: {e}")),
+        }
+    }
+    let policy = saylau::record::WitnessPolicy {
+        quorum: args.quorum.unwrap_or(witnesses.len() as u64),
+        witnesses,
+    };
+    match saylau_board::open::open_election_with_witnesses(
         &args.record,
         args.credentials.as_deref(),
         &keys,
         &args.host,
         commission_key,
+        policy,
         &mut OsRng,
     ) {
         Ok(opened) => {
@@ -249,6 +274,7 @@ fn serve(args: ServeArgs) -> i32 {
     };
     let config = ServeConfig {
         per_ip_rps: args.per_ip_rps,
+        witness_urls: args.witness_urls.clone(),
         ..ServeConfig::default()
     };
     runtime.block_on(async move {

@@ -221,7 +221,8 @@ fn unreadable(error: &dyn std::fmt::Display) -> i32 {
 }
 
 /// `saylau receipt --board URL --receipt FILE`: 0 when every check passed, 1 when one failed, 2
-/// when the file or the board could not be read at all.
+/// when the file or the board could not be read at all, 3 when every check passed but the
+/// proof is pending (no checkpoint with the witness policy's quorum yet: ask again later).
 fn on_board(args: &ReceiptArgs, url: &str, path: &std::path::Path) -> i32 {
     let saved = match crate::client::saved::read(path) {
         Ok(saved) => saved,
@@ -242,6 +243,7 @@ fn on_board(args: &ReceiptArgs, url: &str, path: &std::path::Path) -> i32 {
         let value = serde_json::json!({
             "board": board.url(),
             "passed": passed,
+            "pending": report.pending,
             "checks": report.checks,
             "not_checked": crate::client::check::NOT_CHECKED,
             "bytes": report.bytes,
@@ -272,11 +274,15 @@ fn on_board(args: &ReceiptArgs, url: &str, path: &std::path::Path) -> i32 {
             report.bytes,
             report.elapsed.as_secs_f64() * 1000.0
         );
-        outln!("{}", verdict_line(passed, &report.checks));
+        if passed && report.pending {
+            outln!("result: proof pending: your ballot is on the board's signed log, but not yet in a checkpoint cosigned by enough witnesses; ask again in a minute");
+        } else {
+            outln!("{}", verdict_line(passed, &report.checks));
+        }
     }
-    if passed {
-        0
-    } else {
-        1
+    match (passed, report.pending) {
+        (true, false) => 0,
+        (true, true) => 3,
+        (false, _) => 1,
     }
 }

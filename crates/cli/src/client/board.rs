@@ -232,6 +232,20 @@ impl Board {
         Ok(Some(answer))
     }
 
+    /// `GET /v1/tlog-proof/{index}` (board.md §11.4): the C2SP tlog-proof text; `Ok(None)`
+    /// while no signed checkpoint covers the leaf.
+    pub fn tlog_proof(&self, index: u64) -> Result<Option<Vec<u8>>, ClientError> {
+        let url = format!("{}/v1/tlog-proof/{index}", self.base);
+        let (status, body) = self.get(&url, MAX_SMALL_ANSWER)?;
+        if status == 404
+            && BoardRefusal::parse(&body).is_some_and(|r| r.code == "not_in_checkpoint")
+        {
+            return Ok(None);
+        }
+        expect_status(&url, status, &body, &[200])?;
+        Ok(Some(body))
+    }
+
     /// `GET /v1/consistency?from=M&to=N`.
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyAnswer, ClientError> {
         let url = format!("{}/v1/consistency?from={from}&to={to}", self.base);

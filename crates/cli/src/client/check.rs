@@ -3,12 +3,15 @@
 //! leaf and its inclusion proof in the latest signed checkpoint, and the consistency of that
 //! checkpoint with the one the device saw when it cast.
 
-use super::board::Board;
+use super::board::{Board, HexHash};
 use super::proof::{check_consistency, check_inclusion, open_checkpoint};
 use super::saved::{self, SavedReceipt};
 use crate::cli::vote::{leaf_index, log_key_of};
 use saylau::crypto::digest::Hash;
 use saylau::election::{Leaf, LeafKind};
+use saylau::log::note::VerifierKey;
+use saylau::log::proof::{check_quorum, TlogProof};
+use saylau::log::EntryBundle;
 use saylau::record::{self, ElectionInfo};
 use saylau::verify::receipt::{ReceiptCheck, Verdict};
 use std::time::{Duration, Instant};
@@ -22,10 +25,13 @@ pub struct BoardReport {
     pub bytes: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// True when every check passed but the checkpoint lacks the witness policy's quorum:
+    /// "proof pending", not a failure (board.md §11.4).
+    pub pending: bool,
 }
 
 impl BoardReport {
-    /// True when no check failed.
+    /// True when no check failed (the proof may still be pending).
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.verdict != Verdict::Failed)
     }
@@ -34,7 +40,7 @@ impl BoardReport {
 /// What a receipt check against the board cannot show, in the voter's words.
 pub const NOT_CHECKED: &[&str] = &[
     "that your ballot's proofs are valid and that the tally counts it: `saylau verify` on the board's export does that, after the election",
-    "that everyone sees the same log as you: no witness cosigns this board's checkpoints yet, so a board could show you a log that others do not see",
+    "that everyone sees the same log as you beyond what the witnesses vouch for: a board could show you a log others do not see only with the help of as many witnesses as the policy's quorum",
     "that the ballot hash is the one your device showed before you cast: compare it yourself",
     "that this is your last ballot: a later ballot with your credential replaces it",
 ];
@@ -57,8 +63,10 @@ pub fn check_on_board(
 ) -> BoardReport {
     let start = Instant::now();
     let mut checks = Vec::new();
-    let _ = run(board, saved, expected, wait, &mut checks);
+    let mut pending = false;
+    let _ = run(board, saved, expected, wait, &mut checks, &mut pending);
     BoardReport {
+        pending,
         checks,
         bytes: board.bytes_received(),
         elapsed: start.elapsed(),
@@ -72,6 +80,7 @@ fn run(
     expected: Option<&Hash>,
     wait: Duration,
     checks: &mut Vec<ReceiptCheck>,
+    pending: &mut bool,
 ) -> Result<(), ()> {
     let fail = |checks: &mut Vec<ReceiptCheck>, name, detail: String| {
         checks.push(check(name, Verdict::Failed, detail));
@@ -138,77 +147,77 @@ fn run(
         ),
     ));
 
-    // The receipt again, by its tracking code, with the leaf, its inclusion proof and the
-    // latest signed checkpoint covering it: one request (board.md §8.9).
+    // The tlog-proof (board.md §11.4): wait, up to `wait`, for one whose checkpoint carries the
+    // witness policy's quorum; the board's promise is 10 s after the receipt.
     let index = leaf_index(receipt);
-    let deadline = Instant::now() + wait;
-    let (answer, proof) = loop {
-        match board.receipt_with_proof(&receipt.tracking_code, None) {
-            Ok(answer) => match answer.proof.clone() {
-                Some(proof) => break (answer, proof),
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
-                None => {
-                    return fail(
-                        checks,
-                        "checkpoint",
-                        format!(
-                    "the board signed this receipt, but no signed checkpoint covers leaf {index}"
-                ),
-                    )
-                }
-            },
-            Err(e) => return fail(checks, "checkpoint", e.to_string()),
-        }
-    };
-    if answer.receipt != *receipt {
-        return fail(
-            checks,
-            "checkpoint",
-            format!(
-                "the board's receipt for tracking code {} is not yours (position {}, leaf {})",
-                hex::encode(receipt.tracking_code),
-                answer.receipt.position,
-                answer.receipt.leaf_index
-            ),
-        );
-    }
     let log_key = match log_key_of(&info) {
         Ok(key) => key,
         Err(e) => return fail(checks, "checkpoint", e),
     };
-    let latest = match open_checkpoint(&proof.checkpoint, &receipt.election, &log_key) {
-        Ok(signed) if signed.checkpoint().size() == proof.size => signed,
-        Ok(signed) => {
-            return fail(
-                checks,
-                "checkpoint",
-                format!(
-                    "the answer says size {}, its checkpoint signs size {}",
-                    proof.size,
-                    signed.checkpoint().size()
+    let policy = &info.witness_policy;
+    let witnesses: Vec<VerifierKey> = policy.witnesses.iter().map(|w| w.vkey.clone()).collect();
+    let deadline = Instant::now() + wait;
+    let (proof, latest, quorum) = loop {
+        let text = match board.tlog_proof(index) {
+            Ok(Some(text)) => text,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+            Ok(None) => {
+                return fail(
+                    checks,
+                    "checkpoint",
+                    format!(
+                    "the board signed this receipt, but no signed checkpoint covers leaf {index}"
                 ),
-            )
+                )
+            }
+            Err(e) => return fail(checks, "checkpoint", e.to_string()),
+        };
+        let proof = match TlogProof::parse(&text) {
+            Ok(proof) if proof.index == index => proof,
+            Ok(proof) => {
+                return fail(
+                    checks,
+                    "checkpoint",
+                    format!(
+                        "asked for the proof of leaf {index}, got leaf {}",
+                        proof.index
+                    ),
+                )
+            }
+            Err(e) => return fail(checks, "checkpoint", e.to_string()),
+        };
+        let note = String::from_utf8_lossy(&proof.checkpoint).into_owned();
+        let latest = match open_checkpoint(&note, &receipt.election, &log_key) {
+            Ok(signed) => signed,
+            Err(e) => return fail(checks, "checkpoint", e.to_string()),
+        };
+        let quorum = match check_quorum(&latest, &witnesses, policy.quorum) {
+            Ok(quorum) => quorum,
+            Err(e) => return fail(checks, "witnesses", e.to_string()),
+        };
+        if quorum.met() || Instant::now() >= deadline {
+            break (proof, latest, quorum);
         }
-        Err(e) => return fail(checks, "checkpoint", e.to_string()),
+        std::thread::sleep(Duration::from_millis(200));
     };
+    let size = latest.checkpoint().size();
     checks.push(check(
         "checkpoint",
         Verdict::Passed,
         format!(
-            "the latest checkpoint, of size {}, is signed by the log key F binds ({})",
-            proof.size,
+            "a checkpoint of size {size}, signed by the log key F binds ({})",
             latest.checkpoint().origin()
         ),
     ));
 
-    // The leaf: the device's own if its file kept one (board.md §3.4), else the board's; either
-    // way the inclusion proof below ties it to the signed root.
-    let leaf = match saved.leaf {
-        Some(leaf) => leaf,
-        None => match Leaf::decode(&answer.leaf) {
-            Ok(leaf) => leaf,
-            Err(e) => return fail(checks, "leaf", format!("leaf {index}: {e}")),
-        },
+    // The leaf: from the device's file if it kept one, else from the board's entries.
+    // The device's own leaf if its file kept one (board.md §3.4): no entry bundle to fetch.
+    let leaf = match saved.leaf.map(Ok).unwrap_or_else(|| fetch_leaf(board, index, size)) {
+        Ok(leaf) => leaf,
+        Err(e) => return fail(checks, "leaf", e),
     };
     if leaf.kind() != LeafKind::Cast || leaf.ballot_hash() != &receipt.ballot_hash {
         return fail(
@@ -222,7 +231,16 @@ fn run(
             ),
         );
     }
-    if let Err(e) = check_inclusion(latest.checkpoint(), index, &leaf, &proof.inclusion) {
+    if let Err(e) = check_inclusion(
+        latest.checkpoint(),
+        index,
+        &leaf,
+        &proof
+            .inclusion
+            .iter()
+            .map(|h| HexHash(*h))
+            .collect::<Vec<_>>(),
+    ) {
         return fail(checks, "inclusion", e.to_string());
     }
     checks.push(check(
@@ -231,10 +249,45 @@ fn run(
         format!(
             "leaf {index} (cast, ballot {}) is in the tree of size {}: {} proof hashes",
             &hex::encode(receipt.ballot_hash)[..16],
-            proof.size,
+            size,
             proof.inclusion.len()
         ),
     ));
+
+    // The witness policy (board.md §11.4): k valid cosignatures by distinct policy witnesses.
+    let names: Vec<&str> = quorum.cosigned_by.iter().map(|v| v.name.as_str()).collect();
+    if policy.quorum == 0 {
+        checks.push(check(
+            "witnesses",
+            Verdict::Notice,
+            "election.json names no witness (quorum 0): only the board vouches that others see this log",
+        ));
+    } else if quorum.met() {
+        checks.push(check(
+            "witnesses",
+            Verdict::Passed,
+            format!(
+                "checkpoint {size} is cosigned by {} of the {} witnesses election.json lists ({} needed): {}",
+                names.len(),
+                policy.witnesses.len(),
+                policy.quorum,
+                names.join(", ")
+            ),
+        ));
+    } else {
+        *pending = true;
+        checks.push(check(
+            "witnesses",
+            Verdict::Notice,
+            format!(
+                "proof pending: checkpoint {size} carries {} of the {} cosignatures the witness policy needs{}; the board promises a cosigned checkpoint within 10 s of a receipt, so ask again later",
+                names.len(),
+                policy.quorum,
+                if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
+            ),
+        ));
+        return Ok(());
+    }
 
     // The checkpoint the device saw, and the consistency proof from it to the latest.
     let Some(seen_text) = &saved.checkpoint else {
@@ -265,26 +318,25 @@ fn run(
             return fail(checks, "consistency", format!("the saved {e}"));
         }
     }
+    // The cosigned checkpoint may be older than the one the device saw: prove whichever way.
     let (from, to) = (seen.checkpoint().size(), latest.checkpoint().size());
-    if from > to {
-        return fail(
-            checks,
-            "consistency",
-            format!("the board's latest checkpoint (size {to}) is older than the one your device saw (size {from}): the log went back"),
-        );
-    }
-    let answer = match board.consistency(from, to) {
+    let (small, large) = if from <= to {
+        (seen.checkpoint(), latest.checkpoint())
+    } else {
+        (latest.checkpoint(), seen.checkpoint())
+    };
+    let answer = match board.consistency(small.size(), large.size()) {
         Ok(answer) => answer,
         Err(e) => return fail(checks, "consistency", e.to_string()),
     };
-    if let Err(e) = check_consistency(seen.checkpoint(), latest.checkpoint(), &answer.consistency) {
+    if let Err(e) = check_consistency(small, large, &answer.consistency) {
         return fail(checks, "consistency", e.to_string());
     }
     checks.push(check(
         "consistency",
         Verdict::Passed,
         format!(
-            "the tree of size {from} your device saw is a prefix of the latest, of size {to}: {} proof hashes",
+            "the tree of size {from} your device saw and the cosigned one of size {to} are one log: {} proof hashes",
             answer.consistency.len()
         ),
     ));
@@ -294,4 +346,15 @@ fn run(
 /// The fingerprint of `election.json` recomputed from its own fields.
 fn self_consistent(info: &ElectionInfo) -> bool {
     crate::client::election::recompute_from_fields(info) == *info
+}
+
+/// Leaf `index` from the board's entry bundle in the tree of `size` leaves.
+fn fetch_leaf(board: &Board, index: u64, size: u64) -> Result<Leaf, String> {
+    let bundle = EntryBundle::in_tree(index / 256, size)
+        .ok_or_else(|| format!("leaf {index} is not in a tree of size {size}"))?;
+    let entries = board.entry_bundle(&bundle).map_err(|e| e.to_string())?;
+    let entry = entries
+        .get((index % 256) as usize)
+        .ok_or_else(|| format!("the entry bundle has no leaf {index}"))?;
+    Leaf::decode(entry).map_err(|e| format!("leaf {index}: {e}"))
 }
