@@ -13,7 +13,9 @@
 //! - [`verify`]: the micro-batch verifier of ballots' proofs;
 //! - [`service`]: the HTTP API (axum);
 //! - [`export`]: the record and `log/` as `saylau verify` reads them;
-//! - [`demo`]: a fresh demo election for `board serve --demo`.
+//! - [`demo`]: a fresh demo election for `board serve --demo`;
+//! - [`replica`]: reads from a PostgreSQL read replica (`--read-db`);
+//! - [`mirror`]: full tiles mirrored as files (`--tile-dir`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -24,7 +26,9 @@ pub mod database;
 pub mod demo;
 pub mod export;
 pub mod keys;
+pub mod mirror;
 pub mod open;
+pub mod replica;
 pub mod sequencer;
 pub mod service;
 pub mod store;

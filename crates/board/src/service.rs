@@ -35,6 +35,8 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 
 use crate::checkpoints::{origin, Checkpointer, CheckpointerError, Published};
+use crate::mirror::TileMirror;
+use crate::replica::Replica;
 use crate::database::{Connector, Database};
 use crate::keys::{BoardKeys, KeysError};
 use crate::sequencer::{Grouping, Sequencer, Submitter};
@@ -60,6 +62,12 @@ pub struct ServeConfig {
     pub grouping: Grouping,
     /// A request that takes longer is answered 503 `timeout` (nothing of it is acknowledged).
     pub request_timeout: Duration,
+    /// `--read-db`: a PostgreSQL read replica of the store that serves lookups, proofs, tiles
+    /// and pages (board.md §7.8).
+    pub read_db: Option<Database>,
+    /// `--tile-dir`: where full tiles, bundles and the checkpoint are mirrored as files
+    /// (board.md §8.9).
+    pub tile_dir: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -70,6 +78,8 @@ impl Default for ServeConfig {
             batch: BatchPolicy::default(),
             grouping: Grouping::default(),
             request_timeout: Duration::from_secs(30),
+            read_db: None,
+            tile_dir: None,
         }
     }
 }
@@ -121,12 +131,13 @@ pub struct RecordFiles {
     pub election: Vec<u8>,
 }
 
-/// Read connections, reused across requests.
+/// Read connections, reused across requests: to the store, and to its read replica if any.
 pub struct Readers {
     // Both hold database connections, and closing one blocks (PostgreSQL's client even runs a
     // runtime of its own, which panics on an async thread): `Drop` closes them on a plain thread.
     connector: Option<Arc<dyn Connector>>,
     idle: Mutex<Vec<Box<dyn Store + Send>>>,
+    replica: Option<Arc<Replica>>,
 }
 
 impl Drop for Readers {
@@ -146,7 +157,58 @@ impl Drop for Readers {
 const IDLE_READERS: usize = 16;
 
 impl Readers {
-    /// Runs `f` on a read connection, on a blocking thread.
+    /// Readers of the store `connector` opens, and of `replica` if given.
+    pub fn new(connector: Arc<dyn Connector>, replica: Option<Arc<Replica>>) -> Self {
+        Self {
+            connector: Some(connector),
+            idle: Mutex::new(Vec::new()),
+            replica,
+        }
+    }
+
+    /// The read replica, if the board has one.
+    pub fn replica(&self) -> Option<&Arc<Replica>> {
+        self.replica.as_ref()
+    }
+
+    /// Runs `f` on the read replica if there is one and it has replayed the log up to
+    /// `covering` leaves; if there is none, if it lags, fails, or `f` answers `None` there ("not
+    /// there", which on a lagging replica may be wrong), runs `f` on the store (board.md §7.8).
+    /// So `f` must answer `None` only for what a lagging copy may lack, and `Some` only with
+    /// what the store would answer too.
+    pub async fn read_replica<R, F>(
+        self: &Arc<Self>,
+        covering: u64,
+        f: F,
+    ) -> Result<Option<R>, ApiError>
+    where
+        R: Send + 'static,
+        F: Fn(&(dyn Store + Send)) -> Result<Option<R>, ApiError> + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        if let Some(replica) = &self.replica {
+            let answer = match replica.connect(tokio::runtime::Handle::current()).await {
+                Ok(conn) => {
+                    let on_replica = Arc::clone(&f);
+                    tokio::task::spawn_blocking(move || match conn.covers(covering) {
+                        Ok(true) => on_replica(&conn).ok().flatten(),
+                        _ => None,
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                }
+                Err(_) => None,
+            };
+            replica.count(answer.is_some());
+            if answer.is_some() {
+                return Ok(answer);
+            }
+        }
+        self.read(move |store| f(store)).await
+    }
+
+    /// Runs `f` on a read connection to the store, on a blocking thread.
     pub async fn read<R, F>(self: &Arc<Self>, f: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
@@ -220,6 +282,7 @@ pub struct RunningBoard {
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    mirror: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
 }
@@ -230,7 +293,11 @@ impl RunningBoard {
     pub async fn shutdown(mut self) -> Result<(), StoreError> {
         let _ = self.stop.send(true);
         let _ = (&mut self.server).await;
-        if let Some((flag, thread)) = self.checkpoints.take() {
+        // The signer first (it signs what was acknowledged), then the mirror (it mirrors that).
+        for (flag, thread) in [self.checkpoints.take(), self.mirror.take()]
+            .into_iter()
+            .flatten()
+        {
             flag.store(true, Ordering::SeqCst);
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
@@ -296,13 +363,31 @@ pub async fn start(
     let database = database.clone();
     let origin_for_signer = log_origin.clone();
     let grouping = config.grouping;
-    let (connector, signer_store, checkpointer, sequencer) =
+    let read_db = config.read_db.clone();
+    let handle = tokio::runtime::Handle::current();
+    let (connector, signer_store, checkpointer, sequencer, replica) =
         tokio::task::spawn_blocking(move || -> Result<_, StartError> {
             let connector: Arc<dyn Connector> = Arc::from(database.open()?);
             let signer_store = connector.connect()?;
             let checkpointer = Checkpointer::open(&*signer_store, origin_for_signer, log_key)?;
+            let replica = match read_db {
+                None => None,
+                Some(Database::Postgres(url)) => {
+                    let replica = Arc::new(Replica::new(&url)?);
+                    replica.check(handle, &*signer_store)?;
+                    Some(replica)
+                }
+                Some(Database::Sqlite(path)) => {
+                    return Err(StartError::Store(StoreError::Backend {
+                        database: path.display().to_string(),
+                        source: "--read-db takes a PostgreSQL replica (postgres://…); a SQLite \
+                                 board reads its own file"
+                            .into(),
+                    }))
+                }
+            };
             let sequencer = Sequencer::start(connector.connect()?, fingerprint, grouping)?;
-            Ok((connector, signer_store, checkpointer, sequencer))
+            Ok((connector, signer_store, checkpointer, sequencer, replica))
         })
         .await
         .map_err(|e| StoreError::Io {
@@ -324,14 +409,31 @@ pub async fn start(
         receipt_key,
         submitter: sequencer.submitter(),
         verifier: Verifier::start(context, config.batch),
-        readers: Arc::new(Readers {
-            connector: Some(connector),
-            idle: Mutex::new(Vec::new()),
-        }),
+        readers: Arc::new(Readers::new(Arc::clone(&connector), replica)),
         published,
         in_flight: InFlight::default(),
     });
+    let signed = checkpointer.latest().map_or(0, |c| c.checkpoint().size());
     let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
+    let mirror = match &config.tile_dir {
+        None => None,
+        Some(dir) => {
+            let mirror = TileMirror::open(dir, &log_origin, signed)?;
+            let connector = Arc::clone(&connector);
+            let store = tokio::task::spawn_blocking(move || connector.connect())
+                .await
+                .map_err(|e| StoreError::Io {
+                    path: "open".into(),
+                    source: std::io::Error::other(e),
+                })??;
+            Some(spawn_mirror(
+                mirror,
+                store,
+                board.published.clone(),
+                config.checkpoint_every,
+            )?)
+        }
+    };
 
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: "the listener".into(),
@@ -355,6 +457,7 @@ pub async fn start(
         stop,
         server,
         checkpoints: Some(checkpoints),
+        mirror,
         board,
         sequencer: Some(sequencer),
     })
@@ -393,6 +496,49 @@ fn spawn_checkpoints(
         })
         .map_err(|source| StartError::Listen {
             addr: "board-checkpoints thread".into(),
+            source,
+        })?;
+    Ok((stop, thread))
+}
+
+/// The tile mirror's thread (board.md §8.9): each time a new checkpoint is published (it is
+/// stored before it is published), writes the full tiles it covers, then `DIR/checkpoint`.
+fn spawn_mirror(
+    mut mirror: TileMirror,
+    store: Box<dyn Store + Send>,
+    published: Published,
+    every: Duration,
+) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let every = every.min(Duration::from_secs(1));
+    let thread = std::thread::Builder::new()
+        .name("board-tile-mirror".into())
+        .spawn(move || {
+            let mut last_error = String::new();
+            let mut sync = |last_error: &mut String| {
+                let Some(signed) = published.get() else {
+                    return;
+                };
+                match mirror.sync(&*store, &signed) {
+                    Ok(_) => last_error.clear(),
+                    Err(e) => {
+                        let text = e.to_string();
+                        if text != *last_error {
+                            eprintln!("board: tile mirror {}: {text}", mirror.dir().display());
+                            *last_error = text;
+                        }
+                    }
+                }
+            };
+            while !flag.load(Ordering::SeqCst) {
+                sync(&mut last_error);
+                std::thread::sleep(every);
+            }
+            sync(&mut last_error);
+        })
+        .map_err(|source| StartError::Listen {
+            addr: "board-tile-mirror thread".into(),
             source,
         })?;
     Ok((stop, thread))

@@ -91,9 +91,10 @@ pub async fn proof(
                 ))
                 .field("size"));
             }
+            // board.md §7.8: on a replica, a checkpoint not there yet is asked of the store.
             let stored = board
                 .readers
-                .read(move |store| store.checkpoint(size).map_err(store_error))
+                .read_replica(0, move |store| store.checkpoint(size).map_err(store_error))
                 .await?;
             match stored {
                 Some(c) => (size, c.text),
@@ -109,8 +110,13 @@ pub async fn proof(
     };
     let inclusion = board
         .readers
-        .read(move |store| prove_record(size, index, store).map_err(prove_error))
-        .await?;
+        .read_replica(size, move |store| {
+            prove_record(size, index, store)
+                .map(Some)
+                .map_err(prove_error)
+        })
+        .await?
+        .unwrap_or_default();
     Ok(Json(ProofAnswer {
         index,
         size,
@@ -156,8 +162,11 @@ pub async fn consistency(
     }
     let proof = board
         .readers
-        .read(move |store| prove_tree(to, from, store).map_err(prove_error))
-        .await?;
+        .read_replica(to, move |store| {
+            prove_tree(to, from, store).map(Some).map_err(prove_error)
+        })
+        .await?
+        .unwrap_or_default();
     Ok(Json(ConsistencyAnswer {
         from,
         to,
@@ -175,7 +184,9 @@ pub async fn receipt_by_code(
     let code = parse_hash(&code, "tracking_code")?;
     let row = board
         .readers
-        .read(move |store| store.ballot_by_tracking_code(&code).map_err(store_error))
+        .read_replica(0, move |store| {
+            store.ballot_by_tracking_code(&code).map_err(store_error)
+        })
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -217,7 +228,7 @@ pub async fn ballot_by_hash(
     let hash = parse_hash(&hash, "ballot_hash")?;
     let row = board
         .readers
-        .read(move |store| store.ballot_by_hash(&hash).map_err(store_error))
+        .read_replica(0, move |store| store.ballot_by_hash(&hash).map_err(store_error))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("no ballot {} on the board", hex::encode(hash)))
@@ -265,10 +276,16 @@ pub async fn ballots_page(
         return Err(ApiError::malformed(format!("limit must be 1 to {MAX_PAGE}")).field("limit"));
     }
     let after = query.after;
+    // board.md §7.8: a full page from a replica is the store's page; a short one (the end of
+    // the list, which a lagging replica may cut early) is asked of the store.
     let rows = board
         .readers
-        .read(move |store| store.ballots_after(after, limit).map_err(store_error))
-        .await?;
+        .read_replica(0, move |store| {
+            let rows = store.ballots_after(after, limit).map_err(store_error)?;
+            Ok((rows.len() == limit).then_some(rows))
+        })
+        .await?
+        .unwrap_or_default();
     Ok(ndjson(rows.into_iter().flat_map(|r| r.line).collect()))
 }
 
@@ -308,8 +325,12 @@ pub async fn checkpoints(
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let rows = board
         .readers
-        .read(move |store| store.checkpoints_after(after, limit).map_err(store_error))
-        .await?;
+        .read_replica(0, move |store| {
+            let rows = store.checkpoints_after(after, limit).map_err(store_error)?;
+            Ok((rows.len() == limit).then_some(rows))
+        })
+        .await?
+        .unwrap_or_default();
     Ok(ndjson(checkpoint_lines(&rows)))
 }
 
