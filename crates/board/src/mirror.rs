@@ -61,9 +61,7 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     } else {
         dir
     };
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(dir))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 /// Writes `data` at `path` atomically and durably: a temporary file beside it, flushed, renamed

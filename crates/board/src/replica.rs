@@ -12,16 +12,16 @@
 //! Spec: `protocol-spec/board.md` §7.8.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use deadpool_postgres::{
     Hook, HookError, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
 };
-use std::time::Duration;
 use saylau::election::Leaf;
 use saylau::log::tree::{Hash, HashReader};
+use std::time::Duration;
 use tokio::runtime::Handle;
 
 use crate::store::postgres::{

@@ -35,10 +35,10 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 
 use crate::checkpoints::{origin, Checkpointer, CheckpointerError, Published};
-use crate::mirror::TileMirror;
-use crate::replica::Replica;
 use crate::database::{Connector, Database};
 use crate::keys::{BoardKeys, KeysError};
+use crate::mirror::TileMirror;
+use crate::replica::Replica;
 use crate::sequencer::{Grouping, Sequencer, Submitter};
 use crate::store::{Store, StoreError};
 use crate::verify::{BatchPolicy, ProofContext, Verifier};
@@ -172,18 +172,21 @@ impl Readers {
     }
 
     /// Runs `f` on the read replica if there is one and it has replayed the log up to
-    /// `covering` leaves; if there is none, if it lags, fails, or `f` answers `None` there ("not
-    /// there", which on a lagging replica may be wrong), runs `f` on the store (board.md §7.8).
-    /// So `f` must answer `None` only for what a lagging copy may lack, and `Some` only with
-    /// what the store would answer too.
-    pub async fn read_replica<R, F>(
+    /// `covering` leaves, and keeps its answer if `complete` says a copy that lags could not have
+    /// answered otherwise (a row found, a full page). If there is no replica, if it lags, fails,
+    /// or its answer may be cut short ("no such ballot", a short page), runs `f` on the store
+    /// (board.md §7.8). What the replica holds is a prefix of the store, so an answer it gives
+    /// in full is the store's answer too.
+    pub async fn read_replica<R, F, C>(
         self: &Arc<Self>,
         covering: u64,
         f: F,
-    ) -> Result<Option<R>, ApiError>
+        complete: C,
+    ) -> Result<R, ApiError>
     where
         R: Send + 'static,
-        F: Fn(&(dyn Store + Send)) -> Result<Option<R>, ApiError> + Send + Sync + 'static,
+        F: Fn(&(dyn Store + Send)) -> Result<R, ApiError> + Send + Sync + 'static,
+        C: Fn(&R) -> bool + Send + 'static,
     {
         let f = Arc::new(f);
         if let Some(replica) = &self.replica {
@@ -191,7 +194,7 @@ impl Readers {
                 Ok(conn) => {
                     let on_replica = Arc::clone(&f);
                     tokio::task::spawn_blocking(move || match conn.covers(covering) {
-                        Ok(true) => on_replica(&conn).ok().flatten(),
+                        Ok(true) => on_replica(&conn).ok().filter(|r| complete(r)),
                         _ => None,
                     })
                     .await
@@ -201,7 +204,7 @@ impl Readers {
                 Err(_) => None,
             };
             replica.count(answer.is_some());
-            if answer.is_some() {
+            if let Some(answer) = answer {
                 return Ok(answer);
             }
         }

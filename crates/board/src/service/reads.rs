@@ -94,7 +94,11 @@ pub async fn proof(
             // board.md §7.8: on a replica, a checkpoint not there yet is asked of the store.
             let stored = board
                 .readers
-                .read_replica(0, move |store| store.checkpoint(size).map_err(store_error))
+                .read_replica(
+                    0,
+                    move |store| store.checkpoint(size).map_err(store_error),
+                    Option::is_some,
+                )
                 .await?;
             match stored {
                 Some(c) => (size, c.text),
@@ -110,13 +114,12 @@ pub async fn proof(
     };
     let inclusion = board
         .readers
-        .read_replica(size, move |store| {
-            prove_record(size, index, store)
-                .map(Some)
-                .map_err(prove_error)
-        })
-        .await?
-        .unwrap_or_default();
+        .read_replica(
+            size,
+            move |store| prove_record(size, index, store).map_err(prove_error),
+            |_| true,
+        )
+        .await?;
     Ok(Json(ProofAnswer {
         index,
         size,
@@ -162,11 +165,12 @@ pub async fn consistency(
     }
     let proof = board
         .readers
-        .read_replica(to, move |store| {
-            prove_tree(to, from, store).map(Some).map_err(prove_error)
-        })
-        .await?
-        .unwrap_or_default();
+        .read_replica(
+            to,
+            move |store| prove_tree(to, from, store).map_err(prove_error),
+            |_| true,
+        )
+        .await?;
     Ok(Json(ConsistencyAnswer {
         from,
         to,
@@ -184,9 +188,11 @@ pub async fn receipt_by_code(
     let code = parse_hash(&code, "tracking_code")?;
     let row = board
         .readers
-        .read_replica(0, move |store| {
-            store.ballot_by_tracking_code(&code).map_err(store_error)
-        })
+        .read_replica(
+            0,
+            move |store| store.ballot_by_tracking_code(&code).map_err(store_error),
+            Option::is_some,
+        )
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -228,7 +234,11 @@ pub async fn ballot_by_hash(
     let hash = parse_hash(&hash, "ballot_hash")?;
     let row = board
         .readers
-        .read_replica(0, move |store| store.ballot_by_hash(&hash).map_err(store_error))
+        .read_replica(
+            0,
+            move |store| store.ballot_by_hash(&hash).map_err(store_error),
+            Option::is_some,
+        )
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("no ballot {} on the board", hex::encode(hash)))
@@ -280,12 +290,12 @@ pub async fn ballots_page(
     // the list, which a lagging replica may cut early) is asked of the store.
     let rows = board
         .readers
-        .read_replica(0, move |store| {
-            let rows = store.ballots_after(after, limit).map_err(store_error)?;
-            Ok((rows.len() == limit).then_some(rows))
-        })
-        .await?
-        .unwrap_or_default();
+        .read_replica(
+            0,
+            move |store| store.ballots_after(after, limit).map_err(store_error),
+            move |rows| rows.len() == limit,
+        )
+        .await?;
     Ok(ndjson(rows.into_iter().flat_map(|r| r.line).collect()))
 }
 
@@ -325,12 +335,12 @@ pub async fn checkpoints(
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let rows = board
         .readers
-        .read_replica(0, move |store| {
-            let rows = store.checkpoints_after(after, limit).map_err(store_error)?;
-            Ok((rows.len() == limit).then_some(rows))
-        })
-        .await?
-        .unwrap_or_default();
+        .read_replica(
+            0,
+            move |store| store.checkpoints_after(after, limit).map_err(store_error),
+            move |rows| rows.len() == limit,
+        )
+        .await?;
     Ok(ndjson(checkpoint_lines(&rows)))
 }
 

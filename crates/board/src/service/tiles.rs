@@ -60,9 +60,11 @@ pub async fn tile(
         }
         let data = board
             .readers
-            .read_replica(size, move |store| {
-                bundle_data(store, &bundle).map(Some).map_err(store_error)
-            })
+            .read_replica(
+                size,
+                move |store| bundle_data(store, &bundle).map_err(store_error),
+                |_| true,
+            )
             .await?;
         (data, bundle.width() == TILE_WIDTH)
     } else {
@@ -73,14 +75,14 @@ pub async fn tile(
         }
         let data = board
             .readers
-            .read_replica(size, move |store| {
-                hash_tile_data(store, &tile).map(Some).map_err(store_error)
-            })
+            .read_replica(
+                size,
+                move |store| hash_tile_data(store, &tile).map_err(store_error),
+                |_| true,
+            )
             .await?;
         (data, tile.is_full())
     };
-    // Some from the replica or the primary: the closures never answer None.
-    let data = data.ok_or_else(|| ApiError::unavailable("the store lacks signed leaves"))?;
     let cache = if full {
         IMMUTABLE
     } else {
