@@ -368,11 +368,23 @@ pub async fn start(
     let grouping = config.grouping;
     let read_db = config.read_db.clone();
     let handle = tokio::runtime::Handle::current();
-    let (connector, signer_store, checkpointer, sequencer, replica) =
+    let tile_dir = config.tile_dir.clone();
+    let (connector, signer_store, checkpointer, sequencer, replica, mirror) =
         tokio::task::spawn_blocking(move || -> Result<_, StartError> {
+            // Everything here is dropped on this thread if a step fails: a connection must not
+            // be closed on an async thread.
             let connector: Arc<dyn Connector> = Arc::from(database.open()?);
             let signer_store = connector.connect()?;
-            let checkpointer = Checkpointer::open(&*signer_store, origin_for_signer, log_key)?;
+            let checkpointer =
+                Checkpointer::open(&*signer_store, origin_for_signer.clone(), log_key)?;
+            let mirror = match tile_dir {
+                None => None,
+                Some(dir) => {
+                    let signed = checkpointer.latest().map_or(0, |c| c.checkpoint().size());
+                    let mirror = TileMirror::open(&dir, &origin_for_signer, signed)?;
+                    Some((mirror, connector.connect()?))
+                }
+            };
             let replica = match read_db {
                 None => None,
                 Some(Database::Postgres(url)) => {
@@ -390,7 +402,14 @@ pub async fn start(
                 }
             };
             let sequencer = Sequencer::start(connector.connect()?, fingerprint, grouping)?;
-            Ok((connector, signer_store, checkpointer, sequencer, replica))
+            Ok((
+                connector,
+                signer_store,
+                checkpointer,
+                sequencer,
+                replica,
+                mirror,
+            ))
         })
         .await
         .map_err(|e| StoreError::Io {
@@ -416,26 +435,15 @@ pub async fn start(
         published,
         in_flight: InFlight::default(),
     });
-    let signed = checkpointer.latest().map_or(0, |c| c.checkpoint().size());
     let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
-    let mirror = match &config.tile_dir {
+    let mirror = match mirror {
         None => None,
-        Some(dir) => {
-            let mirror = TileMirror::open(dir, &log_origin, signed)?;
-            let connector = Arc::clone(&connector);
-            let store = tokio::task::spawn_blocking(move || connector.connect())
-                .await
-                .map_err(|e| StoreError::Io {
-                    path: "open".into(),
-                    source: std::io::Error::other(e),
-                })??;
-            Some(spawn_mirror(
-                mirror,
-                store,
-                board.published.clone(),
-                config.checkpoint_every,
-            )?)
-        }
+        Some((mirror, store)) => Some(spawn_mirror(
+            mirror,
+            store,
+            board.published.clone(),
+            config.checkpoint_every,
+        )?),
     };
 
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
