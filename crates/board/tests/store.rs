@@ -242,7 +242,7 @@ fn runs_and_pages(db: TestDb) {
     let mut tree = TreeBuilder::new();
     let b = batch(&mut rng, Head::default(), &mut tree, 20);
     store.append(0, &b).unwrap();
-    let all: Vec<Leaf> = b.leaves.iter().map(|l| l.leaf.clone()).collect();
+    let all: Vec<Leaf> = b.leaves.iter().map(|l| l.leaf).collect();
     assert_eq!(store.leaves(0, 20).unwrap(), all);
     assert_eq!(store.leaves(5, 3).unwrap(), all[5..8].to_vec());
     // Fewer at the end of the log, none beyond it.

@@ -206,6 +206,13 @@ fn serve(args: ServeArgs) -> i32 {
             return fail(&format!("waiting for Ctrl-C: {e}"));
         }
         outln!("board: stopping");
+        if let Some(replica) = running.board().readers.replica() {
+            let (answered, passed_on) = replica.counts();
+            outln!(
+                "  read replica {}: answered {answered} reads, passed {passed_on} to --db",
+                replica.database()
+            );
+        }
         match running.shutdown().await {
             Ok(()) => 0,
             Err(e) => fail(&e),
