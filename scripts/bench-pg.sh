@@ -17,6 +17,7 @@ bin=$PWD/target/release/saylau
 cargo build --release -q -p saylau-cli --bin saylau
 cargo build --release -q -p saylau-board --example appends
 
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores, shared)"
 echo "== board alone: durable appends/s ($appends entries, 64 submitters)"
 target/release/examples/appends "$appends" 64 --db both
 
@@ -54,6 +55,8 @@ run() {  # name, then the serve arguments
     "$bin" board load http://127.0.0.1:18716 --credentials "$work/demo/credentials" \
         --voters "$voters" --concurrency "$conc" --lookups
     kill -INT "$board_pid"; wait "$board_pid" || true; board_pid=
+    grep "read replica" "$work/$name.log" || true
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores, shared)"
 }
 run sqlite --demo --voters "$voters" --out "$work/demo"
 run postgres --record "$work/demo/record" --db "$(url board_pg 5491)"
