@@ -15,7 +15,9 @@
 //! - [`page`]: the voter's receipt page at `/` (askama);
 //! - [`export`]: the record and `log/` as `saylau verify` reads them;
 //! - [`demo`]: a fresh demo election for `board serve --demo`;
-//! - [`fill`]: the synthetic bulk loader, for measurements on large boards.
+//! - [`fill`]: the synthetic bulk loader, for measurements on large boards;
+//! - [`replica`]: reads from a PostgreSQL read replica (`--read-db`);
+//! - [`mirror`]: full tiles mirrored as files (`--tile-dir`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -27,8 +29,10 @@ pub mod demo;
 pub mod export;
 pub mod fill;
 pub mod keys;
+pub mod mirror;
 pub mod open;
 pub mod page;
+pub mod replica;
 pub mod sequencer;
 pub mod service;
 pub mod store;

@@ -39,6 +39,8 @@ use tokio::net::TcpListener;
 use crate::checkpoints::{origin, Checkpointer, CheckpointerError, Published};
 use crate::database::{Connector, Database};
 use crate::keys::{BoardKeys, KeysError};
+use crate::mirror::TileMirror;
+use crate::replica::Replica;
 use crate::sequencer::{Grouping, Sequencer, Submitter};
 use crate::store::{Store, StoreError};
 use crate::verify::{BatchPolicy, ProofContext, Verifier};
@@ -67,6 +69,12 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     /// The witnesses' URLs (their `add-checkpoint` is under each), board.md §11.3.
     pub witness_urls: Vec<String>,
+    /// `--read-db`: a PostgreSQL read replica of the store that serves lookups, proofs, tiles
+    /// and pages (board.md §7.8).
+    pub read_db: Option<Database>,
+    /// `--tile-dir`: where full tiles, bundles and the checkpoint are mirrored as files
+    /// (board.md §8.11).
+    pub tile_dir: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -79,6 +87,8 @@ impl Default for ServeConfig {
             request_timeout: Duration::from_secs(30),
             header_timeout: limits::HEADER_TIMEOUT,
             witness_urls: Vec::new(),
+            read_db: None,
+            tile_dir: None,
         }
     }
 }
@@ -130,12 +140,13 @@ pub struct RecordFiles {
     pub election: Vec<u8>,
 }
 
-/// Read connections, reused across requests.
+/// Read connections, reused across requests: to the store, and to its read replica if any.
 pub struct Readers {
     // Both hold database connections, and closing one blocks (PostgreSQL's client even runs a
     // runtime of its own, which panics on an async thread): `Drop` closes them on a plain thread.
     connector: Option<Arc<dyn Connector>>,
     idle: Mutex<Vec<Box<dyn Store + Send>>>,
+    replica: Option<Arc<Replica>>,
 }
 
 impl Drop for Readers {
@@ -155,7 +166,61 @@ impl Drop for Readers {
 const IDLE_READERS: usize = 16;
 
 impl Readers {
-    /// Runs `f` on a read connection, on a blocking thread.
+    /// Readers of the store `connector` opens, and of `replica` if given.
+    pub fn new(connector: Arc<dyn Connector>, replica: Option<Arc<Replica>>) -> Self {
+        Self {
+            connector: Some(connector),
+            idle: Mutex::new(Vec::new()),
+            replica,
+        }
+    }
+
+    /// The read replica, if the board has one.
+    pub fn replica(&self) -> Option<&Arc<Replica>> {
+        self.replica.as_ref()
+    }
+
+    /// Runs `f` on the read replica if there is one and it has replayed the log up to
+    /// `covering` leaves, and keeps its answer if `complete` says a copy that lags could not have
+    /// answered otherwise (a row found, a full page). If there is no replica, if it lags, fails,
+    /// or its answer may be cut short ("no such ballot", a short page), runs `f` on the store
+    /// (board.md §7.8). What the replica holds is a prefix of the store, so an answer it gives
+    /// in full is the store's answer too.
+    pub async fn read_replica<R, F, C>(
+        self: &Arc<Self>,
+        covering: u64,
+        f: F,
+        complete: C,
+    ) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: Fn(&(dyn Store + Send)) -> Result<R, ApiError> + Send + Sync + 'static,
+        C: Fn(&R) -> bool + Send + 'static,
+    {
+        let f = Arc::new(f);
+        if let Some(replica) = &self.replica {
+            let answer = match replica.connect(tokio::runtime::Handle::current()).await {
+                Ok(conn) => {
+                    let on_replica = Arc::clone(&f);
+                    tokio::task::spawn_blocking(move || match conn.covers(covering) {
+                        Ok(true) => on_replica(&conn).ok().filter(|r| complete(r)),
+                        _ => None,
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                }
+                Err(_) => None,
+            };
+            replica.count(answer.is_some());
+            if let Some(answer) = answer {
+                return Ok(answer);
+            }
+        }
+        self.read(move |store| f(store)).await
+    }
+
+    /// Runs `f` on a read connection to the store, on a blocking thread.
     pub async fn read<R, F>(self: &Arc<Self>, f: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
@@ -237,6 +302,7 @@ pub struct RunningBoard {
     checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
     // Holds a store connection: stopped and dropped on a blocking thread (see `Readers`).
     witnesses: Option<Arc<Witnesses>>,
+    mirror: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
 }
@@ -247,7 +313,11 @@ impl RunningBoard {
     pub async fn shutdown(mut self) -> Result<(), StoreError> {
         let _ = self.stop.send(true);
         let _ = (&mut self.server).await;
-        if let Some((flag, thread)) = self.checkpoints.take() {
+        // The signer first (it signs what was acknowledged), then the mirror (it mirrors that).
+        for (flag, thread) in [self.checkpoints.take(), self.mirror.take()]
+            .into_iter()
+            .flatten()
+        {
             flag.store(true, Ordering::SeqCst);
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
@@ -326,12 +396,41 @@ pub async fn start(
     let policy = election.info.witness_policy.clone();
     let witness_urls = config.witness_urls.clone();
     let log_verifier = log_key.verifier();
-    let (connector, signer_store, checkpointer, sequencer, witnesses) =
+    let read_db = config.read_db.clone();
+    let handle = tokio::runtime::Handle::current();
+    let tile_dir = config.tile_dir.clone();
+    let (connector, signer_store, checkpointer, sequencer, witnesses, replica, mirror) =
         tokio::task::spawn_blocking(move || -> Result<_, StartError> {
+            // Everything here is dropped on this thread if a step fails: a connection must not
+            // be closed on an async thread.
             let connector: Arc<dyn Connector> = Arc::from(database.open()?);
             let signer_store = connector.connect()?;
             let checkpointer =
                 Checkpointer::open(&*signer_store, origin_for_signer.clone(), log_key)?;
+            let mirror = match tile_dir {
+                None => None,
+                Some(dir) => {
+                    let signed = checkpointer.latest().map_or(0, |c| c.checkpoint().size());
+                    let mirror = TileMirror::open(&dir, &origin_for_signer, signed)?;
+                    Some((mirror, connector.connect()?))
+                }
+            };
+            let replica = match read_db {
+                None => None,
+                Some(Database::Postgres(url)) => {
+                    let replica = Arc::new(Replica::new(&url)?);
+                    replica.check(handle, &*signer_store)?;
+                    Some(replica)
+                }
+                Some(Database::Sqlite(path)) => {
+                    return Err(StartError::Store(StoreError::Backend {
+                        database: path.display().to_string(),
+                        source: "--read-db takes a PostgreSQL replica (postgres://…); a SQLite \
+                                 board reads its own file"
+                            .into(),
+                    }))
+                }
+            };
             let sequencer = Sequencer::start(connector.connect()?, fingerprint, grouping)?;
             let witnesses = Witnesses::start(
                 &policy,
@@ -341,7 +440,15 @@ pub async fn start(
                 origin_for_signer,
                 checkpointer.latest().cloned(),
             )?;
-            Ok((connector, signer_store, checkpointer, sequencer, witnesses))
+            Ok((
+                connector,
+                signer_store,
+                checkpointer,
+                sequencer,
+                witnesses,
+                replica,
+                mirror,
+            ))
         })
         .await
         .map_err(|e| StoreError::Io {
@@ -364,10 +471,7 @@ pub async fn start(
         receipt_key,
         submitter: sequencer.submitter(),
         verifier: Verifier::start(context, config.batch),
-        readers: Arc::new(Readers {
-            connector: Some(connector),
-            idle: Mutex::new(Vec::new()),
-        }),
+        readers: Arc::new(Readers::new(Arc::clone(&connector), replica)),
         published,
         cosigned: witnesses.cosigned(),
         in_flight: InFlight::default(),
@@ -380,6 +484,15 @@ pub async fn start(
         config.checkpoint_every,
         Arc::clone(&witnesses),
     )?;
+    let mirror = match mirror {
+        None => None,
+        Some((mirror, store)) => Some(spawn_mirror(
+            mirror,
+            store,
+            board.published.clone(),
+            config.checkpoint_every,
+        )?),
+    };
 
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: "the listener".into(),
@@ -396,13 +509,14 @@ pub async fn start(
         server,
         checkpoints: Some(checkpoints),
         witnesses: Some(witnesses),
+        mirror,
         board,
         sequencer: Some(sequencer),
     })
 }
 
 /// The checkpoint signer's thread: signs when the tree grew, every `every`
-/// (board.md §7.6), and offers each new one to the witnesses (§9.3). A failed attempt is
+/// (board.md §7.6), and offers each new one to the witnesses (§11.3). A failed attempt is
 /// reported and retried; nothing unsigned is served.
 fn spawn_checkpoints(
     mut checkpointer: Checkpointer,
@@ -441,6 +555,49 @@ fn spawn_checkpoints(
         })
         .map_err(|source| StartError::Listen {
             addr: "board-checkpoints thread".into(),
+            source,
+        })?;
+    Ok((stop, thread))
+}
+
+/// The tile mirror's thread (board.md §8.11): each time a new checkpoint is published (it is
+/// stored before it is published), writes the full tiles it covers, then `DIR/checkpoint`.
+fn spawn_mirror(
+    mut mirror: TileMirror,
+    store: Box<dyn Store + Send>,
+    published: Published,
+    every: Duration,
+) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let every = every.min(Duration::from_secs(1));
+    let thread = std::thread::Builder::new()
+        .name("board-tile-mirror".into())
+        .spawn(move || {
+            let mut last_error = String::new();
+            let mut sync = |last_error: &mut String| {
+                let Some(signed) = published.get() else {
+                    return;
+                };
+                match mirror.sync(&*store, &signed) {
+                    Ok(_) => last_error.clear(),
+                    Err(e) => {
+                        let text = e.to_string();
+                        if text != *last_error {
+                            eprintln!("board: tile mirror {}: {text}", mirror.dir().display());
+                            *last_error = text;
+                        }
+                    }
+                }
+            };
+            while !flag.load(Ordering::SeqCst) {
+                sync(&mut last_error);
+                std::thread::sleep(every);
+            }
+            sync(&mut last_error);
+        })
+        .map_err(|source| StartError::Listen {
+            addr: "board-tile-mirror thread".into(),
             source,
         })?;
     Ok((stop, thread))

@@ -217,3 +217,50 @@ fn by_hashes(db: TestDb) {
     assert_eq!(found, want);
     assert!(store.ballots_by_hashes(&[]).unwrap().is_empty());
 }
+
+both!(migrations_run_once_and_are_recorded, migrations_once);
+fn migrations_once(db: TestDb) {
+    drop(db.open().unwrap());
+    drop(db.open().unwrap());
+    assert_eq!(db.schema_versions(), vec![1]);
+}
+
+both!(a_newer_schema_is_refused, newer_schema);
+fn newer_schema(db: TestDb) {
+    drop(db.open().unwrap());
+    db.sql("INSERT INTO schema_version (version) VALUES (2)");
+    match db.open() {
+        Err(StoreError::SchemaTooNew { found, known, .. }) => assert_eq!((found, known), (2, 1)),
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+both!(runs_of_leaves_and_pages_of_checkpoints, runs_and_pages);
+fn runs_and_pages(db: TestDb) {
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let mut store = db.open().unwrap();
+    let mut tree = TreeBuilder::new();
+    let b = batch(&mut rng, Head::default(), &mut tree, 20);
+    store.append(0, &b).unwrap();
+    let all: Vec<Leaf> = b.leaves.iter().map(|l| l.leaf).collect();
+    assert_eq!(store.leaves(0, 20).unwrap(), all);
+    assert_eq!(store.leaves(5, 3).unwrap(), all[5..8].to_vec());
+    // Fewer at the end of the log, none beyond it.
+    assert_eq!(store.leaves(18, 10).unwrap(), all[18..].to_vec());
+    assert_eq!(store.leaves(20, 5).unwrap(), Vec::<Leaf>::new());
+    for size in [2, 4, 9, 15] {
+        store.store_checkpoint(size, &format!("cp{size}")).unwrap();
+    }
+    let sizes = |after, limit| -> Vec<u64> {
+        store
+            .checkpoints_after(after, limit)
+            .unwrap()
+            .iter()
+            .map(|c| c.size)
+            .collect()
+    };
+    assert_eq!(sizes(0, 10), vec![2, 4, 9, 15]);
+    assert_eq!(sizes(2, 2), vec![4, 9]);
+    assert_eq!(sizes(15, 10), Vec::<u64>::new());
+    assert_eq!(store.checkpoints_after(3, 1).unwrap()[0].text, "cp4");
+}

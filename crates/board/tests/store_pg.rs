@@ -207,3 +207,23 @@ fn start_waits_for_a_transaction_still_writing_the_head() {
         assert_eq!(store.head().unwrap().cast, 7);
     });
 }
+
+/// board.md §7.7 item 7: no TLS client; `sslmode=require` is refused by name before any
+/// connection is tried (the host here does not exist), and the password is not repeated.
+#[test]
+fn sslmode_require_is_refused_clearly() {
+    let url = "postgres://board:s3cret@db.invalid:5432/board?sslmode=require";
+    let err = open_err(url);
+    let text = err.to_string();
+    assert!(text.contains("sslmode=require"), "{text}");
+    assert!(text.contains("no TLS client"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    // The same through the replica's pool.
+    let err = saylau_board::replica::Replica::new(url)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sslmode=require") && !err.contains("s3cret"),
+        "{err}"
+    );
+}

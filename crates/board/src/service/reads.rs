@@ -173,9 +173,14 @@ pub async fn proof(
                 ))
                 .field("size"));
             }
+            // board.md §7.8: on a replica, a checkpoint not there yet is asked of the store.
             let stored = board
                 .readers
-                .read(move |store| store.checkpoint(size).map_err(store_error))
+                .read_replica(
+                    0,
+                    move |store| store.checkpoint(size).map_err(store_error),
+                    Option::is_some,
+                )
                 .await?;
             match stored {
                 Some(c) => (size, c.text),
@@ -186,7 +191,11 @@ pub async fn proof(
     let cache = Arc::clone(&board);
     let inclusion = board
         .readers
-        .read(move |store| prove_cached(store, &cache.hash_cache, size, index))
+        .read_replica(
+            size,
+            move |store| prove_cached(store, &cache.hash_cache, size, index),
+            |_| true,
+        )
         .await?;
     Ok(Json(ProofAnswer {
         index,
@@ -233,7 +242,11 @@ pub async fn consistency(
     }
     let proof = board
         .readers
-        .read(move |store| prove_tree(to, from, store).map_err(prove_error))
+        .read_replica(
+            to,
+            move |store| prove_tree(to, from, store).map_err(prove_error),
+            |_| true,
+        )
         .await?;
     Ok(Json(ConsistencyAnswer {
         from,
@@ -285,7 +298,11 @@ pub async fn receipt_by_code(
         }
         let row = board
             .readers
-            .read(move |store| store.receipt_row(&code).map_err(store_error))
+            .read_replica(
+                0,
+                move |store| store.receipt_row(&code).map_err(store_error),
+                Option::is_some,
+            )
             .await?
             .ok_or_else(|| no_code(&code))?;
         let position = row
@@ -298,12 +315,17 @@ pub async fn receipt_by_code(
             proof: None,
         }));
     }
-    // One read connection for the row, the leaf, the checkpoint and the proof.
+    // One read connection for the row, the leaf, the checkpoint and the proof; on a replica
+    // only once it holds the tree the proof is in (board.md §7.8).
     let latest = board.published.get();
+    let covering = query
+        .size
+        .or(latest.as_ref().map(|c| c.checkpoint().size()))
+        .unwrap_or(0);
     let shared = Arc::clone(&board);
     let (row, leaf, proof) = board
         .readers
-        .read(move |store| {
+        .read_replica(covering, move |store| {
             let Some(row) = store.receipt_row(&code).map_err(store_error)? else {
                 return Err(no_code(&code));
             };
@@ -313,7 +335,7 @@ pub async fn receipt_by_code(
                 .map_err(store_error)?
                 .ok_or_else(|| ApiError::unavailable(format!("leaf {index} is missing")))?;
             let checkpoint = match query.size {
-                None => latest.filter(|c| index < c.checkpoint().size()).map(|c| {
+                None => latest.as_ref().filter(|c| index < c.checkpoint().size()).map(|c| {
                     let text = String::from_utf8_lossy(&c.to_bytes()).into_owned();
                     (c.checkpoint().size(), text)
                 }),
@@ -341,7 +363,7 @@ pub async fn receipt_by_code(
                 }),
             };
             Ok((row, leaf, proof))
-        })
+        }, |_| true)
         .await?;
     let position = row
         .position
@@ -397,7 +419,11 @@ pub async fn ballot_by_hash(
     let hash = parse_hash(&hash, "ballot_hash")?;
     let row = board
         .readers
-        .read(move |store| store.ballot_by_hash(&hash).map_err(store_error))
+        .read_replica(
+            0,
+            move |store| store.ballot_by_hash(&hash).map_err(store_error),
+            Option::is_some,
+        )
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("no ballot {} on the board", hex::encode(hash)))
@@ -445,9 +471,15 @@ pub async fn ballots_page(
         return Err(ApiError::malformed(format!("limit must be 1 to {MAX_PAGE}")).field("limit"));
     }
     let after = query.after;
+    // board.md §7.8: a full page from a replica is the store's page; a short one (the end of
+    // the list, which a lagging replica may cut early) is asked of the store.
     let rows = board
         .readers
-        .read(move |store| store.ballots_after(after, limit).map_err(store_error))
+        .read_replica(
+            0,
+            move |store| store.ballots_after(after, limit).map_err(store_error),
+            move |rows| rows.len() == limit,
+        )
         .await?;
     Ok(ndjson(rows.into_iter().flat_map(|r| r.line).collect()))
 }
@@ -488,7 +520,11 @@ pub async fn checkpoints(
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let rows = board
         .readers
-        .read(move |store| store.checkpoints_after(after, limit).map_err(store_error))
+        .read_replica(
+            0,
+            move |store| store.checkpoints_after(after, limit).map_err(store_error),
+            move |rows| rows.len() == limit,
+        )
         .await?;
     Ok(ndjson(checkpoint_lines(&rows)))
 }

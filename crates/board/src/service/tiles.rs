@@ -14,6 +14,7 @@ use saylau::log::tree::stored_hash_index;
 
 use super::error::ApiError;
 use super::Board;
+use crate::store::{Store, StoreError};
 
 /// Cache header of a full tile or bundle.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -57,20 +58,13 @@ pub async fn tile(
         if have.width() < bundle.width() {
             return Err(missing());
         }
-        let start = bundle.index() * u64::from(TILE_WIDTH);
-        let count = bundle.width() as usize;
         let data = board
             .readers
-            .read(move |store| {
-                let leaves = store
-                    .leaves(start, count)
-                    .map_err(|e| ApiError::unavailable(format!("the store: {e}")))?;
-                if leaves.len() != count {
-                    return Err(ApiError::unavailable("the store lacks signed leaves"));
-                }
-                let entries: Vec<_> = leaves.iter().map(|l| l.to_bytes()).collect();
-                encode_entry_bundle(&entries).map_err(|e| ApiError::unavailable(e.to_string()))
-            })
+            .read_replica(
+                size,
+                move |store| bundle_data(store, &bundle).map_err(store_error),
+                |_| true,
+            )
             .await?;
         (data, bundle.width() == TILE_WIDTH)
     } else {
@@ -79,21 +73,13 @@ pub async fn tile(
         if have.width() < tile.width() {
             return Err(missing());
         }
-        // log.md §3.1: a level-L tile holds the hashes of tree level 8·L.
-        let level = u32::from(tile.level()) * u32::from(TILE_HEIGHT);
-        let level = u8::try_from(level).map_err(|_| missing())?;
-        let first = tile.index() * u64::from(TILE_WIDTH);
-        let indexes: Vec<u64> = (0..u64::from(tile.width()))
-            .map(|j| stored_hash_index(level, first + j))
-            .collect();
         let data = board
             .readers
-            .read(move |store| {
-                store
-                    .read_hashes(&indexes)
-                    .map(|hashes| hashes.concat())
-                    .map_err(|e| ApiError::unavailable(format!("the store: {e}")))
-            })
+            .read_replica(
+                size,
+                move |store| hash_tile_data(store, &tile).map_err(store_error),
+                |_| true,
+            )
             .await?;
         (data, tile.is_full())
     };
@@ -111,4 +97,48 @@ pub async fn tile(
         data,
     )
         .into_response())
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    ApiError::unavailable(format!("the store: {e}"))
+}
+
+/// The bytes of a hash tile (log.md §3.3), read from `store`: what `GET /log/<tile path>` serves
+/// and the tile mirror writes. The store must hold the tree the tile is part of.
+pub fn hash_tile_data<S: Store + ?Sized>(store: &S, tile: &Tile) -> Result<Vec<u8>, StoreError> {
+    // log.md §3.1: a level-L tile holds the hashes of tree level 8·L.
+    let level = u32::from(tile.level()) * u32::from(TILE_HEIGHT);
+    let level = u8::try_from(level).map_err(|_| StoreError::Corrupt {
+        table: "hashes",
+        index: tile.index(),
+        reason: format!("no tree level {level}"),
+    })?;
+    let first = tile.index() * u64::from(TILE_WIDTH);
+    let indexes: Vec<u64> = (0..u64::from(tile.width()))
+        .map(|j| stored_hash_index(level, first + j))
+        .collect();
+    Ok(store.read_hashes(&indexes)?.concat())
+}
+
+/// The bytes of an entry bundle (log.md §3.4), read from `store`.
+pub fn bundle_data<S: Store + ?Sized>(
+    store: &S,
+    bundle: &EntryBundle,
+) -> Result<Vec<u8>, StoreError> {
+    let start = bundle.index() * u64::from(TILE_WIDTH);
+    let count = bundle.width() as usize;
+    let leaves = store.leaves(start, count)?;
+    if leaves.len() != count {
+        return Err(StoreError::Corrupt {
+            table: "leaves",
+            index: start + leaves.len() as u64,
+            reason: "missing (the store lacks signed leaves)".into(),
+        });
+    }
+    let entries: Vec<_> = leaves.iter().map(|l| l.to_bytes()).collect();
+    encode_entry_bundle(&entries).map_err(|e| StoreError::Corrupt {
+        table: "leaves",
+        index: start,
+        reason: e.to_string(),
+    })
 }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use postgres::config::Host;
+use postgres::config::{Host, SslMode};
 use postgres::{Client, Config, NoTls, Row, Statement};
 use saylau::election::Leaf;
 use saylau::log::tree::{stored_hash_count, Hash, HashReader};
@@ -69,6 +69,45 @@ pub const REQUIRED_SETTINGS: [(&str, &str); 3] = [
 
 const BALLOT_COLUMNS: &str = "leaf_idx, hash, credential, position, tracking_code, line";
 
+/// The read queries, shared with the read replica's connections ([`crate::replica`]).
+pub(crate) mod sql {
+    /// The head row.
+    pub const HEAD: &str =
+        "SELECT size, cast_count, last_tracking_code, closed_at FROM head WHERE id = 0";
+    /// Stored hashes by index.
+    pub const HASHES: &str = "SELECT idx, hash FROM hashes WHERE idx = ANY($1::int8[])";
+    /// One leaf.
+    pub const LEAF: &str = "SELECT bytes FROM leaves WHERE idx = $1";
+    /// A run of leaves.
+    pub const LEAVES: &str =
+        "SELECT idx, bytes FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx";
+    /// A ballot by hash.
+    pub const BALLOT_BY_HASH: &str = "SELECT leaf_idx, hash, credential, position, \
+        tracking_code, line FROM ballots WHERE hash = $1";
+    /// Ballots by hashes.
+    pub const BALLOTS_BY_HASHES: &str = "SELECT leaf_idx, hash, credential, position, \
+        tracking_code, line FROM ballots WHERE hash = ANY($1::bytea[])";
+    /// A cast ballot by tracking code.
+    pub const BALLOT_BY_CODE: &str = "SELECT leaf_idx, hash, credential, position, \
+        tracking_code, line FROM ballots WHERE tracking_code = $1";
+    /// Cast ballots whose tracking code lies in a range (a short code's 80-bit prefix,
+    /// board.md §2.1): a range on the UNIQUE index of tracking_code (bytea compares as bytes).
+    pub const BALLOTS_BY_CODE_RANGE: &str = "SELECT leaf_idx, hash, credential, position, \
+        tracking_code, line FROM ballots WHERE tracking_code BETWEEN $1 AND $2 \
+        ORDER BY tracking_code LIMIT $3";
+    /// A page of cast ballots.
+    pub const BALLOTS_AFTER: &str = "SELECT leaf_idx, hash, credential, position, \
+        tracking_code, line FROM ballots WHERE position > $1 ORDER BY position LIMIT $2";
+    /// The latest checkpoint.
+    pub const LATEST_CHECKPOINT: &str =
+        "SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1";
+    /// One checkpoint.
+    pub const CHECKPOINT: &str = "SELECT size, text FROM checkpoints WHERE size = $1";
+    /// A page of checkpoints.
+    pub const CHECKPOINTS_AFTER: &str =
+        "SELECT size, text FROM checkpoints WHERE size > $1 ORDER BY size LIMIT $2";
+}
+
 /// The statements one connection prepares once.
 struct Statements {
     head: Statement,
@@ -79,21 +118,21 @@ struct Statements {
     insert_hashes: Statement,
     hashes: Statement,
     leaf: Statement,
+    leaves: Statement,
     ballot_by_hash: Statement,
     ballots_by_hashes: Statement,
     ballot_by_code: Statement,
     ballots_after: Statement,
     latest_checkpoint: Statement,
     checkpoint: Statement,
+    checkpoints_after: Statement,
     insert_checkpoint: Statement,
 }
 
 impl Statements {
     fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
         Ok(Self {
-            head: client.prepare(
-                "SELECT size, cast_count, last_tracking_code, closed_at FROM head WHERE id = 0",
-            )?,
+            head: client.prepare(sql::HEAD)?,
             head_size: client.prepare("SELECT size FROM head WHERE id = 0")?,
             update_head: client.prepare(
                 "UPDATE head SET size = $1, cast_count = $2, last_tracking_code = $3, \
@@ -110,24 +149,16 @@ impl Statements {
             insert_hashes: client.prepare(
                 "INSERT INTO hashes (idx, hash) SELECT * FROM unnest($1::int8[], $2::bytea[])",
             )?,
-            hashes: client.prepare("SELECT idx, hash FROM hashes WHERE idx = ANY($1::int8[])")?,
-            leaf: client.prepare("SELECT bytes FROM leaves WHERE idx = $1")?,
-            ballot_by_hash: client.prepare(&format!(
-                "SELECT {BALLOT_COLUMNS} FROM ballots WHERE hash = $1"
-            ))?,
-            ballots_by_hashes: client.prepare(&format!(
-                "SELECT {BALLOT_COLUMNS} FROM ballots WHERE hash = ANY($1::bytea[])"
-            ))?,
-            ballot_by_code: client.prepare(&format!(
-                "SELECT {BALLOT_COLUMNS} FROM ballots WHERE tracking_code = $1"
-            ))?,
-            ballots_after: client.prepare(&format!(
-                "SELECT {BALLOT_COLUMNS} FROM ballots WHERE position > $1 \
-                 ORDER BY position LIMIT $2"
-            ))?,
-            latest_checkpoint: client
-                .prepare("SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1")?,
-            checkpoint: client.prepare("SELECT size, text FROM checkpoints WHERE size = $1")?,
+            hashes: client.prepare(sql::HASHES)?,
+            leaf: client.prepare(sql::LEAF)?,
+            leaves: client.prepare(sql::LEAVES)?,
+            ballot_by_hash: client.prepare(sql::BALLOT_BY_HASH)?,
+            ballots_by_hashes: client.prepare(sql::BALLOTS_BY_HASHES)?,
+            ballot_by_code: client.prepare(sql::BALLOT_BY_CODE)?,
+            ballots_after: client.prepare(sql::BALLOTS_AFTER)?,
+            latest_checkpoint: client.prepare(sql::LATEST_CHECKPOINT)?,
+            checkpoint: client.prepare(sql::CHECKPOINT)?,
+            checkpoints_after: client.prepare(sql::CHECKPOINTS_AFTER)?,
             insert_checkpoint: client
                 .prepare("INSERT INTO checkpoints (size, text) VALUES ($1, $2)")?,
         })
@@ -202,11 +233,25 @@ pub fn describe(config: &Config) -> String {
 /// Parses a connection string (`postgres://…` URL or `key=value` pairs). The error never repeats
 /// the string, which may hold a password.
 pub fn parse_config(url: &str) -> Result<Config, StoreError> {
-    Config::from_str(url).map_err(|e| StoreError::Backend {
+    let config = Config::from_str(url).map_err(|e| StoreError::Backend {
         database: "(unparsed connection string)".into(),
         // The parser's messages name the key or the problem, never a value.
         source: Box::new(e),
-    })
+    })?;
+    // board.md §7.7: no TLS client is built in. Refused here, with the way out, rather than by
+    // the driver's bare "TLS is required" at the first connection.
+    if config.get_ssl_mode() == SslMode::Require {
+        return Err(StoreError::Backend {
+            database: describe(&config),
+            source: Box::new(DriverError(
+                "sslmode=require: the board has no TLS client for PostgreSQL; reach the server \
+                 over a Unix socket or loopback (or a tunnel that does TLS, such as stunnel or \
+                 an SSH forward) and use sslmode=disable"
+                    .into(),
+            )),
+        });
+    }
+    Ok(config)
 }
 
 /// A driver error with its causes in its message ("db error: ERROR: relation … does not exist",
@@ -223,7 +268,7 @@ impl std::fmt::Display for DriverError {
 
 impl std::error::Error for DriverError {}
 
-fn backend(database: &str, e: postgres::Error) -> StoreError {
+pub(crate) fn backend(database: &str, e: postgres::Error) -> StoreError {
     let mut message = e.to_string();
     let mut cause = std::error::Error::source(&e);
     while let Some(c) = cause {
@@ -385,7 +430,7 @@ fn migrate(client: &mut Client, database: &str) -> Result<(), StoreError> {
     tx.commit().map_err(db)
 }
 
-fn ballot_row(row: &Row) -> Result<BallotRow, StoreError> {
+pub(crate) fn ballot_row(row: &Row) -> Result<BallotRow, StoreError> {
     let leaf_index = uint(row.get(0), "ballots", 0)?;
     let position: Option<i64> = row.get(3);
     let code: Option<Vec<u8>> = row.get(4);
@@ -401,7 +446,68 @@ fn ballot_row(row: &Row) -> Result<BallotRow, StoreError> {
     })
 }
 
-fn checkpoint_row(row: &Row) -> Result<StoredCheckpoint, StoreError> {
+pub(crate) fn head_row(row: &Row) -> Result<Head, StoreError> {
+    let size = uint(row.get(0), "head", 0)?;
+    let last: Option<Vec<u8>> = row.get(2);
+    let closed: Option<i64> = row.get(3);
+    Ok(Head {
+        size,
+        cast: uint(row.get(1), "head", size)?,
+        last_tracking_code: last.map(|c| hash32(c, "head", size)).transpose()?,
+        closed_at: closed.map(|c| uint(c, "head", size)).transpose()?,
+    })
+}
+
+/// Leaves from `(idx, bytes)` rows, which must run from `start` without a gap.
+pub(crate) fn leaf_rows(rows: &[Row], start: u64) -> Result<Vec<Leaf>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let index = start + i as u64;
+        if uint(row.get(0), "leaves", index)? != index {
+            return Err(StoreError::Corrupt {
+                table: "leaves",
+                index,
+                reason: "missing".into(),
+            });
+        }
+        let bytes: &[u8] = row.get(1);
+        out.push(Leaf::decode(bytes).map_err(|source| StoreError::BadLeaf { index, source })?);
+    }
+    Ok(out)
+}
+
+/// A value as a `BIGINT` parameter, or the error naming `what`.
+pub(crate) fn param(value: u64, what: &str) -> Result<i64, StoreError> {
+    int(value, what)
+}
+
+/// Stored hashes from `(idx, hash)` rows, in the order of `indexes`; an index without a row is
+/// an error.
+pub(crate) fn hash_rows(rows: &[Row], indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let index = uint(row.get(0), "hashes", 0)?;
+        found.insert(index, hash32(row.get(1), "hashes", index)?);
+    }
+    indexes
+        .iter()
+        .map(|index| {
+            found.get(index).copied().ok_or(StoreError::Corrupt {
+                table: "hashes",
+                index: *index,
+                reason: "missing".into(),
+            })
+        })
+        .collect()
+}
+
+/// The bounds of a run of leaves as query parameters.
+pub(crate) fn leaf_range(start: u64, count: usize) -> Result<(i64, i64), StoreError> {
+    let end = start.saturating_add(count as u64);
+    Ok((int(start, "leaf index")?, int(end, "leaf index")?))
+}
+
+pub(crate) fn checkpoint_row(row: &Row) -> Result<StoredCheckpoint, StoreError> {
     Ok(StoredCheckpoint {
         size: uint(row.get(0), "checkpoints", 0)?,
         text: row.get(1),
@@ -465,21 +571,7 @@ impl HashReader for PostgresStore {
             .client()?
             .query(&self.statements.hashes, &[&keys])
             .map_err(|e| self.db(e))?;
-        let mut found = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let index = uint(row.get(0), "hashes", 0)?;
-            found.insert(index, hash32(row.get(1), "hashes", index)?);
-        }
-        indexes
-            .iter()
-            .map(|index| {
-                found.get(index).copied().ok_or(StoreError::Corrupt {
-                    table: "hashes",
-                    index: *index,
-                    reason: "missing".into(),
-                })
-            })
-            .collect()
+        hash_rows(&rows, indexes)
     }
 }
 
@@ -489,15 +581,7 @@ impl Store for PostgresStore {
             .client()?
             .query_one(&self.statements.head, &[])
             .map_err(|e| self.db(e))?;
-        let size = uint(row.get(0), "head", 0)?;
-        let last: Option<Vec<u8>> = row.get(2);
-        let closed: Option<i64> = row.get(3);
-        Ok(Head {
-            size,
-            cast: uint(row.get(1), "head", size)?,
-            last_tracking_code: last.map(|c| hash32(c, "head", size)).transpose()?,
-            closed_at: closed.map(|c| uint(c, "head", size)).transpose()?,
-        })
+        head_row(&row)
     }
 
     fn append(&mut self, expected_size: u64, batch: &Batch) -> Result<(), StoreError> {
@@ -598,18 +682,11 @@ impl Store for PostgresStore {
         prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<BallotRow>, StoreError> {
-        // A range on the UNIQUE index of tracking_code (bytea compares as bytes).
         let (low, high) = super::prefix_range(prefix);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .client()?
-            .query(
-                &format!(
-                    "SELECT {BALLOT_COLUMNS} FROM ballots WHERE tracking_code BETWEEN $1 AND $2 \
-                     ORDER BY tracking_code LIMIT $3"
-                ),
-                &[&&low[..], &&high[..], &limit],
-            )
+            .query(sql::BALLOTS_BY_CODE_RANGE, &[&&low[..], &&high[..], &limit])
             .map_err(|e| self.db(e))?;
         rows.iter().map(ballot_row).collect()
     }
@@ -640,6 +717,31 @@ impl Store for PostgresStore {
             .query_opt(&self.statements.checkpoint, &[&int(size, "size")?])
             .map_err(|e| self.db(e))?;
         row.as_ref().map(checkpoint_row).transpose()
+    }
+
+    fn checkpoints_after(
+        &self,
+        size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client()?
+            .query(
+                &self.statements.checkpoints_after,
+                &[&int(size, "size")?, &limit],
+            )
+            .map_err(|e| self.db(e))?;
+        rows.iter().map(checkpoint_row).collect()
+    }
+
+    fn leaves(&self, start: u64, count: usize) -> Result<Vec<Leaf>, StoreError> {
+        let (from, to) = leaf_range(start, count)?;
+        let rows = self
+            .client()?
+            .query(&self.statements.leaves, &[&from, &to])
+            .map_err(|e| self.db(e))?;
+        leaf_rows(&rows, start)
     }
 
     fn store_checkpoint(&mut self, size: u64, text: &str) -> Result<(), StoreError> {

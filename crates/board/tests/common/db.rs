@@ -95,6 +95,20 @@ impl Store for AnyStore {
     fn add_cosignatures(&mut self, size: u64, text: &str) -> Result<(), StoreError> {
         each!(self, s => s.add_cosignatures(size, text))
     }
+    // Forwarded, not defaulted, so that each store's own query is what the tests run.
+    fn ballots_by_hashes(&self, hashes: &[Hash]) -> Result<Vec<BallotRow>, StoreError> {
+        each!(self, s => s.ballots_by_hashes(hashes))
+    }
+    fn checkpoints_after(
+        &self,
+        size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        each!(self, s => s.checkpoints_after(size, limit))
+    }
+    fn leaves(&self, start: u64, count: usize) -> Result<Vec<Leaf>, StoreError> {
+        each!(self, s => s.leaves(start, count))
+    }
 }
 
 /// A fresh, empty database of one kind, removed when dropped.
@@ -145,6 +159,46 @@ impl TestDb {
     /// Opens it as the board does.
     pub fn open(&self) -> Result<AnyStore, StoreError> {
         AnyStore::open(&self.arg())
+    }
+
+    /// It as the board's `--db` names it.
+    pub fn database(&self) -> saylau_board::database::Database {
+        use saylau_board::database::Database;
+        match self {
+            Self::Sqlite { path, .. } => Database::Sqlite(path.clone()),
+            Self::Postgres { cluster, name } => Database::parse(&cluster.uri(name)).unwrap(),
+        }
+    }
+
+    /// Runs SQL on it directly, as an operator would (not through the store).
+    pub fn sql(&self, sql: &str) {
+        match self {
+            Self::Sqlite { path, .. } => rusqlite::Connection::open(path)
+                .and_then(|c| c.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Self::Postgres { cluster, name } => cluster.sql(name, sql),
+        }
+    }
+
+    /// The versions in its `schema_version` table, in order.
+    pub fn schema_versions(&self) -> Vec<i64> {
+        let sql = "SELECT version FROM schema_version ORDER BY version";
+        match self {
+            Self::Sqlite { path, .. } => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                let mut s = c.prepare(sql).unwrap();
+                let rows = s.query_map([], |r| r.get(0)).unwrap();
+                rows.map(|r| r.unwrap()).collect()
+            }
+            Self::Postgres { cluster, name } => {
+                let mut c = postgres::Client::connect(&cluster.url(name), postgres::NoTls).unwrap();
+                c.query(sql, &[])
+                    .unwrap()
+                    .iter()
+                    .map(|r| i64::from(r.get::<_, i32>(0)))
+                    .collect()
+            }
+        }
     }
 }
 

@@ -49,10 +49,76 @@ impl Cluster {
     /// Creates and starts a new cluster (socket only, or with a TCP port too), with any extra
     /// server settings (`-c name=value` pairs). Panics, naming the fix, if it cannot.
     pub fn start_new(tcp: bool, settings: &[&str]) -> Cluster {
+        let cluster = Self::prepare(tcp);
+        let data = cluster.data();
+        cluster.run_ok(
+            "initdb",
+            &[
+                "-D",
+                path_str(&data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        let mut conf = String::from("\n# saylau test cluster\nmax_connections = 200\nlog_line_prefix = '%m [%p] '\n\
+             # after a crash, one syncfs() of the data directory's file system instead of an fsync\n\
+             # of each of its files (seconds here)\nrecovery_init_sync_method = syncfs\n");
+        for s in settings {
+            conf.push_str(s);
+            conf.push('\n');
+        }
+        let conf_path = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf_path).unwrap();
+        text.push_str(&conf);
+        std::fs::write(&conf_path, text).unwrap();
+        cluster.start();
+        cluster
+    }
+
+    /// A streaming-replication hot standby of `primary`, in a directory of its own with its own
+    /// socket: `pg_basebackup -R` (which writes `standby.signal` and `primary_conninfo`), then
+    /// started. Panics, naming the fix, if it cannot.
+    pub fn standby_of(primary: &Cluster) -> Cluster {
+        let cluster = Self::prepare(false);
+        let data = cluster.data();
+        let primary_sock = primary.socket_dir();
+        let port = primary.tcp_port.unwrap_or(SOCKET_PORT).to_string();
+        cluster.run_ok(
+            "pg_basebackup",
+            &[
+                "-D",
+                path_str(&data),
+                "-R",
+                "-X",
+                "stream",
+                // An immediate checkpoint, not a spread one (minutes on an idle server).
+                "-c",
+                "fast",
+                "--no-sync",
+                "-h",
+                path_str(&primary_sock),
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+            ],
+        );
+        cluster.start();
+        cluster
+    }
+
+    /// The temporary directory, owned by the server's user, with its watchdog.
+    fn prepare(tcp: bool) -> Cluster {
         let bin = std::env::var_os("SAYLAU_PG_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_BIN));
-        for program in ["initdb", "pg_ctl"] {
+        for program in ["initdb", "pg_ctl", "pg_basebackup"] {
             assert!(
                 bin.join(program).is_file(),
                 "cannot start the test database: {} not found; {FIX}",
@@ -91,34 +157,6 @@ impl Cluster {
         }
         // From here on, a test process that dies without dropping the cluster still stops it.
         cluster.watchdog = cluster.spawn_watchdog();
-        let data = cluster.data();
-        cluster.run_ok(
-            "initdb",
-            &[
-                "-D",
-                path_str(&data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-        );
-        let mut conf = String::from("\n# saylau test cluster\nmax_connections = 200\nlog_line_prefix = '%m [%p] '\n\
-             # after a crash, one syncfs() of the data directory's file system instead of an fsync\n\
-             # of each of its files (seconds here)\nrecovery_init_sync_method = syncfs\n");
-        for s in settings {
-            conf.push_str(s);
-            conf.push('\n');
-        }
-        let conf_path = data.join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&conf_path).unwrap();
-        text.push_str(&conf);
-        std::fs::write(&conf_path, text).unwrap();
-        cluster.start();
         cluster
     }
 
@@ -245,6 +283,15 @@ impl Cluster {
         let port = self.tcp_port.unwrap_or(SOCKET_PORT);
         format!(
             "host={} port={port} user=postgres dbname={dbname}",
+            path_str(&self.socket_dir())
+        )
+    }
+
+    /// A `postgres://` URL (what `--db` takes) for database `dbname` over the private socket.
+    pub fn uri(&self, dbname: &str) -> String {
+        let port = self.tcp_port.unwrap_or(SOCKET_PORT);
+        format!(
+            "postgres://postgres@/{dbname}?host={}&port={port}",
             path_str(&self.socket_dir())
         )
     }

@@ -30,6 +30,10 @@ pub struct TestBoard {
     pub voters: Vec<SimulatedVoter>,
     pub running: Option<RunningBoard>,
     pub rng: ChaCha20Rng,
+    /// `--read-db`, if any.
+    pub read_db: Option<Database>,
+    /// `--tile-dir`, if any.
+    pub tile_dir: Option<PathBuf>,
 }
 
 /// A test server's settings: fast checkpoints, no rate limit unless asked.
@@ -61,6 +65,17 @@ impl TestBoard {
     /// The same on `database` when given (a PostgreSQL URL, say), else on the demo's SQLite
     /// file.
     pub async fn start_on(voters: u64, per_ip_rps: u32, database: Option<Database>) -> Self {
+        Self::start_configured(voters, per_ip_rps, database, None, None).await
+    }
+
+    /// The same with `--read-db` and `--tile-dir` when given.
+    pub async fn start_configured(
+        voters: u64,
+        per_ip_rps: u32,
+        database: Option<Database>,
+        read_db: Option<Database>,
+        tile_dir: Option<PathBuf>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("demo");
         let mut rng = ChaCha20Rng::seed_from_u64(7);
@@ -81,6 +96,8 @@ impl TestBoard {
             voters,
             running: None,
             rng,
+            read_db,
+            tile_dir,
         };
         board.serve(per_ip_rps).await;
         board
@@ -94,7 +111,11 @@ impl TestBoard {
             &self.record,
             &self.database,
             &keys,
-            test_config(per_ip_rps),
+            ServeConfig {
+                read_db: self.read_db.clone(),
+                tile_dir: self.tile_dir.clone(),
+                ..test_config(per_ip_rps)
+            },
             listener,
         )
         .await

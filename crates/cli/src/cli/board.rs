@@ -105,9 +105,17 @@ pub struct ServeArgs {
     /// The record folder of an election opened with `saylau board open`.
     #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
     pub record: Option<PathBuf>,
-    /// The database: sqlite:PATH.
+    /// The database: sqlite:PATH or postgres://USER@HOST[:PORT]/DATABASE.
     #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
     pub db: Option<String>,
+    /// A PostgreSQL read replica (hot standby) of --db that serves receipt lookups, proofs,
+    /// tiles and pages; reads it has not replayed yet go to --db.
+    #[arg(long, requires = "db")]
+    pub read_db: Option<String>,
+    /// Mirror full tiles, entry bundles and the latest checkpoint as files under this folder
+    /// (the tlog-tiles layout), for nginx or a CDN to serve.
+    #[arg(long)]
+    pub tile_dir: Option<PathBuf>,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -272,9 +280,15 @@ fn serve(args: ServeArgs) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
+    let read_db = match args.read_db.as_deref().map(Database::parse).transpose() {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
     let config = ServeConfig {
         per_ip_rps: args.per_ip_rps,
         witness_urls: args.witness_urls.clone(),
+        read_db,
+        tile_dir: args.tile_dir,
         ..ServeConfig::default()
     };
     runtime.block_on(async move {
@@ -293,6 +307,13 @@ fn serve(args: ServeArgs) -> i32 {
             return fail(&format!("waiting for Ctrl-C: {e}"));
         }
         outln!("board: stopping");
+        if let Some(replica) = running.board().readers.replica() {
+            let (answered, passed_on) = replica.counts();
+            outln!(
+                "  read replica {}: answered {answered} reads, passed {passed_on} to --db",
+                replica.database()
+            );
+        }
         match running.shutdown().await {
             Ok(()) => 0,
             Err(e) => fail(&e),
