@@ -60,6 +60,10 @@ pub struct ServeConfig {
     pub grouping: Grouping,
     /// A request that takes longer is answered 503 `timeout` (nothing of it is acknowledged).
     pub request_timeout: Duration,
+    /// Sign checkpoints on the timer (`checkpoint_every`, board.md §7.6). When false, the board
+    /// signs only when [`RunningBoard::sign_checkpoint`] is called, at sizes its caller chooses
+    /// (`saylau demo --seed`, whose record is reproducible byte for byte, board.md §8.9).
+    pub timed_checkpoints: bool,
 }
 
 impl Default for ServeConfig {
@@ -70,6 +74,7 @@ impl Default for ServeConfig {
             batch: BatchPolicy::default(),
             grouping: Grouping::default(),
             request_timeout: Duration::from_secs(30),
+            timed_checkpoints: true,
         }
     }
 }
@@ -220,9 +225,14 @@ pub struct RunningBoard {
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    signer: Signer,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
 }
+
+/// The checkpoint signer and its store connection, shared by the timer and
+/// [`RunningBoard::sign_checkpoint`].
+type Signer = Arc<Mutex<(Checkpointer, Box<dyn Store + Send>)>>;
 
 impl RunningBoard {
     /// Stops taking requests, lets those in progress finish, stops the checkpoint signer and
@@ -249,6 +259,19 @@ impl RunningBoard {
             Ok(result) => result,
             Err(e) => Err(std::io::Error::other(e)),
         }
+    }
+
+    /// Signs a checkpoint now if the tree grew since the last one (board.md §7.6), and returns
+    /// the size of the latest signed checkpoint. It blocks on the store: call it from a plain
+    /// thread (or `spawn_blocking`), not from an async task.
+    pub fn sign_checkpoint(&self) -> Result<Option<u64>, CheckpointerError> {
+        let mut guard = match self.signer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (checkpointer, store) = &mut *guard;
+        checkpointer.tick(store)?;
+        Ok(checkpointer.latest().map(|c| c.checkpoint().size()))
     }
 
     /// The shared state (for tests and the in-repo measurement).
@@ -331,7 +354,14 @@ pub async fn start(
         published,
         in_flight: InFlight::default(),
     });
-    let checkpoints = spawn_checkpoints(checkpointer, signer_store, config.checkpoint_every)?;
+    let signer: Signer = Arc::new(Mutex::new((checkpointer, signer_store)));
+    let checkpoints = match config.timed_checkpoints {
+        true => Some(spawn_checkpoints(
+            Arc::clone(&signer),
+            config.checkpoint_every,
+        )?),
+        false => None,
+    };
 
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: "the listener".into(),
@@ -354,7 +384,8 @@ pub async fn start(
         origin: log_origin,
         stop,
         server,
-        checkpoints: Some(checkpoints),
+        checkpoints,
+        signer,
         board,
         sequencer: Some(sequencer),
     })
@@ -363,10 +394,17 @@ pub async fn start(
 /// The checkpoint signer's thread: signs when the tree grew, every `every`
 /// (board.md §7.6). A failed attempt is reported and retried; nothing unsigned is served.
 fn spawn_checkpoints(
-    mut checkpointer: Checkpointer,
-    mut store: Box<dyn Store + Send>,
+    signer: Signer,
     every: Duration,
 ) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
+    let tick = move || {
+        let mut guard = match signer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (checkpointer, store) = &mut *guard;
+        checkpointer.tick(store).map(|_| ())
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let every = every.min(Duration::from_secs(1));
@@ -376,8 +414,8 @@ fn spawn_checkpoints(
             let mut last_error = String::new();
             while !flag.load(Ordering::SeqCst) {
                 std::thread::sleep(every);
-                match checkpointer.tick(&mut store) {
-                    Ok(_) => last_error.clear(),
+                match tick() {
+                    Ok(()) => last_error.clear(),
                     Err(e) => {
                         // Said once per distinct failure; it names no client.
                         let text = e.to_string();
@@ -389,7 +427,7 @@ fn spawn_checkpoints(
                 }
             }
             // A last checkpoint on the way out, so what was acknowledged is signed.
-            let _ = checkpointer.tick(&mut store);
+            let _ = tick();
         })
         .map_err(|source| StartError::Listen {
             addr: "board-checkpoints thread".into(),

@@ -16,6 +16,7 @@ macro_rules! outln {
 pub mod bench;
 pub mod board;
 pub mod credentials;
+pub mod demo;
 pub mod election;
 pub mod load;
 pub mod progress;

@@ -1,5 +1,6 @@
-//! `saylau demo`, `saylau verify` and `saylau manifest`: the main job, the researcher's
-//! verifier, and the commission's election definition.
+//! `saylau demo`, `saylau verify` and `saylau manifest`: the main job (its flags and what it
+//! prints; the election itself is run by [`super::demo`]), the researcher's verifier, and the
+//! commission's election definition.
 
 use super::progress;
 use saylau::manifest::Manifest;
@@ -118,7 +119,7 @@ pub fn demo(args: DemoArgs) -> i32 {
         progress: progress::terminal(!args.quiet),
     };
     let started = std::time::Instant::now();
-    let outcome = match demo::run(&config) {
+    let outcome = match super::demo::run(&config) {
         Ok(outcome) => outcome,
         Err(error) => {
             eprintln!("saylau demo: {error}");
