@@ -332,69 +332,6 @@ pub fn decrypt_and_count<R: RngCore + rand_core::CryptoRng>(
     Ok(crate::trustee::finish_tally(record, election)?)
 }
 
-/// What `saylau demo --record` did.
-#[derive(Clone, Debug)]
-pub struct RecordVoting {
-    /// The seed used.
-    pub seed: u64,
-    /// The board summary.
-    pub cast: CastSummary,
-    /// Voters with a counted ballot, as in `tally.json`.
-    pub participants: u64,
-}
-
-/// Casts `voters` simulated voters into a record started by `saylau ceremony finish` (which
-/// holds `manifest.json`, `ceremony.json` and the ceremony transcript), then publishes
-/// `tally.json` so the trustees can decrypt. Registers the voters' credentials and opens the
-/// election first; refuses a record whose election is already open.
-pub fn run_on_record(
-    dir: &Path,
-    voters: u64,
-    seed: Option<u64>,
-    progress: &Progress,
-) -> Result<RecordVoting, DemoError> {
-    if voters == 0 {
-        return Err(DemoError::Options("--voters must be at least 1".into()));
-    }
-    for name in [record::MANIFEST, record::CEREMONY] {
-        if !dir.join(name).is_file() {
-            return Err(DemoError::Options(format!(
-                "{} has no {name}: start the record with `saylau ceremony finish`",
-                dir.display()
-            )));
-        }
-    }
-    for name in [record::CREDENTIALS, record::ELECTION, record::BALLOTS] {
-        if dir.join(name).exists() {
-            return Err(DemoError::Options(format!(
-                "{} already holds {name}: the election on this record is already open",
-                dir.display()
-            )));
-        }
-    }
-    let record = Record::at(dir);
-    let (ceremony, _): (CeremonyRecord, _) = record.json(record::CEREMONY)?;
-    crate::trustee::audit_record(&record, &ceremony)
-        .map_err(|e| DemoError::Options(format!("the ceremony transcript does not check: {e}")))?;
-    let seed = seed.unwrap_or_else(|| OsRng.next_u64());
-    let mut rng =
-        ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-record", &[&seed.to_le_bytes()]));
-    let simulated = register_voters(voters, &mut rng);
-    let board_keys = demo_board_keys("saylau/v1/demo-record-board", seed);
-    let election = open_election(
-        &record,
-        simulated.iter().map(|v| v.public).collect(),
-        &board_keys,
-    )?;
-    let cast = cast_simulated(&record, &election, &simulated, &board_keys, seed, progress)?;
-    let tally = crate::election::publish_tally(&record, &election)?;
-    Ok(RecordVoting {
-        seed,
-        cast,
-        participants: tally.participants,
-    })
-}
-
 /// A simulated voter: a credential and whether and how they vote.
 pub struct SimulatedVoter {
     /// The credential secret (held by the voter).

@@ -145,6 +145,75 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, Failure> {
     })
 }
 
+/// What `saylau demo --record` did.
+#[derive(Clone, Debug)]
+pub struct RecordVoting {
+    /// The seed used.
+    pub seed: u64,
+    /// The board summary.
+    pub cast: CastSummary,
+    /// Voters with a counted ballot, as in `tally.json`.
+    pub participants: u64,
+}
+
+/// `saylau demo --record DIR`: steps 2 to 5 and `tally.json` on a record started by
+/// `saylau ceremony finish` (which holds `manifest.json`, `ceremony.json` and the ceremony
+/// transcript), so that the trustees can decrypt it. Refuses a record whose election is already
+/// open. The board's database is `DIR/board.db`, its key file `DIR.board-keys.json`.
+pub fn run_on_record(
+    dir: &Path,
+    voters: u64,
+    seed: Option<u64>,
+    progress: &Progress,
+) -> Result<RecordVoting, Failure> {
+    let options = |text: String| Failure::Demo(DemoError::Options(text));
+    if voters == 0 {
+        return Err(options("--voters must be at least 1".into()));
+    }
+    for name in [record::MANIFEST, record::CEREMONY] {
+        if !dir.join(name).is_file() {
+            return Err(options(format!(
+                "{} has no {name}: start the record with `saylau ceremony finish`",
+                dir.display()
+            )));
+        }
+    }
+    for name in [record::CREDENTIALS, record::ELECTION, record::BALLOTS] {
+        if dir.join(name).exists() {
+            return Err(options(format!(
+                "{} already holds {name}: the election on this record is already open",
+                dir.display()
+            )));
+        }
+    }
+    let record = Record::at(dir);
+    let (ceremony, _): (saylau::ceremony::CeremonyRecord, _) =
+        record.json(record::CEREMONY).map_err(DemoError::from)?;
+    saylau::trustee::audit_record(&record, &ceremony)
+        .map_err(|e| options(format!("the ceremony transcript does not check: {e}")))?;
+    let ordered = seed.is_some();
+    let seed = seed.unwrap_or_else(|| rand_core::RngCore::next_u64(&mut rand_core::OsRng));
+    let simulated =
+        sim::register_voters(voters, &mut sim::seeded_rng("saylau/v1/demo-record", seed));
+    let list = CredentialList {
+        credentials: simulated.iter().map(|v| v.public).collect(),
+    };
+    record
+        .write_json(record::CREDENTIALS, &list)
+        .map_err(DemoError::from)?;
+    let board = LocalBoard::open(dir, seed, ordered)?;
+    let cast = board.vote(&simulated, seed, progress)?;
+    board.export(dir)?;
+    board.stop()?;
+    let election = Election::open(&record).map_err(DemoError::from)?;
+    let tally = saylau::election::publish_tally(&record, &election).map_err(DemoError::from)?;
+    Ok(RecordVoting {
+        seed,
+        cast,
+        participants: tally.participants,
+    })
+}
+
 /// Empties the output folder of a previous demo (its record and its board's database), and
 /// removes that demo's key file beside it: `board open` never overwrites a key file.
 fn prepare_output(dir: &Path) -> Result<(), Failure> {

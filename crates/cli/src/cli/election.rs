@@ -6,7 +6,7 @@ use super::progress;
 use saylau::manifest::Manifest;
 use saylau::record::{self, Record};
 use saylau::rules::{Decision, Outcome};
-use saylau::sim::demo::{self, DemoConfig};
+use saylau::sim::demo::DemoConfig;
 use saylau::verify::{self, Mode, Status};
 use std::path::PathBuf;
 
@@ -80,7 +80,7 @@ pub enum ManifestCommand {
 /// Runs `saylau demo`.
 pub fn demo(args: DemoArgs) -> i32 {
     if let Some(dir) = &args.record {
-        return match demo::run_on_record(
+        return match super::demo::run_on_record(
             dir,
             args.voters,
             args.seed,
