@@ -9,9 +9,11 @@ use super::report::{Options, Report, Status};
 use super::tally::{check_challenged, check_tally};
 use crate::crypto::digest::Hash;
 use crate::election::VerifiedTally;
-use crate::record::{Record, BALLOTS, CREDENTIALS};
+use crate::record::{Record, BALLOTS, CREDENTIALS, LOG_DIR};
 use crate::tally::EncryptedTally;
 
+/// The checks a trustee runs on the board before decrypting (2–12, and 16–18 when the record
+/// holds the board's log): the encrypted tally they recompute, or the report when any of
 /// those checks failed; the trustee then refuses to decrypt.
 pub fn verify_for_decryption(record: &Record, options: Options) -> Result<EncryptedTally, Report> {
     board_for_decryption(record, options).map(|(tally, _)| tally)
@@ -30,15 +32,30 @@ fn board_for_decryption(
     check_challenged(record, &context, cast_hashes.as_ref(), &mut report);
     let tally = cast_hashes
         .and_then(|(_, accumulator)| check_tally(record, &context, accumulator, &mut report));
+    let with_log = has_log(record);
+    if with_log {
+        check_log(record, &context, &mut report);
+    }
     let board_verified = report
         .checks
         .iter()
-        .filter(|c| (2..=12).contains(&c.id))
+        .filter(|c| is_board_check(c.id, with_log))
         .all(|c| c.status == Status::Passed);
     match tally {
         Some(tally) if board_verified => Ok((tally, context.fingerprint)),
         _ => Err(report),
     }
+}
+
+/// Whether the record holds the board's log (`log/`, spec `record.md` §7).
+fn has_log(record: &Record) -> bool {
+    record.path(LOG_DIR).is_dir()
+}
+
+/// The checks a trustee runs on the board before decrypting (spec `ceremony.md` §14.6): 2–12,
+/// and 16–18 when the record holds the board's log.
+fn is_board_check(id: u32, with_log: bool) -> bool {
+    (2..=12).contains(&id) || (with_log && (16..=18).contains(&id))
 }
 
 /// Verifies the record in `dir`.
@@ -109,21 +126,24 @@ fn verify_after_index(
     (report, streamed)
 }
 
-/// Why a trustee refuses to decrypt: the verifier's checks 2–12 that failed, each with its first
-/// culprit.
+/// Why a trustee refuses to decrypt: the verifier's checks 2–12 (and 16–18) that failed, each
+/// with its first culprit.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("refusing to decrypt: the board does not verify: {0}")]
 pub struct BoardRejected(pub String);
 
-/// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass,
-/// and the tally they recompute equals `tally.json` (spec `ceremony.md` §14.6).
+/// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass, and
+/// the tally they recompute equals `tally.json`; when the record holds the board's log, checks
+/// 16–18 pass too: its leaves are the published lines, its signed checkpoints are their tree,
+/// and the tally covers every cast leaf (spec `ceremony.md` §14.6).
 pub fn verified_tally(record: &Record) -> Result<VerifiedTally, BoardRejected> {
+    let with_log = has_log(record);
     board_for_decryption(record, Options::default())
         .map(|(tally, fingerprint)| VerifiedTally::vouched_by_verifier(tally, fingerprint))
         .map_err(|report| {
             let failed: Vec<String> = report
                 .failed()
-                .filter(|c| (2..=12).contains(&c.id))
+                .filter(|c| is_board_check(c.id, with_log))
                 .map(|c| match c.failures.first() {
                     Some(f) => format!("check {} ({}): {}: {}", c.id, c.name, f.culprit, f.detail),
                     None => format!("check {} ({}) could not run", c.id, c.name),
