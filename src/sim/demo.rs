@@ -239,13 +239,13 @@ pub fn seeded_rng(label: &str, seed: u64) -> ChaCha20Rng {
 
 /// The commission publishes the default manifest and runs the key ceremony of `trustees`
 /// trustees with threshold `threshold` in this process; writes `manifest.json` and
-/// `ceremony.json` and returns the manifest and the trustees' key shares.
+/// `ceremony.json` and returns the trustees' key shares.
 pub fn publish_ceremony<R: RngCore + rand_core::CryptoRng>(
     record: &Record,
     trustees: u32,
     threshold: u32,
     rng: &mut R,
-) -> Result<(Manifest, Vec<KeyShare>), DemoError> {
+) -> Result<Vec<KeyShare>, DemoError> {
     let manifest = Manifest::example();
     let manifest_bytes = record.write_json(record::MANIFEST, &manifest)?;
     let (ceremony, key_shares) = run_in_process(
@@ -255,7 +255,7 @@ pub fn publish_ceremony<R: RngCore + rand_core::CryptoRng>(
         rng,
     )?;
     record.write_json(record::CEREMONY, &ceremony)?;
-    Ok((manifest, key_shares))
+    Ok(key_shares)
 }
 
 /// Runs the whole election in one process and writes its record.
@@ -268,8 +268,7 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     let record = Record::at(dir);
 
     // 1. The commission publishes the manifest and runs the key ceremony.
-    let (manifest, key_shares) =
-        publish_ceremony(&record, config.trustees, config.threshold, &mut rng)?;
+    let key_shares = publish_ceremony(&record, config.trustees, config.threshold, &mut rng)?;
 
     // 2. The registrar issues credentials, the board draws its receipt key, and the election
     // opens.
@@ -295,22 +294,40 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     }
 
     // 4. Tally and decryption by the trustees present.
-    crate::election::publish_tally(&record, &election)?;
-    let results = decrypt_and_count(
+    tally_and_count(
         &record,
         &election,
         &key_shares,
-        config.trustees - config.absent,
+        config,
+        seed,
+        cast,
         &mut rng,
-    )?;
-    let root = RecordIndex::compute(dir).map(|index| index.root)?;
+    )
+}
+
+/// The end of the demo's election: the commission publishes `tally.json`, the trustees present
+/// (all but the `absent` highest) decrypt, and the commission counts; returns what the demo
+/// reports.
+pub fn tally_and_count<R: RngCore + rand_core::CryptoRng>(
+    record: &Record,
+    election: &Election,
+    key_shares: &[KeyShare],
+    config: &DemoConfig,
+    seed: u64,
+    cast: CastSummary,
+    rng: &mut R,
+) -> Result<DemoOutcome, DemoError> {
+    crate::election::publish_tally(record, election)?;
+    let present = config.trustees - config.absent;
+    let results = decrypt_and_count(record, election, key_shares, present, rng)?;
+    let root = RecordIndex::compute(record.dir()).map(|index| index.root)?;
     Ok(DemoOutcome {
-        dir: dir.to_path_buf(),
+        dir: record.dir().to_path_buf(),
         seed,
         cast,
         results,
         root,
-        manifest,
+        manifest: election.manifest.clone(),
     })
 }
 

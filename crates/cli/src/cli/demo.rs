@@ -20,7 +20,7 @@ use crate::client::{saved, Board as Client, ClientError, TrustedElection};
 use rayon::prelude::*;
 use saylau::election::{Election, Leaf, Receipt, SavedReceipt};
 use saylau::progress::Progress;
-use saylau::record::{self, CredentialList, Record, RecordIndex};
+use saylau::record::{self, CredentialList, Record};
 use saylau::sim::demo::{
     self as sim, Booth, BoothAction, CastSummary, DemoConfig, DemoError, DemoOutcome,
     SimulatedVoter, VoterPlan,
@@ -100,8 +100,7 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, Failure> {
     let record = Record::at(dir);
 
     // 1. The manifest and the key ceremony.
-    let (manifest, key_shares) =
-        sim::publish_ceremony(&record, config.trustees, config.threshold, &mut rng)?;
+    let key_shares = sim::publish_ceremony(&record, config.trustees, config.threshold, &mut rng)?;
     // 2. The voters' credentials.
     let voters = sim::register_voters(config.voters, &mut rng);
     let list = CredentialList {
@@ -124,25 +123,15 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, Failure> {
     board.stop()?;
     // 6. The tally, the trustees' decryption, the count.
     let election = Election::open(&record).map_err(DemoError::from)?;
-    saylau::election::publish_tally(&record, &election).map_err(DemoError::from)?;
-    let results = sim::decrypt_and_count(
+    Ok(sim::tally_and_count(
         &record,
         &election,
         &key_shares,
-        config.trustees - config.absent,
-        &mut rng,
-    )?;
-    let root = RecordIndex::compute(dir)
-        .map(|index| index.root)
-        .map_err(DemoError::from)?;
-    Ok(DemoOutcome {
-        dir: dir.to_path_buf(),
+        config,
         seed,
         cast,
-        results,
-        root,
-        manifest,
-    })
+        &mut rng,
+    )?)
 }
 
 /// What `saylau demo --record` did.
