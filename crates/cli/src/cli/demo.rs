@@ -28,10 +28,12 @@ use saylau::sim::demo::{
 use saylau_board::database::Database;
 use saylau_board::keys::{default_keys_path, BoardKeys};
 use saylau_board::service::{self, RunningBoard, ServeConfig};
+use saylau_board::verify::BatchPolicy;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// The board's SQLite database, in the output folder beside the record.
 pub const DATABASE: &str = "board.db";
@@ -273,6 +275,14 @@ impl LocalBoard {
             // One address casts every voter's ballot.
             per_ip_rps: 0,
             timed_checkpoints: !ordered,
+            // Ballots sent one at a time have no group to wait for.
+            batch: match ordered {
+                true => BatchPolicy {
+                    window: Duration::ZERO,
+                    ..BatchPolicy::default()
+                },
+                false => BatchPolicy::default(),
+            },
             ..ServeConfig::default()
         };
         let database = Database::Sqlite(dir.join(DATABASE));
@@ -353,15 +363,30 @@ impl LocalBoard {
     ) -> Result<Vec<usize>, Failure> {
         let mut revoters = Vec::new();
         if self.ordered {
-            // Ballots are made in parallel a chunk at a time, and sent in voter order.
+            // Ballots are made in parallel a chunk at a time, the next chunk while this one's
+            // are sent in voter order.
             let client = Client::new(&self.url, None)?;
-            for chunk in indices.chunks(CHECKPOINT_EVERY as usize) {
-                let plans: Vec<_> = chunk.par_iter().map(|&index| plan(index)).collect();
-                for (&index, made) in chunk.iter().zip(plans) {
-                    self.send_plan(&client, index, made?, tally, &mut revoters)?;
-                    progress.advance(1);
+            let make = |chunk: &[usize]| -> Vec<Result<VoterPlan, Failure>> {
+                chunk.par_iter().map(|&index| plan(index)).collect()
+            };
+            let mut chunks = indices.chunks(CHECKPOINT_EVERY as usize);
+            std::thread::scope(|scope| -> Result<(), Failure> {
+                let mut current = chunks.next().map(|chunk| (chunk, make(chunk)));
+                while let Some((chunk, plans)) = current.take() {
+                    let next = chunks
+                        .next()
+                        .map(|chunk| (chunk, scope.spawn(move || make(chunk))));
+                    for (&index, made) in chunk.iter().zip(plans) {
+                        self.send_plan(&client, index, made?, tally, &mut revoters)?;
+                        progress.advance(1);
+                    }
+                    current = match next {
+                        Some((chunk, making)) => Some((chunk, making.join().map_err(poisoned)?)),
+                        None => None,
+                    };
                 }
-            }
+                Ok(())
+            })?;
             return Ok(revoters);
         }
         let next = AtomicUsize::new(0);
