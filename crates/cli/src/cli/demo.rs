@@ -227,10 +227,11 @@ struct LocalBoard {
     ordered: bool,
 }
 
-/// What one submission put on the log.
-enum Sent {
-    Cast { receipt: Receipt, leaf: Leaf },
-    Challenged { leaf_index: u64 },
+/// What one submission put on the log: its leaf, and for a cast ballot its checked receipt and
+/// the leaf the device expects.
+struct Sent {
+    leaf_index: u64,
+    cast: Option<(Receipt, Leaf)>,
 }
 
 /// What the voters did, gathered across client threads.
@@ -242,18 +243,18 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, sent: &Sent) {
-        match sent {
-            Sent::Cast { receipt, leaf } => {
+        match sent.cast {
+            Some((receipt, leaf)) => {
                 self.summary.cast += 1;
                 let earlier = match &self.first {
                     Some((first, _)) => receipt.position < first.position,
                     None => true,
                 };
                 if earlier {
-                    self.first = Some((*receipt, leaf.clone()));
+                    self.first = Some((receipt, leaf));
                 }
             }
-            Sent::Challenged { .. } => self.summary.challenged += 1,
+            None => self.summary.challenged += 1,
         }
     }
 }
@@ -441,12 +442,8 @@ impl LocalBoard {
         }
         for action in &plan.actions {
             let sent = self.send(client, index, action)?;
-            let leaf_index = match &sent {
-                Sent::Cast { receipt, .. } => receipt.leaf_index,
-                Sent::Challenged { leaf_index } => *leaf_index,
-            };
             tally.lock().map_err(poisoned)?.add(&sent);
-            if self.ordered && (leaf_index + 1) % CHECKPOINT_EVERY == 0 {
+            if self.ordered && (sent.leaf_index + 1) % CHECKPOINT_EVERY == 0 {
                 self.running.sign_checkpoint()?;
             }
         }
@@ -473,8 +470,9 @@ impl LocalBoard {
                         hex::encode(hash)
                     )));
                 }
-                Ok(Sent::Challenged {
+                Ok(Sent {
                     leaf_index: answer.leaf_index,
+                    cast: None,
                 })
             }
             BoothAction::Cast(ballot) => {
@@ -486,9 +484,12 @@ impl LocalBoard {
                 self.election
                     .check_receipt(&answer.receipt, &hash)
                     .map_err(fail)?;
-                Ok(Sent::Cast {
-                    receipt: answer.receipt,
-                    leaf: Leaf::cast(&ballot.body.credential, hash, &ballot.signature),
+                Ok(Sent {
+                    leaf_index: answer.receipt.leaf_index,
+                    cast: Some((
+                        answer.receipt,
+                        Leaf::cast(&ballot.body.credential, hash, &ballot.signature),
+                    )),
                 })
             }
         }
