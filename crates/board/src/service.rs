@@ -225,14 +225,40 @@ pub struct RunningBoard {
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     checkpoints: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
-    signer: Signer,
+    signer: Arc<Signer>,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
 }
 
 /// The checkpoint signer and its store connection, shared by the timer and
-/// [`RunningBoard::sign_checkpoint`].
-type Signer = Arc<Mutex<(Checkpointer, Box<dyn Store + Send>)>>;
+/// [`RunningBoard::sign_checkpoint`]. Closing the connection blocks (PostgreSQL's client even
+/// runs a runtime of its own): `Drop` closes it on a plain thread, as [`Readers`] does.
+struct Signer(Option<Mutex<(Checkpointer, Box<dyn Store + Send>)>>);
+
+impl Signer {
+    /// Runs `f` on the signer and its store.
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Checkpointer, &mut Box<dyn Store + Send>) -> R,
+    ) -> Option<R> {
+        let mut guard = match self.0.as_ref()?.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (checkpointer, store) = &mut *guard;
+        Some(f(checkpointer, store))
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            let _ = std::thread::Builder::new()
+                .name("board-signer-close".into())
+                .spawn(move || drop(inner));
+        }
+    }
+}
 
 impl RunningBoard {
     /// Stops taking requests, lets those in progress finish, stops the checkpoint signer and
@@ -244,6 +270,15 @@ impl RunningBoard {
             flag.store(true, Ordering::SeqCst);
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+        // The signer's connection is closed before this returns (the timer's thread, which
+        // shared it, has ended), so that a restart finds the database's lock free.
+        let signer = self.signer;
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Ok(mut signer) = Arc::try_unwrap(signer) {
+                drop(signer.0.take());
+            }
+        })
+        .await;
         drop(self.board);
         match self.sequencer.take() {
             Some(sequencer) => tokio::task::spawn_blocking(move || sequencer.shutdown())
@@ -265,13 +300,11 @@ impl RunningBoard {
     /// the size of the latest signed checkpoint. It blocks on the store: call it from a plain
     /// thread (or `spawn_blocking`), not from an async task.
     pub fn sign_checkpoint(&self) -> Result<Option<u64>, CheckpointerError> {
-        let mut guard = match self.signer.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let (checkpointer, store) = &mut *guard;
-        checkpointer.tick(store)?;
-        Ok(checkpointer.latest().map(|c| c.checkpoint().size()))
+        let signed = self.signer.with(|checkpointer, store| {
+            checkpointer.tick(store)?;
+            Ok(checkpointer.latest().map(|c| c.checkpoint().size()))
+        });
+        signed.unwrap_or(Ok(None))
     }
 
     /// The shared state (for tests and the in-repo measurement).
@@ -354,7 +387,7 @@ pub async fn start(
         published,
         in_flight: InFlight::default(),
     });
-    let signer: Signer = Arc::new(Mutex::new((checkpointer, signer_store)));
+    let signer = Arc::new(Signer(Some(Mutex::new((checkpointer, signer_store)))));
     let checkpoints = match config.timed_checkpoints {
         true => Some(spawn_checkpoints(
             Arc::clone(&signer),
@@ -394,16 +427,13 @@ pub async fn start(
 /// The checkpoint signer's thread: signs when the tree grew, every `every`
 /// (board.md §7.6). A failed attempt is reported and retried; nothing unsigned is served.
 fn spawn_checkpoints(
-    signer: Signer,
+    signer: Arc<Signer>,
     every: Duration,
 ) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
     let tick = move || {
-        let mut guard = match signer.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let (checkpointer, store) = &mut *guard;
-        checkpointer.tick(store).map(|_| ())
+        signer
+            .with(|checkpointer, store| checkpointer.tick(store).map(|_| ()))
+            .unwrap_or(Ok(()))
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
