@@ -702,3 +702,96 @@ fn an_election_nobody_voted_in_verifies() {
         empty.0
     );
 }
+
+/// Check 16's pass after the last leaf: a line of `ballots.jsonl` or `challenged.jsonl` that no
+/// leaf holds fails, by its file and line, even when the log is re-signed without it.
+#[test]
+fn a_line_without_a_leaf_fails_check_16() {
+    let t = template();
+    let probe = t.instantiate("log-probe-unheld");
+    let kinds = kinds(probe.path());
+    for kind in [LeafKind::Cast, LeafKind::Challenged] {
+        let dir = t.instantiate("log-unheld");
+        let last = kinds.iter().rposition(|k| *k == kind).expect("a leaf");
+        let mut leaves = read_leaves(dir.path());
+        leaves.remove(last);
+        write_leaves(dir.path(), &leaves);
+        resign_whole(dir.path());
+        let report = verify(dir.path());
+        let file = match kind {
+            LeafKind::Cast => record::BALLOTS,
+            _ => record::CHALLENGED,
+        };
+        let lines = common::read_lines(dir.path(), file).len();
+        let unheld = common::check(&report, 16)
+            .failures
+            .iter()
+            .find(|f| f.culprit == format!("{file} line {lines}"))
+            .unwrap_or_else(|| panic!("{kind:?}: {}", common::summary(&report)));
+        assert!(
+            unheld
+                .detail
+                .contains("no leaf of log/leaves holds this line"),
+            "{unheld:?}"
+        );
+    }
+}
+
+/// A trustee checks the board's log before decrypting (`verify::verified_tally`, spec
+/// `ceremony.md` §14.6): a log whose leaves are not the lines (check 16), whose checkpoints do
+/// not sign it all (check 17), or whose cast leaves the tally does not cover (check 18) makes
+/// the trustee refuse, naming the check.
+#[test]
+fn a_trustee_refuses_a_board_whose_log_does_not_verify() {
+    let t = template();
+    let honest = t.instantiate("log-trustee-honest");
+    saylau::verify::verified_tally(&Record::at(honest.path())).expect("an honest board");
+    let (cast, other) = two_of(honest.path(), LeafKind::Cast);
+    type Change = Box<dyn Fn(&Path)>;
+    let cases: Vec<(u32, Change)> = vec![
+        (
+            16,
+            Box::new(move |dir| {
+                let mut leaves = read_leaves(dir);
+                leaves.swap(cast, other);
+                write_leaves(dir, &leaves);
+                resign_whole(dir);
+            }),
+        ),
+        (
+            17,
+            Box::new(|dir| {
+                // The last leaf is left unsigned.
+                let n = leaf_count(dir);
+                let lines = vec![checkpoint_line(
+                    &log_signer(dir, "localhost"),
+                    n - 1,
+                    root_of(dir, n - 1),
+                )];
+                common::write_lines(dir, record::LOG_CHECKPOINTS, &lines);
+                reindex(dir);
+            }),
+        ),
+        (
+            18,
+            Box::new(move |dir| {
+                let mut leaves = read_leaves(dir);
+                let copy = leaves[cast].clone();
+                leaves.push(copy);
+                write_leaves(dir, &leaves);
+                resign_whole(dir);
+            }),
+        ),
+    ];
+    for (check, change) in cases {
+        let dir = t.instantiate("log-trustee");
+        change(dir.path());
+        assert_fails(&verify(dir.path()), check, None);
+        let refusal = saylau::verify::verified_tally(&Record::at(dir.path()))
+            .expect_err("the trustee refuses");
+        assert!(
+            refusal.to_string().contains(&format!("check {check} (")),
+            "{check}: {refusal}"
+        );
+    }
+}

@@ -1,4 +1,10 @@
-//! A whole election in one process: the main job of `saylau demo`.
+//! A whole election in one process, and the steps `saylau demo` shares with it.
+//!
+//! `saylau demo` itself casts over HTTP to a real board (`crates/cli/src/cli/demo.rs`); it uses
+//! the steps here that do not talk to a board: the options, the output folder, the ceremony, the
+//! simulated voters and what each does at the booth ([`Booth`]), and the trustees' decryption
+//! and count ([`decrypt_and_count`]). [`run`] chains the same steps around an in-process ballot
+//! box, for the library's tests, vectors and benches, which build records without a server.
 //!
 //! Every step goes through the same types and files as a real election: the ceremony through
 //! its rounds, ballots through the ballot box, decryption through trustee shares written to the
@@ -114,7 +120,7 @@ pub struct DemoOutcome {
 }
 
 /// Record files the demo may replace in an existing output directory.
-const OWNED: &[&str] = &[
+pub const OWNED: &[&str] = &[
     record::MANIFEST,
     record::CEREMONY,
     record::CREDENTIALS,
@@ -130,14 +136,19 @@ const OWNED: &[&str] = &[
     EXAMPLE_RECEIPT,
 ];
 
-/// Empties `dir` of a previous record, refusing if it holds anything else.
-fn prepare_output(dir: &Path) -> Result<(), DemoError> {
+/// Empties `dir` of a previous record, refusing if it holds anything but the files of
+/// [`OWNED`] and `also` (the files a caller keeps beside the record, such as a board's
+/// database).
+pub fn prepare_output(dir: &Path, also: &[&str]) -> Result<(), DemoError> {
     if let Ok(entries) = std::fs::read_dir(dir) {
         let names: Vec<String> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().to_string())
             .collect();
-        if let Some(foreign) = names.iter().find(|n| !OWNED.contains(&n.as_str())) {
+        if let Some(foreign) = names
+            .iter()
+            .find(|n| !OWNED.contains(&n.as_str()) && !also.contains(&n.as_str()))
+        {
             return Err(DemoError::Options(format!(
                 "{} already holds {foreign:?}, which is not part of an election record; choose another --out",
                 dir.display()
@@ -196,40 +207,76 @@ fn trustee_names(n: u32) -> Vec<String> {
     (1..=n).map(|i| format!("Commission member {i}")).collect()
 }
 
-/// Runs the whole election and writes its record.
+impl DemoConfig {
+    /// Refuses options that cannot make an election, before anything is written.
+    pub fn check(&self) -> Result<(), DemoError> {
+        if self.voters == 0 {
+            return Err(DemoError::Options("--voters must be at least 1".into()));
+        }
+        if self.threshold == 0 || self.threshold > self.trustees {
+            return Err(DemoError::Options(format!(
+                "--threshold must be between 1 and --trustees ({})",
+                self.trustees
+            )));
+        }
+        if self.absent > self.trustees - self.threshold {
+            return Err(DemoError::Options(format!(
+                "--absent {} leaves fewer than t = {} trustees to decrypt",
+                self.absent, self.threshold
+            )));
+        }
+        Ok(())
+    }
+
+    /// The seed: the one given, or one drawn from the operating system.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or_else(|| OsRng.next_u64())
+    }
+}
+
+/// The demo's main random stream for `seed`: the ceremony, the credentials and the trustees'
+/// decryption draw from it, in that order.
+pub fn demo_rng(seed: u64) -> ChaCha20Rng {
+    seeded_rng("saylau/v1/demo", seed)
+}
+
+/// A random stream of its own for `seed`: ChaCha20 seeded with `TH(label, [u64le(seed)])`.
+pub fn seeded_rng(label: &str, seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::from_seed(tagged_hash(label, &[&seed.to_le_bytes()]))
+}
+
+/// The commission publishes the default manifest and runs the key ceremony of `trustees`
+/// trustees with threshold `threshold` in this process; writes `manifest.json` and
+/// `ceremony.json` and returns the trustees' key shares.
+pub fn publish_ceremony<R: RngCore + rand_core::CryptoRng>(
+    record: &Record,
+    trustees: u32,
+    threshold: u32,
+    rng: &mut R,
+) -> Result<Vec<KeyShare>, DemoError> {
+    let manifest = Manifest::example();
+    let manifest_bytes = record.write_json(record::MANIFEST, &manifest)?;
+    let (ceremony, key_shares) = run_in_process(
+        &Manifest::hash_bytes(&manifest_bytes),
+        &trustee_names(trustees),
+        threshold,
+        rng,
+    )?;
+    record.write_json(record::CEREMONY, &ceremony)?;
+    Ok(key_shares)
+}
+
+/// Runs the whole election in one process and writes its record.
 pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
-    if config.voters == 0 {
-        return Err(DemoError::Options("--voters must be at least 1".into()));
-    }
-    if config.threshold == 0 || config.threshold > config.trustees {
-        return Err(DemoError::Options(format!(
-            "--threshold must be between 1 and --trustees ({})",
-            config.trustees
-        )));
-    }
-    if config.absent > config.trustees - config.threshold {
-        return Err(DemoError::Options(format!(
-            "--absent {} leaves fewer than t = {} trustees to decrypt",
-            config.absent, config.threshold
-        )));
-    }
-    let seed = config.seed.unwrap_or_else(|| OsRng.next_u64());
-    let mut rng = ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo", &[&seed.to_le_bytes()]));
-    prepare_output(&config.out)?;
+    config.check()?;
+    let seed = config.seed();
+    let mut rng = demo_rng(seed);
+    prepare_output(&config.out, &[])?;
     let dir = config.out.as_path();
     let record = Record::at(dir);
 
     // 1. The commission publishes the manifest and runs the key ceremony.
-    let manifest = Manifest::example();
-    let manifest_bytes = record.write_json(record::MANIFEST, &manifest)?;
-    let manifest_hash = Manifest::hash_bytes(&manifest_bytes);
-    let (ceremony, key_shares) = run_in_process(
-        &manifest_hash,
-        &trustee_names(config.trustees),
-        config.threshold,
-        &mut rng,
-    )?;
-    record.write_json(record::CEREMONY, &ceremony)?;
+    let key_shares = publish_ceremony(&record, config.trustees, config.threshold, &mut rng)?;
 
     // 2. The registrar issues credentials, the board draws its receipt key, and the election
     // opens.
@@ -255,90 +302,59 @@ pub fn run(config: &DemoConfig) -> Result<DemoOutcome, DemoError> {
     }
 
     // 4. Tally and decryption by the trustees present.
-    crate::election::publish_tally(&record, &election)?;
-    let present: Vec<&KeyShare> = key_shares
-        .iter()
-        .filter(|k| k.index() <= config.trustees - config.absent)
-        .collect();
-    // Each trustee verifies the board before decrypting; in one process they would all get
-    // the same answer, so the board is verified once and every trustee checks against it.
-    let verified = crate::verify::verified_tally(&record)?;
-    for key_share in present {
-        trustee_decrypt(&record, &election, key_share, &verified, &mut rng)?;
-    }
-    let results = crate::trustee::finish_tally(&record, &election)?;
-    let root = RecordIndex::compute(dir).map(|index| index.root)?;
+    tally_and_count(
+        &record,
+        &election,
+        &key_shares,
+        config,
+        seed,
+        cast,
+        &mut rng,
+    )
+}
+
+/// The end of the demo's election: the commission publishes `tally.json`, the trustees present
+/// (all but the `absent` highest) decrypt, and the commission counts; returns what the demo
+/// reports.
+pub fn tally_and_count<R: RngCore + rand_core::CryptoRng>(
+    record: &Record,
+    election: &Election,
+    key_shares: &[KeyShare],
+    config: &DemoConfig,
+    seed: u64,
+    cast: CastSummary,
+    rng: &mut R,
+) -> Result<DemoOutcome, DemoError> {
+    crate::election::publish_tally(record, election)?;
+    let present = config.trustees - config.absent;
+    let results = decrypt_and_count(record, election, key_shares, present, rng)?;
+    let root = RecordIndex::compute(record.dir()).map(|index| index.root)?;
     Ok(DemoOutcome {
-        dir: dir.to_path_buf(),
+        dir: record.dir().to_path_buf(),
         seed,
         cast,
         results,
         root,
-        manifest,
+        manifest: election.manifest.clone(),
     })
 }
 
-/// What `saylau demo --record` did.
-#[derive(Clone, Debug)]
-pub struct RecordVoting {
-    /// The seed used.
-    pub seed: u64,
-    /// The board summary.
-    pub cast: CastSummary,
-    /// Voters with a counted ballot, as in `tally.json`.
-    pub participants: u64,
-}
-
-/// Casts `voters` simulated voters into a record started by `saylau ceremony finish` (which
-/// holds `manifest.json`, `ceremony.json` and the ceremony transcript), then publishes
-/// `tally.json` so the trustees can decrypt. Registers the voters' credentials and opens the
-/// election first; refuses a record whose election is already open.
-pub fn run_on_record(
-    dir: &Path,
-    voters: u64,
-    seed: Option<u64>,
-    progress: &Progress,
-) -> Result<RecordVoting, DemoError> {
-    if voters == 0 {
-        return Err(DemoError::Options("--voters must be at least 1".into()));
+/// The trustees `1..=present` decrypt the tally of the record's `tally.json`, then the
+/// commission counts (`results.json`, `record.json`). Each trustee verifies the board before
+/// decrypting; in one process they would all get the same answer, so the board is verified
+/// once and every trustee decrypts the tally so verified (spec `ceremony.md` §14.6).
+pub fn decrypt_and_count<R: RngCore + rand_core::CryptoRng>(
+    record: &Record,
+    election: &Election,
+    key_shares: &[KeyShare],
+    present: u32,
+    rng: &mut R,
+) -> Result<Results, DemoError> {
+    let verified = crate::verify::verified_tally(record)?;
+    for key_share in key_shares.iter().filter(|k| k.index() <= present) {
+        trustee_decrypt(record, election, key_share, &verified, rng)?;
     }
-    for name in [record::MANIFEST, record::CEREMONY] {
-        if !dir.join(name).is_file() {
-            return Err(DemoError::Options(format!(
-                "{} has no {name}: start the record with `saylau ceremony finish`",
-                dir.display()
-            )));
-        }
-    }
-    for name in [record::CREDENTIALS, record::ELECTION, record::BALLOTS] {
-        if dir.join(name).exists() {
-            return Err(DemoError::Options(format!(
-                "{} already holds {name}: the election on this record is already open",
-                dir.display()
-            )));
-        }
-    }
-    let record = Record::at(dir);
-    let (ceremony, _): (CeremonyRecord, _) = record.json(record::CEREMONY)?;
-    crate::trustee::audit_record(&record, &ceremony)
-        .map_err(|e| DemoError::Options(format!("the ceremony transcript does not check: {e}")))?;
-    let seed = seed.unwrap_or_else(|| OsRng.next_u64());
-    let mut rng =
-        ChaCha20Rng::from_seed(tagged_hash("saylau/v1/demo-record", &[&seed.to_le_bytes()]));
-    let simulated = register_voters(voters, &mut rng);
-    let board_keys = demo_board_keys("saylau/v1/demo-record-board", seed);
-    let election = open_election(
-        &record,
-        simulated.iter().map(|v| v.public).collect(),
-        &board_keys,
-    )?;
-    let cast = cast_simulated(&record, &election, &simulated, &board_keys, seed, progress)?;
-    let tally = crate::election::publish_tally(&record, &election)?;
-    Ok(RecordVoting {
-        seed,
-        cast,
-        participants: tally.participants,
-    })
+    Ok(crate::trustee::finish_tally(record, election)?)
 }
 
 /// A simulated voter: a credential and whether and how they vote.
@@ -495,18 +511,104 @@ pub fn simulated_choices<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Ve
         .collect()
 }
 
-/// What one simulated voter did: the booth actions, whether they voted, whether they will revote.
-type VoterActions = (Vec<Action>, bool, bool);
-
 /// What one simulated voter does at the booth.
-enum Action {
+// Each action is made once and sent once: boxing the ballot would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum BoothAction {
+    /// The voter challenges the device: the ballot is opened and published, never counted.
     Challenge(crate::ballot::ChallengedBallot),
-    Cast(crate::ballot::Ballot),
+    /// The voter casts the ballot.
+    Cast(Ballot),
 }
 
-/// Simulates the voters: 8% abstain, 2% challenge their device once before casting, 3% vote
-/// again later (only the last ballot counts). Ballots are encrypted in parallel and cast in
-/// order through the ballot box, which checks each one.
+/// What one simulated voter does: the actions at the booth, in order, and whether the voter
+/// comes back later to vote again.
+#[derive(Clone, Debug)]
+pub struct VoterPlan {
+    /// Nothing for a voter who abstains; else an optional challenge, then a cast.
+    pub actions: Vec<BoothAction>,
+    /// Whether the voter votes again after everyone else ([`Booth::revote`]).
+    pub revotes: bool,
+}
+
+impl VoterPlan {
+    /// Whether the voter abstains.
+    pub fn abstains(&self) -> bool {
+        self.actions.is_empty()
+    }
+}
+
+/// The simulated electorate's devices for one election: what each voter does is drawn from the
+/// seed and the voter's number alone, so the same seed gives the same ballots whatever order
+/// or thread they are made in.
+pub struct Booth<'a> {
+    manifest: &'a Manifest,
+    fingerprint: &'a Hash,
+    key: EncryptionKey,
+    seed: u64,
+}
+
+impl<'a> Booth<'a> {
+    /// The booth of the election with this manifest, fingerprint and joint key.
+    pub fn new(
+        manifest: &'a Manifest,
+        fingerprint: &'a Hash,
+        key: EncryptionKey,
+        seed: u64,
+    ) -> Self {
+        Self {
+            manifest,
+            fingerprint,
+            key,
+            seed,
+        }
+    }
+
+    /// Voter `index` (from 0): 8% abstain, 2% challenge their device once before casting, 3%
+    /// vote again later (only the last ballot counts).
+    pub fn plan(&self, voter: &SimulatedVoter, index: u64) -> Result<VoterPlan, BallotError> {
+        let mut rng = ChaCha20Rng::from_seed(tagged_hash(
+            "saylau/v1/demo-voter",
+            &[&self.seed.to_le_bytes(), &index.to_le_bytes()],
+        ));
+        let roll = rng.gen_range(0..100u32);
+        let mut actions = Vec::new();
+        if roll < 8 {
+            return Ok(VoterPlan {
+                actions,
+                revotes: false,
+            });
+        }
+        if roll < 10 {
+            let (body, secrets) =
+                voter.fill_in(self.manifest, self.fingerprint, &self.key, &mut rng)?;
+            actions.push(BoothAction::Challenge(body.challenge(secrets)));
+        }
+        actions.push(BoothAction::Cast(voter.cast(
+            self.manifest,
+            self.fingerprint,
+            &self.key,
+            &mut rng,
+        )?));
+        Ok(VoterPlan {
+            actions,
+            revotes: (10..13).contains(&roll),
+        })
+    }
+
+    /// The later ballot of voter `index`, whose plan says the voter votes again.
+    pub fn revote(&self, voter: &SimulatedVoter, index: u64) -> Result<Ballot, BallotError> {
+        let mut rng = ChaCha20Rng::from_seed(tagged_hash(
+            "saylau/v1/demo-revote",
+            &[&self.seed.to_le_bytes(), &index.to_le_bytes()],
+        ));
+        voter.cast(self.manifest, self.fingerprint, &self.key, &mut rng)
+    }
+}
+
+/// Simulates the voters of [`Booth::plan`]. Ballots are encrypted in parallel and cast in
+/// order through the ballot box, which checks each one; the revotes come after everyone else.
 pub fn cast_simulated(
     record: &Record,
     election: &Election,
@@ -515,7 +617,12 @@ pub fn cast_simulated(
     seed: u64,
     progress: &Progress,
 ) -> Result<CastSummary, DemoError> {
-    let key = EncryptionKey::new(*election.key());
+    let booth = Booth::new(
+        &election.manifest,
+        election.fingerprint(),
+        EncryptionKey::new(*election.key()),
+        seed,
+    );
     let mut board = BallotBox::open(record, election, board_keys, DEMO_HOST)?;
     // One process casts everything and syncs once at the end; a live board syncs per ballot.
     board.sync_every_ballot(false);
@@ -525,56 +632,28 @@ pub fn cast_simulated(
     let mut revotes = Vec::new();
     const CHUNK: usize = 256;
     for (chunk_index, chunk) in voters.chunks(CHUNK).enumerate() {
-        let actions: Vec<Result<VoterActions, DemoError>> = chunk
+        let first = chunk_index * CHUNK;
+        let plans: Vec<Result<VoterPlan, BallotError>> = chunk
             .par_iter()
             .enumerate()
-            .map(|(i, voter)| {
-                let index = (chunk_index * CHUNK + i) as u64;
-                let mut rng = ChaCha20Rng::from_seed(tagged_hash(
-                    "saylau/v1/demo-voter",
-                    &[&seed.to_le_bytes(), &index.to_le_bytes()],
-                ));
-                let roll = rng.gen_range(0..100u32);
-                let mut actions = Vec::new();
-                if roll < 8 {
-                    return Ok((actions, false, false));
-                }
-                let challenges = roll < 10;
-                let revotes = (10..13).contains(&roll);
-                if challenges {
-                    let (body, secrets) = voter.fill_in(
-                        &election.manifest,
-                        election.fingerprint(),
-                        &key,
-                        &mut rng,
-                    )?;
-                    actions.push(Action::Challenge(body.challenge(secrets)));
-                }
-                actions.push(Action::Cast(voter.cast(
-                    &election.manifest,
-                    election.fingerprint(),
-                    &key,
-                    &mut rng,
-                )?));
-                Ok((actions, true, revotes))
-            })
+            .map(|(i, voter)| booth.plan(voter, (first + i) as u64))
             .collect();
         let mut to_cast = Vec::new();
-        for (i, result) in actions.into_iter().enumerate() {
-            let (actions, voted, revote) = result?;
-            if !voted {
+        for (i, plan) in plans.into_iter().enumerate() {
+            let plan = plan?;
+            if plan.abstains() {
                 summary.abstained += 1;
             }
-            if revote {
-                revotes.push(chunk_index * CHUNK + i);
+            if plan.revotes {
+                revotes.push(first + i);
             }
-            for action in actions {
+            for action in plan.actions {
                 match action {
-                    Action::Challenge(challenged) => {
+                    BoothAction::Challenge(challenged) => {
                         board.publish_challenge(challenged)?;
                         summary.challenged += 1;
                     }
-                    Action::Cast(ballot) => to_cast.push(ballot),
+                    BoothAction::Cast(ballot) => to_cast.push(ballot),
                 }
             }
         }
@@ -582,16 +661,9 @@ pub fn cast_simulated(
         progress.advance(chunk.len() as u64);
     }
     // Late revotes, after everyone else: the board keeps both, the tally counts the last.
-    let late: Vec<Result<crate::ballot::Ballot, DemoError>> = revotes
+    let late: Vec<Result<Ballot, BallotError>> = revotes
         .par_iter()
-        .map(|&index| {
-            let voter = &voters[index];
-            let mut rng = ChaCha20Rng::from_seed(tagged_hash(
-                "saylau/v1/demo-revote",
-                &[&seed.to_le_bytes(), &(index as u64).to_le_bytes()],
-            ));
-            Ok(voter.cast(&election.manifest, election.fingerprint(), &key, &mut rng)?)
-        })
+        .map(|&index| booth.revote(&voters[index], index as u64))
         .collect();
     let late = late.into_iter().collect::<Result<Vec<_>, _>>()?;
     summary.revoted = late.len() as u64;

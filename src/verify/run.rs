@@ -13,6 +13,8 @@ use crate::election::VerifiedTally;
 use crate::record::{Record, BALLOTS, CREDENTIALS};
 use crate::tally::EncryptedTally;
 
+/// The checks a trustee runs on the board before decrypting (2–12, and 16–18 when the record
+/// holds the board's log): the encrypted tally they recompute, or the report when any of
 /// those checks failed; the trustee then refuses to decrypt.
 pub fn verify_for_decryption(record: &Record, options: Options) -> Result<EncryptedTally, Report> {
     board_for_decryption(record, options).map(|(tally, _)| tally)
@@ -31,6 +33,9 @@ fn board_for_decryption(
     check_challenged(record, &context, cast_hashes.as_ref(), &mut report);
     let tally = cast_hashes
         .and_then(|(_, accumulator)| check_tally(record, &context, accumulator, &mut report));
+    // A v2 record always holds the board's log: without it checks 16–22 fail, and the trustee
+    // refuses (a board must not escape its log checks by publishing none).
+    check_log(record, &context, &mut report);
     check_close(record, &context, &mut report);
     let board_verified = report
         .checks
@@ -41,6 +46,13 @@ fn board_for_decryption(
         Some(tally) if board_verified => Ok((tally, context.fingerprint)),
         _ => Err(report),
     }
+}
+
+/// The checks a trustee's decryption needs (spec `ceremony.md` §14.6): the board, 2–12; its log,
+/// 16–18; and its close, 19–22, so that no tally of a board whose log does not verify, or that
+/// was cut short before its signed close, is decrypted.
+fn for_decryption(id: u32) -> bool {
+    (2..=12).contains(&id) || (16..=22).contains(&id)
 }
 
 /// Verifies the record in `dir`.
@@ -112,20 +124,17 @@ fn verify_after_index(
     (report, streamed)
 }
 
-/// The checks a trustee's decryption needs (spec `ceremony.md` §14.6): the board, 2–12, and its
-/// close, 19–22, so that no tally of a board cut short before its signed close is decrypted.
-fn for_decryption(id: u32) -> bool {
-    (2..=12).contains(&id) || (19..=22).contains(&id)
-}
-
-/// Why a trustee refuses to decrypt: the verifier's checks 2–12 that failed, each with its first
-/// culprit.
+/// Why a trustee refuses to decrypt: the verifier's checks 2–12 and 16–22 that failed, each with
+/// its first culprit.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("refusing to decrypt: the board does not verify: {0}")]
 pub struct BoardRejected(pub String);
 
-/// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass,
-/// and the tally they recompute equals `tally.json` (spec `ceremony.md` §14.6).
+/// The board as a trustee must see it before decrypting: checks 2–12 of the verifier pass, and
+/// the tally they recompute equals `tally.json`; checks 16–18 pass too (the log's leaves are the
+/// published lines, its signed checkpoints are their tree, the tally covers every cast leaf), and
+/// checks 19–22 (the log ends with the commission's signed close, which the tally names) (spec
+/// `ceremony.md` §14.6).
 pub fn verified_tally(record: &Record) -> Result<VerifiedTally, BoardRejected> {
     board_for_decryption(record, Options::default())
         .map(|(tally, fingerprint)| VerifiedTally::vouched_by_verifier(tally, fingerprint))

@@ -75,6 +75,10 @@ pub struct ServeConfig {
     /// `--tile-dir`: where full tiles, bundles and the checkpoint are mirrored as files
     /// (board.md §8.11).
     pub tile_dir: Option<PathBuf>,
+    /// Sign checkpoints on the timer (`checkpoint_every`, board.md §7.6). When false, the board
+    /// signs only when [`RunningBoard::sign_checkpoint`] is called, at sizes its caller chooses
+    /// (`saylau demo --seed`, whose record is reproducible byte for byte, board.md §8.12).
+    pub timed_checkpoints: bool,
 }
 
 impl Default for ServeConfig {
@@ -89,6 +93,7 @@ impl Default for ServeConfig {
             witness_urls: Vec::new(),
             read_db: None,
             tile_dir: None,
+            timed_checkpoints: true,
         }
     }
 }
@@ -303,8 +308,39 @@ pub struct RunningBoard {
     // Holds a store connection: stopped and dropped on a blocking thread (see `Readers`).
     witnesses: Option<Arc<Witnesses>>,
     mirror: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    signer: Arc<Signer>,
     board: Arc<Board>,
     sequencer: Option<Sequencer>,
+}
+
+/// The checkpoint signer and its store connection, shared by the timer and
+/// [`RunningBoard::sign_checkpoint`]. Closing the connection blocks (PostgreSQL's client even
+/// runs a runtime of its own): `Drop` closes it on a plain thread, as [`Readers`] does.
+struct Signer(Option<Mutex<(Checkpointer, Box<dyn Store + Send>)>>);
+
+impl Signer {
+    /// Runs `f` on the signer and its store.
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Checkpointer, &mut Box<dyn Store + Send>) -> R,
+    ) -> Option<R> {
+        let mut guard = match self.0.as_ref()?.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (checkpointer, store) = &mut *guard;
+        Some(f(checkpointer, store))
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            let _ = std::thread::Builder::new()
+                .name("board-signer-close".into())
+                .spawn(move || drop(inner));
+        }
+    }
 }
 
 impl RunningBoard {
@@ -328,6 +364,15 @@ impl RunningBoard {
             })
             .await;
         }
+        // The signer's connection is closed before this returns (the timer's thread, which
+        // shared it, has ended), so that a restart finds the database's lock free.
+        let signer = self.signer;
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Ok(mut signer) = Arc::try_unwrap(signer) {
+                drop(signer.0.take());
+            }
+        })
+        .await;
         drop(self.board);
         match self.sequencer.take() {
             Some(sequencer) => tokio::task::spawn_blocking(move || sequencer.shutdown())
@@ -343,6 +388,22 @@ impl RunningBoard {
             Ok(result) => result,
             Err(e) => Err(std::io::Error::other(e)),
         }
+    }
+
+    /// Signs a checkpoint now if the tree grew since the last one (board.md §7.6), and returns
+    /// the size of the latest signed checkpoint. It blocks on the store: call it from a plain
+    /// thread (or `spawn_blocking`), not from an async task.
+    pub fn sign_checkpoint(&self) -> Result<Option<u64>, CheckpointerError> {
+        let signed = self.signer.with(|checkpointer, store| {
+            let new = checkpointer.tick(store)?;
+            Ok::<_, CheckpointerError>((new, checkpointer.latest().map(|c| c.checkpoint().size())))
+        });
+        let (new, size) = signed.unwrap_or(Ok((None, None)))?;
+        // Offered to the witnesses as the timer's are (board.md §11.3).
+        if let (Some(new), Some(witnesses)) = (new, &self.witnesses) {
+            witnesses.offer(new);
+        }
+        Ok(size)
     }
 
     /// The shared state (for tests and the in-repo measurement).
@@ -478,12 +539,15 @@ pub async fn start(
         hash_cache: reads::HashCache::default(),
         revotes: crate::page::Revotes::default(),
     });
-    let checkpoints = spawn_checkpoints(
-        checkpointer,
-        signer_store,
-        config.checkpoint_every,
-        Arc::clone(&witnesses),
-    )?;
+    let signer = Arc::new(Signer(Some(Mutex::new((checkpointer, signer_store)))));
+    let checkpoints = match config.timed_checkpoints {
+        true => Some(spawn_checkpoints(
+            Arc::clone(&signer),
+            config.checkpoint_every,
+            Arc::clone(&witnesses),
+        )?),
+        false => None,
+    };
     let mirror = match mirror {
         None => None,
         Some((mirror, store)) => Some(spawn_mirror(
@@ -507,7 +571,8 @@ pub async fn start(
         origin: log_origin,
         stop,
         server,
-        checkpoints: Some(checkpoints),
+        checkpoints,
+        signer,
         witnesses: Some(witnesses),
         mirror,
         board,
@@ -519,11 +584,20 @@ pub async fn start(
 /// (board.md §7.6), and offers each new one to the witnesses (§11.3). A failed attempt is
 /// reported and retried; nothing unsigned is served.
 fn spawn_checkpoints(
-    mut checkpointer: Checkpointer,
-    mut store: Box<dyn Store + Send>,
+    signer: Arc<Signer>,
     every: Duration,
     witnesses: Arc<Witnesses>,
 ) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
+    let tick = move || {
+        signer
+            .with(|checkpointer, store| checkpointer.tick(store))
+            .unwrap_or(Ok(None))
+            .map(|signed| {
+                if let Some(signed) = signed {
+                    witnesses.offer(signed);
+                }
+            })
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let every = every.min(Duration::from_secs(1));
@@ -533,13 +607,8 @@ fn spawn_checkpoints(
             let mut last_error = String::new();
             while !flag.load(Ordering::SeqCst) {
                 std::thread::sleep(every);
-                match checkpointer.tick(&mut store) {
-                    Ok(signed) => {
-                        last_error.clear();
-                        if let Some(signed) = signed {
-                            witnesses.offer(signed);
-                        }
-                    }
+                match tick() {
+                    Ok(()) => last_error.clear(),
                     Err(e) => {
                         // Said once per distinct failure; it names no client.
                         let text = e.to_string();
@@ -551,7 +620,7 @@ fn spawn_checkpoints(
                 }
             }
             // A last checkpoint on the way out, so what was acknowledged is signed.
-            let _ = checkpointer.tick(&mut store);
+            let _ = tick();
         })
         .map_err(|source| StartError::Listen {
             addr: "board-checkpoints thread".into(),

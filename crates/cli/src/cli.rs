@@ -17,6 +17,7 @@ pub mod bench;
 pub mod board;
 pub mod commission;
 pub mod credentials;
+pub mod demo;
 pub mod election;
 pub mod fill;
 pub mod load;

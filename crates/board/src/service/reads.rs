@@ -325,45 +325,52 @@ pub async fn receipt_by_code(
     let shared = Arc::clone(&board);
     let (row, leaf, proof) = board
         .readers
-        .read_replica(covering, move |store| {
-            let Some(row) = store.receipt_row(&code).map_err(store_error)? else {
-                return Err(no_code(&code));
-            };
-            let index = row.leaf_index;
-            let leaf = store
-                .leaf(index)
-                .map_err(store_error)?
-                .ok_or_else(|| ApiError::unavailable(format!("leaf {index} is missing")))?;
-            let checkpoint = match query.size {
-                None => latest.as_ref().filter(|c| index < c.checkpoint().size()).map(|c| {
-                    let text = String::from_utf8_lossy(&c.to_bytes()).into_owned();
-                    (c.checkpoint().size(), text)
-                }),
-                Some(size) if index >= size => {
-                    return Err(ApiError::malformed(format!(
-                        "leaf {index} is not in a tree of size {size}"
-                    ))
-                    .field("size"))
-                }
-                Some(size) => match store.checkpoint(size).map_err(store_error)? {
-                    Some(c) => Some((size, c.text)),
-                    None => return Err(no_checkpoint(size)),
-                },
-            };
-            let proof = match checkpoint {
-                None => None,
-                Some((size, text)) => Some(ProofAnswer {
-                    index,
-                    size,
-                    checkpoint: text,
-                    inclusion: prove_cached(store, &shared.hash_cache, size, index)?
-                        .iter()
-                        .map(hex::encode)
-                        .collect(),
-                }),
-            };
-            Ok((row, leaf, proof))
-        }, |_| true)
+        .read_replica(
+            covering,
+            move |store| {
+                let Some(row) = store.receipt_row(&code).map_err(store_error)? else {
+                    return Err(no_code(&code));
+                };
+                let index = row.leaf_index;
+                let leaf = store
+                    .leaf(index)
+                    .map_err(store_error)?
+                    .ok_or_else(|| ApiError::unavailable(format!("leaf {index} is missing")))?;
+                let checkpoint = match query.size {
+                    None => latest
+                        .as_ref()
+                        .filter(|c| index < c.checkpoint().size())
+                        .map(|c| {
+                            let text = String::from_utf8_lossy(&c.to_bytes()).into_owned();
+                            (c.checkpoint().size(), text)
+                        }),
+                    Some(size) if index >= size => {
+                        return Err(ApiError::malformed(format!(
+                            "leaf {index} is not in a tree of size {size}"
+                        ))
+                        .field("size"))
+                    }
+                    Some(size) => match store.checkpoint(size).map_err(store_error)? {
+                        Some(c) => Some((size, c.text)),
+                        None => return Err(no_checkpoint(size)),
+                    },
+                };
+                let proof = match checkpoint {
+                    None => None,
+                    Some((size, text)) => Some(ProofAnswer {
+                        index,
+                        size,
+                        checkpoint: text,
+                        inclusion: prove_cached(store, &shared.hash_cache, size, index)?
+                            .iter()
+                            .map(hex::encode)
+                            .collect(),
+                    }),
+                };
+                Ok((row, leaf, proof))
+            },
+            |_| true,
+        )
         .await?;
     let position = row
         .position

@@ -1,11 +1,12 @@
-//! `saylau demo`, `saylau verify` and `saylau manifest`: the main job, the researcher's
-//! verifier, and the commission's election definition.
+//! `saylau demo`, `saylau verify` and `saylau manifest`: the main job (its flags and what it
+//! prints; the election itself is run by [`super::demo`]), the researcher's verifier, and the
+//! commission's election definition.
 
 use super::progress;
 use saylau::manifest::Manifest;
 use saylau::record::{self, Record};
 use saylau::rules::{Decision, Outcome};
-use saylau::sim::demo::{self, DemoConfig};
+use saylau::sim::demo::DemoConfig;
 use saylau::verify::{self, Mode, Status};
 use std::path::PathBuf;
 
@@ -79,7 +80,7 @@ pub enum ManifestCommand {
 /// Runs `saylau demo`.
 pub fn demo(args: DemoArgs) -> i32 {
     if let Some(dir) = &args.record {
-        return match demo::run_on_record(
+        return match super::demo::run_on_record(
             dir,
             args.voters,
             args.seed,
@@ -118,7 +119,7 @@ pub fn demo(args: DemoArgs) -> i32 {
         progress: progress::terminal(!args.quiet),
     };
     let started = std::time::Instant::now();
-    let outcome = match demo::run(&config) {
+    let outcome = match super::demo::run(&config) {
         Ok(outcome) => outcome,
         Err(error) => {
             eprintln!("saylau demo: {error}");

@@ -215,7 +215,11 @@ fn run(
 
     // The leaf: from the device's file if it kept one, else from the board's entries.
     // The device's own leaf if its file kept one (board.md §3.4): no entry bundle to fetch.
-    let leaf = match saved.leaf.map(Ok).unwrap_or_else(|| fetch_leaf(board, index, size)) {
+    let leaf = match saved
+        .leaf
+        .map(Ok)
+        .unwrap_or_else(|| fetch_leaf(board, index, size))
+    {
         Ok(leaf) => leaf,
         Err(e) => return fail(checks, "leaf", e),
     };

@@ -9,6 +9,7 @@ use super::error::ClientError;
 use saylau::ceremony::CeremonyRecord;
 use saylau::crypto::digest::Hash;
 use saylau::crypto::elgamal::{EncryptionKey, PublicKey};
+use saylau::election::Receipt;
 use saylau::manifest::Manifest;
 use saylau::record::{self, ElectionInfo};
 
@@ -151,6 +152,24 @@ impl TrustedElection {
     /// The board's receipt key `B`, bound into `F`.
     pub fn board_key(&self) -> &PublicKey {
         &self.info.board_key
+    }
+
+    /// Checks a receipt the board answered a cast with (spec `board.md` §3.1): for this
+    /// election, naming the ballot cast, and signed by the board key `F` binds.
+    pub fn check_receipt(&self, receipt: &Receipt, ballot_hash: &Hash) -> Result<(), String> {
+        if &receipt.election != self.fingerprint() {
+            return Err("the board's receipt is for another election".into());
+        }
+        if &receipt.ballot_hash != ballot_hash {
+            return Err(format!(
+                "the board's receipt names ballot {}, not the ballot cast ({})",
+                hex::encode(receipt.ballot_hash),
+                hex::encode(ballot_hash)
+            ));
+        }
+        receipt
+            .verify(self.board_key())
+            .map_err(|e| format!("the board's receipt signature does not verify: {e}"))
     }
 }
 
