@@ -133,6 +133,8 @@ pub const OWNED: &[&str] = &[
     record::RESULTS,
     record::INDEX,
     "results.svg",
+    // The advisory decoding hints beside the record (record.md §8).
+    "hints",
     EXAMPLE_RECEIPT,
 ];
 

@@ -476,5 +476,7 @@ pub fn export_to_dir<S: Store + ?Sized>(store: &S, dir: &Path) -> Result<u64, Ex
         }
         record::write_atomically(dir, name, bytes)?;
     }
+    // The advisory decoding hints, computed once here for every later verifier (record.md §8).
+    saylau::record::hints::write_hint_sidecar(dir)?;
     Ok(leaves)
 }

@@ -114,12 +114,20 @@ fn the_seeded_demo_is_reproducible_byte_for_byte() {
     verify_ok(&first);
     assert!(stdout.contains("300 registered"), "{stdout}");
 
-    // Checkpoints at the sizes the demo chose: every 256 leaves, and the whole log.
+    // Checkpoints at the sizes the demo chose: every 256 leaves, the whole of voting, then the
+    // closing checkpoint, which ends with the commission's close leaf (board.md §9.2).
     let leaves = leaf_kinds(&first);
     let n = leaves.len() as u64;
-    let expected: Vec<u64> = (1..=n / 256)
+    assert_eq!(
+        leaves.last(),
+        Some(&LeafKind::Close),
+        "the log ends with the close"
+    );
+    let voting = n - 1;
+    let expected: Vec<u64> = (1..=voting / 256)
         .map(|k| k * 256)
-        .chain((n % 256 != 0).then_some(n))
+        .chain((voting % 256 != 0).then_some(voting))
+        .chain([n])
         .collect();
     assert!(n > 256, "{n} leaves");
     assert_eq!(checkpoint_sizes(&first), expected);
