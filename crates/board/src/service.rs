@@ -161,9 +161,15 @@ impl Drop for Readers {
             Ok(idle) => idle,
             Err(poisoned) => poisoned.into_inner(),
         });
-        let _ = std::thread::Builder::new()
+        // Closed on a plain thread (PostgreSQL's client cannot close inside a runtime), and
+        // waited for: once the board is dropped its database, and SQLite's lock file, are free
+        // for a restart in the same process.
+        if let Ok(closing) = std::thread::Builder::new()
             .name("board-readers-close".into())
-            .spawn(move || drop((connector, idle)));
+            .spawn(move || drop((connector, idle)))
+        {
+            let _ = closing.join();
+        }
     }
 }
 
@@ -336,9 +342,12 @@ impl Signer {
 impl Drop for Signer {
     fn drop(&mut self) {
         if let Some(inner) = self.0.take() {
-            let _ = std::thread::Builder::new()
+            if let Ok(closing) = std::thread::Builder::new()
                 .name("board-signer-close".into())
-                .spawn(move || drop(inner));
+                .spawn(move || drop(inner))
+            {
+                let _ = closing.join();
+            }
         }
     }
 }
