@@ -15,8 +15,9 @@ use saylau::crypto::batch::EquationBatch;
 use saylau::crypto::digest::Hash;
 use saylau::crypto::error::ProofError;
 use saylau::log::SignedCheckpoint;
-use saylau::record::{decode_ballot_line, tracking_code};
+use saylau::record::{self as record, decode_ballot_line, tracking_code};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 use super::progress;
 use crate::client::proof::{check_consistency, open_checkpoint};
@@ -133,9 +134,17 @@ fn monitor(args: &MonitorArgs) -> Result<(), Stop> {
             tracking_code: hex::encode(f),
         },
     };
+    let listed = listed_credentials(&board, &election, &args.state)?;
     let progress = progress::terminal(!args.quiet);
     loop {
-        let verified = round(&board, &election, &args.state, &mut state, &progress)?;
+        let verified = round(
+            &board,
+            &election,
+            &listed,
+            &args.state,
+            &mut state,
+            &progress,
+        )?;
         if args.once {
             println!(
                 "monitor: checkpoint of size {} verified; {verified} new ballots verified, {} in all",
@@ -152,6 +161,7 @@ fn monitor(args: &MonitorArgs) -> Result<(), Stop> {
 fn round(
     board: &Board,
     election: &TrustedElection,
+    listed: &HashSet<[u8; 32]>,
     dir: &Path,
     state: &mut State,
     progress: &saylau::progress::Progress,
@@ -172,7 +182,7 @@ fn round(
     }
     state.checkpoint = text;
     save_state(dir, state)?;
-    let verified = ballots(board, election, dir, state, progress)?;
+    let verified = ballots(board, election, listed, dir, state, progress)?;
     Ok(verified)
 }
 
@@ -236,6 +246,7 @@ fn check_extends(
 fn ballots(
     board: &Board,
     election: &TrustedElection,
+    listed: &HashSet<[u8; 32]>,
     dir: &Path,
     state: &mut State,
     progress: &saylau::progress::Progress,
@@ -258,7 +269,7 @@ fn ballots(
         for group in lines.chunks(GROUP) {
             let first = state.position + 1;
             if let Some((offset, reason)) =
-                check_group(group, first, &mut previous, &f, election, &key)
+                check_group(group, first, &mut previous, &f, election, listed, &key)
             {
                 progress.finish();
                 let position = first + offset as u64;
@@ -306,6 +317,7 @@ fn check_group(
     previous: &mut Hash,
     f: &Hash,
     election: &TrustedElection,
+    listed: &HashSet<[u8; 32]>,
     key: &saylau::crypto::elgamal::PublicKey,
 ) -> Option<(usize, String)> {
     let manifest = &election.manifest;
@@ -333,6 +345,13 @@ fn check_group(
             ));
         }
         *previous = code;
+        let credential = entry.ballot.body.credential.as_bytes();
+        if !listed.contains(credential) {
+            return Some((
+                offset,
+                format!("credential {} is not listed", hex::encode(credential)),
+            ));
+        }
         match entry
             .ballot
             .equations(manifest, f, key, &body_hash, &mut batch)
@@ -374,6 +393,28 @@ fn check_group(
         }
     }
     None
+}
+
+/// The encodings of `credentials.json`, fetched from the board into `DIR/credentials.json` and
+/// accepted only if its hash is the one `F` binds.
+fn listed_credentials(
+    board: &Board,
+    election: &TrustedElection,
+    dir: &Path,
+) -> Result<HashSet<[u8; 32]>, String> {
+    let bytes = board
+        .election_file(record::CREDENTIALS)
+        .map_err(|e| e.to_string())?;
+    let path = dir.join(record::CREDENTIALS);
+    std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (encodings, hash) = record::read_credential_encodings(dir).map_err(|e| e.to_string())?;
+    if hash != election.info.credentials_hash {
+        return Err(format!(
+            "the board's {} is not the credential list election.json binds (its hash differs)",
+            record::CREDENTIALS
+        ));
+    }
+    Ok(encodings.into_iter().collect())
 }
 
 fn checkpoint_size(state: &State) -> u64 {
