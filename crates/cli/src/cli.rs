@@ -21,6 +21,7 @@ pub mod demo;
 pub mod election;
 pub mod fill;
 pub mod load;
+pub mod monitor;
 pub mod progress;
 pub mod results;
 pub mod trustee;

@@ -42,6 +42,10 @@ pub enum BoardCommand {
     /// Load-test a board: cast distinct pre-generated ballots with concurrent clients, then
     /// check every receipt's inclusion proof.
     Load(super::load::LoadArgs),
+    /// Follow a board as an observer: check each new checkpoint extends the last one verified,
+    /// re-verify every new ballot, and exit with evidence on an inconsistency or an invalid
+    /// ballot (board.md §11.5).
+    Monitor(super::monitor::MonitorArgs),
 }
 
 /// Arguments of `saylau board open`.
@@ -167,6 +171,7 @@ pub fn run(command: BoardCommand) -> i32 {
         BoardCommand::Publish(args) => publish(args),
         BoardCommand::Export(args) => export(args),
         BoardCommand::Load(args) => super::load::run(args),
+        BoardCommand::Monitor(args) => super::monitor::run(args),
     }
 }
 

@@ -265,6 +265,26 @@ impl Board {
         Ok(answer)
     }
 
+    /// `GET /log/checkpoint`: the latest signed checkpoint's note text (board.md §8.1).
+    pub fn latest_checkpoint(&self) -> Result<String, ClientError> {
+        let url = format!("{}/log/checkpoint", self.base);
+        let (status, body) = self.get(&url, MAX_SMALL_ANSWER)?;
+        expect_status(&url, status, &body, &[200])?;
+        String::from_utf8(body).map_err(|_| ClientError::Unexpected {
+            url,
+            status,
+            detail: "the checkpoint is not UTF-8".into(),
+        })
+    }
+
+    /// `GET /v1/ballots?after=P&limit=L`: the raw `ballots.jsonl` lines after position `P`.
+    pub fn ballot_lines(&self, after: u64, limit: u64) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}/v1/ballots?after={after}&limit={limit}", self.base);
+        let (status, body) = self.get(&url, MAX_ANSWER)?;
+        expect_status(&url, status, &body, &[200])?;
+        Ok(body)
+    }
+
     /// `GET /v1/receipts/{hex t}`: the receipt of the cast ballot with tracking code `t`.
     pub fn receipt(&self, tracking_code: &Hash) -> Result<Receipt, ClientError> {
         let url = format!("{}/v1/receipts/{}", self.base, hex::encode(tracking_code));
