@@ -11,6 +11,7 @@
 //! checkpoint states; nothing else of the log is kept in memory.
 
 use super::election::Context;
+use super::log::read_leaf;
 use super::report::Report;
 use crate::crypto::digest::Hash;
 use crate::election::{check_log_origin, CheckpointLine, Leaf, LeafKind, LEAF_SIZE};
@@ -22,7 +23,7 @@ use crate::record::{
 };
 use crate::tally::{ClosingCheckpoint, EncryptedTally};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 
 const CLOSING: u32 = 19;
 const CONSISTENT: u32 = 20;
@@ -210,20 +211,6 @@ fn read_leaves(record: &Record, sizes: &BTreeSet<u64>) -> Result<Leaves, String>
     found.count = tree.size();
     found.root = tree.root();
     Ok(found)
-}
-
-/// Reads up to one leaf; returns the number of bytes read (less than a leaf only at the end).
-fn read_leaf(reader: &mut impl Read, buffer: &mut [u8; LEAF_SIZE]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < LEAF_SIZE {
-        match reader.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Check 21: exactly one close leaf, the commission's signed close of this election, and no

@@ -501,7 +501,10 @@ fn check_leaves(record: &Record, checkpoints: &[Signed], report: &mut Report) ->
 }
 
 /// Reads up to one leaf; returns the number of bytes read (less than a leaf only at the end).
-fn read_leaf(reader: &mut impl Read, buffer: &mut [u8; LEAF_SIZE]) -> std::io::Result<usize> {
+pub(super) fn read_leaf(
+    reader: &mut impl Read,
+    buffer: &mut [u8; LEAF_SIZE],
+) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < LEAF_SIZE {
         match reader.read(&mut buffer[filled..]) {
