@@ -202,9 +202,14 @@ fn bad_input_exits_with_2() {
         );
         refused(&out, "is not a decimal number");
     }
-    refused(
-        &saylau(&SEATS, r#"{"participants": 10, "votes": {"A": 0, "B": 0}}"#),
-        "no party received a vote",
+    // Nobody voting for a party is a result, not bad input: no seat, nobody admitted
+    // (rules.md §3.2).
+    assert_eq!(
+        json(&saylau(
+            &SEATS,
+            r#"{"participants": 10, "votes": {"A": 0, "B": 0}}"#
+        )),
+        serde_json::json!({"seats": {"A": 0, "B": 0}, "admitted": [], "quota": "0/1"})
     );
 }
 
