@@ -6,9 +6,11 @@
 
 mod common;
 
-use common::{assert_fails, assert_only_fails, assert_verified, check, reindex, verify, Template};
+use common::{
+    assert_fails, assert_only_fails, assert_verified, check, checkpoint_line, reindex, verify,
+    Template,
+};
 use saylau::election::{Leaf, LeafKind, LEAF_SIZE};
-use saylau::log::checkpoint::{Checkpoint, SignedCheckpoint};
 use saylau::log::note::SignerKey;
 use saylau::log::tree::{leaf_hash, TreeBuilder};
 use saylau::record::{self, close_message, CommissionSigningKey, ElectionInfo, Record};
@@ -55,18 +57,6 @@ fn root_of(leaves: &[Vec<u8>], size: usize) -> [u8; 32] {
         tree.push(leaf_hash(leaf)).expect("push");
     }
     tree.root()
-}
-
-fn checkpoint_line(signer: &SignerKey, size: u64, root: [u8; 32]) -> String {
-    let body = Checkpoint::new(signer.name(), size, root, Vec::new()).expect("a body");
-    let note = SignedCheckpoint::sign(body, signer)
-        .expect("signed")
-        .to_string();
-    serde_json::to_string(&saylau::election::CheckpointLine {
-        size,
-        checkpoint: note,
-    })
-    .expect("JSON")
 }
 
 fn set_tally(dir: &Path, change: impl Fn(&mut Value)) {

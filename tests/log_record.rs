@@ -8,7 +8,9 @@ mod common;
 #[path = "common/receipt_vector.rs"]
 mod receipt_vector;
 
-use common::{assert_fails, assert_only_fails, assert_verified, reindex, verify, Template};
+use common::{
+    assert_fails, assert_only_fails, assert_verified, checkpoint_line, reindex, verify, Template,
+};
 use saylau::election::{Leaf, LeafKind, SavedReceipt, LEAF_SIZE};
 use saylau::log::checkpoint::{Checkpoint, SignedCheckpoint};
 use saylau::log::note::SignerKey;
@@ -64,19 +66,6 @@ fn root_of(dir: &Path, size: u64) -> [u8; 32] {
         tree.push(leaf_hash(leaf)).expect("push");
     }
     tree.root()
-}
-
-/// One `log/checkpoints.jsonl` line: a checkpoint of `size` with `root`, signed by `signer`.
-fn checkpoint_line(signer: &SignerKey, size: u64, root: [u8; 32]) -> String {
-    let body = Checkpoint::new(signer.name(), size, root, Vec::new()).expect("a body");
-    let note = SignedCheckpoint::sign(body, signer)
-        .expect("signed")
-        .to_string();
-    serde_json::to_string(&saylau::election::CheckpointLine {
-        size,
-        checkpoint: note,
-    })
-    .expect("JSON")
 }
 
 /// Rewrites `log/checkpoints.jsonl` as the operator could, with the log key: checkpoints of the

@@ -49,14 +49,7 @@ impl TlogProof {
             out.push_str(&format!("extra {}\n", STANDARD.encode(extra)));
         }
         out.push_str(&format!("index {}\n", self.index));
-        for h in &self.inclusion {
-            out.push_str(&STANDARD.encode(h));
-            out.push('\n');
-        }
-        out.push('\n');
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&self.checkpoint);
-        bytes
+        super::witness::hashes_then_note(out, &self.inclusion, &self.checkpoint)
     }
 
     /// Parses a proof text (log.md §8). The checkpoint is returned unparsed.

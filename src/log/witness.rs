@@ -63,18 +63,27 @@ pub struct AddCheckpoint {
     pub checkpoint: Vec<u8>,
 }
 
+/// `head`, then one base64 hash per line, a blank line and the note's bytes: the shape shared by
+/// an `add-checkpoint` body (log.md §7.1) and a tlog-proof (§8).
+pub(crate) fn hashes_then_note(mut head: String, hashes: &[Hash], note: &[u8]) -> Vec<u8> {
+    for h in hashes {
+        head.push_str(&STANDARD.encode(h));
+        head.push('\n');
+    }
+    head.push('\n');
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(note);
+    bytes
+}
+
 impl AddCheckpoint {
     /// The request body: `old <size>`, one base64 hash per line, a blank line, the checkpoint.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = format!("old {}\n", self.old_size);
-        for h in &self.proof {
-            out.push_str(&STANDARD.encode(h));
-            out.push('\n');
-        }
-        out.push('\n');
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&self.checkpoint);
-        bytes
+        hashes_then_note(
+            format!("old {}\n", self.old_size),
+            &self.proof,
+            &self.checkpoint,
+        )
     }
 
     /// Parses a request body (log.md §7.1). The checkpoint is returned as bytes, unparsed: the

@@ -674,3 +674,17 @@ pub fn last_and_superseded(lines: &[Value]) -> (usize, usize) {
         .expect("the demo revotes");
     (last, superseded)
 }
+
+/// One `log/checkpoints.jsonl` line: a checkpoint of `size` with `root`, signed by `signer`.
+pub fn checkpoint_line(signer: &saylau::log::note::SignerKey, size: u64, root: [u8; 32]) -> String {
+    use saylau::log::checkpoint::{Checkpoint, SignedCheckpoint};
+    let body = Checkpoint::new(signer.name(), size, root, Vec::new()).expect("a body");
+    let note = SignedCheckpoint::sign(body, signer)
+        .expect("signed")
+        .to_string();
+    serde_json::to_string(&saylau::election::CheckpointLine {
+        size,
+        checkpoint: note,
+    })
+    .expect("JSON")
+}
